@@ -1,0 +1,399 @@
+"""The command line: ``image2model [PHOTO…]`` opens the window; subcommands work headless.
+
+    image2model [PHOTO…]                     open the window, queue the photos
+    image2model generate IMG_OR_FOLDER…      run a batch in the terminal
+    image2model resume                       finish work left by a crash or quit
+    image2model serve                        run the local HTTP API
+    image2model config set-key|clear-key|show
+
+Exit codes: 0 every file completed, 1 some file failed or was cancelled,
+2 usage or setup error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from image2model_desktop import __version__
+from image2model_desktop.core.errors import Image2ModelError, SetupError
+from image2model_desktop.core.models import Job, JobParameters
+from image2model_desktop.core.service import BatchEntry, RejectedInput, StagedInput
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in SUBCOMMANDS:
+        parser = _parser()
+        args = parser.parse_args(args_list)
+    else:
+        parser = _gui_parser()
+        args = parser.parse_args(args_list)
+        args.command = "gui"
+    try:
+        if args.command == "generate":
+            return asyncio.run(_generate(args))
+        if args.command == "resume":
+            return asyncio.run(_resume(args))
+        if args.command == "config":
+            return _config(args)
+        if args.command == "serve":
+            from image2model_desktop.server.run import serve_main
+
+            return serve_main(args)
+        return _open_window(args)
+    except Image2ModelError as error:
+        print(f"image2model: {error.user_message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def gui_main() -> int:
+    """Entry point of the windowed launcher (no console)."""
+    return main(sys.argv[1:])
+
+
+# -- parsers -------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="image2model", description="Turn photos into 3D models.")
+    parser.add_argument("--version", action="version", version=f"Image2Model {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="turn photos into models in the terminal")
+    gen.add_argument(
+        "inputs", nargs="+", metavar="IMG_OR_FOLDER", help="JPEG/PNG photos or folders"
+    )
+    gen.add_argument("--out", type=Path, help="also copy the models into this folder")
+    gen.add_argument("--engine", choices=("auto", "offline", "fal"), default=None)
+    gen.add_argument("--face-limit", type=_positive_int, default=None, metavar="N")
+    gen.add_argument("--texture", choices=("no", "standard", "HD"), default=None)
+    gen.add_argument("--pbr", action=argparse.BooleanOptionalAction, default=None)
+    gen.add_argument("--seed", type=_non_negative_int, default=None)
+    gen.add_argument("--concurrency", type=_concurrency, default=None, metavar="N")
+    gen.add_argument("--json", action="store_true", help="print the batch summary as JSON")
+
+    commands.add_parser("resume", help="finish files left unfinished by a crash or quit")
+
+    serve = commands.add_parser("serve", help="run the local HTTP API (no window)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--engine", choices=("auto", "offline", "fal"), default=None)
+    serve.add_argument("--concurrency", type=_concurrency, default=None, metavar="N")
+
+    config = commands.add_parser("config", help="set or show configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    set_key = config_commands.add_parser("set-key", help="store the FAL key (read from stdin)")
+    set_key.add_argument("--stdin", action="store_true", help="read the key from stdin, no prompt")
+    config_commands.add_parser("clear-key", help="forget the stored FAL key")
+    config_commands.add_parser("show", help="show where the key and library are")
+
+    gui = commands.add_parser("gui", help="open the window")
+    _add_gui_arguments(gui)
+    return parser
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="image2model",
+        description="Turn photos into 3D models. Without a command, opens the window.",
+        epilog="Commands: generate, resume, serve, config (see `image2model COMMAND --help`).",
+    )
+    parser.add_argument("--version", action="version", version=f"Image2Model {__version__}")
+    _add_gui_arguments(parser)
+    return parser
+
+
+def _add_gui_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("photos", nargs="*", type=Path, help="photos to queue in the window")
+    parser.add_argument("--self-test", action="store_true", help="run a sample and exit")
+    parser.add_argument("--screenshot", type=Path, help="with --self-test: save the window")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a whole number above 0")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 25:
+        raise argparse.ArgumentTypeError("must be between 1 and 25")
+    return value
+
+
+# -- generate ------------------------------------------------------------------
+
+
+def collect_photos(inputs: Sequence[str | Path]) -> list[Path]:
+    """Expand folders (their JPEG/PNG files, sorted); keep files as given."""
+    from image2model_desktop.core.images import ACCEPTED_SUFFIXES
+
+    photos: list[Path] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ACCEPTED_SUFFIXES
+            )
+            if not found:
+                raise SetupError(f"The folder {path} holds no JPEG or PNG photos.")
+            photos.extend(found)
+        elif path.exists():
+            photos.append(path)
+        else:
+            raise SetupError(f"No such file or folder: {path}")
+    return photos
+
+
+def validate_photos(photos: Sequence[Path]) -> list[BatchEntry]:
+    """Check each photo by content; refused ones become RejectedInput entries."""
+    from image2model_desktop.core.errors import InvalidImageError
+    from image2model_desktop.core.images import validate_image
+
+    entries: list[BatchEntry] = []
+    for path in photos:
+        try:
+            info = validate_image(path, path.name)
+        except InvalidImageError as error:
+            entries.append(RejectedInput(display_name=path.name, reason=error.user_message))
+            continue
+        entries.append(
+            StagedInput(
+                source=path,
+                display_name=path.name,
+                file_size=info.file_size,
+                content_type=info.content_type,
+            )
+        )
+    return entries
+
+
+def _parameters(args: argparse.Namespace, defaults: JobParameters) -> JobParameters:
+    values: dict[str, Any] = defaults.model_dump()
+    for name in ("engine", "face_limit", "texture", "pbr", "seed"):
+        given = getattr(args, name, None)
+        if given is not None:
+            values[name] = given
+    return JobParameters(**values)
+
+
+async def _generate(args: argparse.Namespace) -> int:
+    from image2model_desktop.core.images import MAX_FILES_PER_BATCH
+    from image2model_desktop.runtime import open_runtime
+
+    photos = collect_photos(args.inputs)
+    if len(photos) > MAX_FILES_PER_BATCH:
+        raise SetupError(
+            f"Too many photos: {len(photos)} given, at most {MAX_FILES_PER_BATCH} per batch. "
+            "Split them into several runs."
+        )
+    if args.out is not None:
+        _check_out_dir(args.out)
+    human = sys.stderr if args.json else sys.stdout
+    runtime = open_runtime(hold_on_balance=False)
+    try:
+        service = runtime.service
+        if args.concurrency:
+            service.set_concurrency(args.concurrency)
+        parameters = _parameters(args, runtime.settings.defaults)
+        engine = service.resolve_engine(parameters.engine)
+        print(_engine_line(parameters, engine), file=human)
+        cost = service.estimate_cost(parameters, len(photos))
+        if cost is not None:
+            print(f"Estimated cost: ${cost:.2f} for {len(photos)} models", file=human)
+        entries = await asyncio.get_running_loop().run_in_executor(None, validate_photos, photos)
+        resumed = await service.start()
+        if resumed:
+            print(f"Also finishing {len(resumed)} batch(es) left unfinished earlier.", file=human)
+        job = await service.submit(entries, parameters)
+        final = await _follow(runtime.service, job, human)
+        for job_id in resumed:
+            await service.wait_finished(job_id)
+        if args.out is not None:
+            _copy_outputs(final, runtime.paths.outputs(final.job_id), args.out, human)
+        _print_summary(final, runtime.paths.outputs(final.job_id), human)
+        if args.json:
+            from image2model_desktop.core.summary import batch_summary
+
+            print(json.dumps(batch_summary(final), indent=2))
+        return EXIT_OK if final.completed_count == len(final.files) else EXIT_FAILED
+    finally:
+        await runtime.aclose()
+        from image2model_desktop.core.workers import shutdown_process_pool
+
+        shutdown_process_pool()
+
+
+async def _follow(service: Any, job: Job, stream: Any) -> Job:
+    """Show progress until the job ends; the first Ctrl-C cancels, the second quits."""
+    from image2model_desktop.console import ProgressDisplay
+
+    display = ProgressDisplay(job, stream)
+    unsubscribe = service.bus.subscribe(display.on_event, job.job_id)
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def on_interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            print("\nCancelling… finished models are kept (Ctrl-C again to quit now).", file=stream)
+            service.cancel_job(job.job_id)
+        else:
+            # Leave at once; the library keeps every state for `image2model resume`.
+            os._exit(EXIT_FAILED)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    try:
+        final: Job = await service.wait_finished(job.job_id)
+    finally:
+        unsubscribe()
+        display.close()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+    return final
+
+
+def _engine_line(parameters: JobParameters, engine: str) -> str:
+    if engine == "fal":
+        return "Engine: FAL Tripo3D v2.5 (cloud; each model is billed to your FAL account)"
+    why = " (no FAL key is set)" if parameters.engine == "auto" else ""
+    return f"Engine: offline{why} — a quick 2.5D model made on this computer"
+
+
+def _check_out_dir(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SetupError(f"Cannot create the output folder {out}: {error.strerror}.") from error
+    if not os.access(out, os.W_OK):
+        raise SetupError(f"The output folder {out} is not writable.")
+
+
+def _copy_outputs(job: Job, outputs: Path, out: Path, stream: Any) -> None:
+    from image2model_desktop.core.fsutil import atomic_copy
+
+    for item in job.files:
+        if item.output is None:
+            continue
+        names = [item.output.model_filename, item.output.preview_filename]
+        for name in filter(None, names):
+            dest = _free_name(out / name)
+            try:
+                atomic_copy(outputs / name, dest)
+            except OSError as error:
+                print(
+                    f"Could not copy {name} to {out} ({error.strerror}); "
+                    f"it is still in the library at {outputs}.",
+                    file=stream,
+                )
+
+
+def _free_name(path: Path) -> Path:
+    counter = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}_{counter}{path.suffix}")
+        counter += 1
+    return candidate
+
+
+def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
+    print(f"\n{job.summary_message()} (job {job.job_id})", file=stream)
+    for item in job.files:
+        if item.output is not None:
+            print(f"  ✓ {item.filename} → {outputs / item.output.model_filename}", file=stream)
+        else:
+            print(f"  ✗ {item.error_message or item.filename + ': cancelled'}", file=stream)
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    from image2model_desktop.runtime import open_runtime
+
+    runtime = open_runtime(hold_on_balance=False)
+    try:
+        resumed = await runtime.service.start()
+        if not resumed:
+            print("Nothing to resume: every batch in the library has finished.")
+            return EXIT_OK
+        failed = False
+        for job_id in resumed:
+            job = await _follow(runtime.service, runtime.service.get_job(job_id), sys.stdout)
+            _print_summary(job, runtime.paths.outputs(job_id), sys.stdout)
+            failed = failed or job.completed_count != len(job.files)
+        return EXIT_FAILED if failed else EXIT_OK
+    finally:
+        await runtime.aclose()
+        from image2model_desktop.core.workers import shutdown_process_pool
+
+        shutdown_process_pool()
+
+
+# -- config --------------------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> int:
+    from image2model_desktop.core import credentials
+    from image2model_desktop.core.paths import data_dir
+
+    root = data_dir()
+    if args.config_command == "set-key":
+        if args.stdin or not sys.stdin.isatty():
+            key = sys.stdin.readline().strip()
+        else:
+            key = getpass.getpass("FAL key (input hidden): ").strip()
+        if not key:
+            raise SetupError("No key was given; nothing was changed.")
+        where = credentials.store_fal_key(root, key)
+        print(f"FAL key saved in {where}.")
+        return EXIT_OK
+    if args.config_command == "clear-key":
+        credentials.clear_fal_key(root)
+        print("FAL key removed.")
+        return EXIT_OK
+    source = credentials.key_source(root)
+    print(f"Library: {root}")
+    print(f"FAL key: {'set, from ' + source if source else 'not set (offline engine)'}")
+    return EXIT_OK
+
+
+# -- window --------------------------------------------------------------------
+
+
+def _open_window(args: argparse.Namespace) -> int:
+    try:
+        from image2model_desktop.gui.app import run_gui
+    except ImportError as error:
+        log.debug("GUI unavailable: %s", error)
+        print(
+            "The window is not available in this build; use `image2model generate`.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return run_gui(args)

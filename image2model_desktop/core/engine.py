@@ -1,0 +1,84 @@
+"""The contract between the job engine and a generator (offline, FAL…)."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .models import EngineName, FileItem, JobParameters
+from .states import FileState
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    """What a generator leaves in the job's outputs folder for one file."""
+
+    model_path: Path
+    preview_path: Path | None = None
+    preview_content_type: str | None = None
+
+
+class FileRun(Protocol):
+    """One file as an engine sees it while running it."""
+
+    @property
+    def file(self) -> FileItem:
+        """The file as it is now (state, request id of an earlier run…)."""
+
+    @property
+    def parameters(self) -> JobParameters: ...
+
+    @property
+    def input_path(self) -> Path: ...
+
+    @property
+    def staging_dir(self) -> Path:
+        """A folder for temporary copies (re-encoded uploads)."""
+
+    def output_path(self, suffix: str) -> Path:
+        """Return ``outputs/<stem><suffix>``, e.g. ``.glb`` → ``chair.glb``."""
+
+    async def update(
+        self,
+        state: FileState | None = None,
+        *,
+        fraction: float | None = None,
+        queue_position: int | None = None,
+        message: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Commit a change of this file to the store, then publish it.
+
+        ``fraction`` is how much of the current state's progress band is done
+        (0–1); without it, the job engine estimates progress while generating.
+        A ``request_id`` is committed before this returns: call it the moment a
+        paid request is enqueued.
+        """
+
+
+class Engine(abc.ABC):
+    """A generator that turns one validated photo into a model file."""
+
+    name: EngineName
+    #: A first guess of how long generation takes, before any history exists.
+    expected_seconds: float = 60.0
+
+    @abc.abstractmethod
+    async def run(self, run: FileRun) -> EngineOutput:
+        """Make the model of ``run.file``, resuming ``run.file.request_id`` if set.
+
+        Raise an ``EngineError`` subclass with a user sentence on failure.
+        Cancellation arrives as ``asyncio.CancelledError``.
+        """
+
+    async def cancel_remote(self, item: FileItem) -> None:  # noqa: B027 - optional hook
+        """Best effort: stop the engine's remote work for ``item`` (paid requests)."""
+
+    def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
+        """Return the estimated price in USD of ``count`` files, None when free."""
+        return None
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and workers."""

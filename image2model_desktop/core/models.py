@@ -1,0 +1,178 @@
+"""The data of a batch: parameters, jobs, files and their outputs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .states import FileState
+
+EngineName = Literal["offline", "fal"]
+EngineChoice = Literal["auto", "offline", "fal"]
+TextureQuality = Literal["no", "standard", "HD"]
+
+#: The offline engine's budget when the user leaves the face limit on Auto.
+DEFAULT_FACE_LIMIT = 20_000
+
+
+def new_id() -> str:
+    """Return a lowercase UUID4 string (the API promises that shape)."""
+    return str(uuid.uuid4())
+
+
+class JobParameters(BaseModel):
+    """What the user asked for; the same for every file of a batch."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    engine: EngineChoice = "auto"
+    #: None means "let the engine decide" (Auto in the window).
+    face_limit: int | None = Field(default=None, gt=0, le=2_000_000)
+    texture: TextureQuality = "standard"
+    pbr: bool = False
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class OutputInfo(BaseModel):
+    """What a completed file produced, as saved in the job's outputs folder."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_filename: str
+    model_size: int
+    face_count: int
+    vertex_count: int
+    extents: tuple[float, float, float]
+    textured: bool
+    preview_filename: str | None = None
+    preview_size: int | None = None
+    preview_content_type: str | None = None
+    processing_time: float
+
+
+class FileItem(BaseModel):
+    """One photo of a batch and everything known about its way to a model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    job_id: str
+    position: int
+    #: The name the user knows the photo by. Display text only: never a path.
+    filename: str
+    #: Name of the stored photo inside ``jobs/<job_id>/inputs`` (None if refused).
+    input_name: str | None
+    input_size: int = 0
+    content_type: str | None = None
+    #: Safe, job-unique stem for outputs (``chair.jpg`` → ``chair``).
+    output_stem: str
+    state: FileState = FileState.PENDING
+    progress: float = 0.0
+    queue_position: int | None = None
+    #: The latest human-readable line about this file (a FAL log line, …).
+    message: str = ""
+    error_code: str | None = None
+    error_message: str | None = None
+    #: The engine that ran (or runs) this file.
+    engine: EngineName | None = None
+    #: The engine's request id (FAL), saved the moment the request is enqueued.
+    request_id: str | None = None
+    attempts: int = 0
+    output: OutputInfo | None = None
+    created: float = Field(default_factory=time.time)
+    updated: float = Field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+
+
+class JobStatus(StrEnum):
+    """The outcome of a batch as a whole."""
+
+    #: Files are still pending or in progress.
+    PROCESSING = "processing"
+    #: Every file completed.
+    COMPLETED = "completed"
+    #: Some completed, some failed or were cancelled.
+    PARTIALLY_COMPLETED = "partially_completed"
+    #: None completed and at least one failed.
+    FAILED = "failed"
+    #: None completed and the batch was cancelled.
+    CANCELLED = "cancelled"
+
+
+class Job(BaseModel):
+    """One batch of photos sent together with the same parameters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    #: The id used to follow the latest run of this job (changes on retry).
+    task_id: str
+    created: float
+    parameters: JobParameters
+    #: The engine the batch resolved to (``auto`` is resolved at submit).
+    engine: EngineName
+    files: tuple[FileItem, ...] = ()
+
+    @property
+    def is_finished(self) -> bool:
+        return all(f.state.is_terminal for f in self.files)
+
+    @property
+    def completed_count(self) -> int:
+        return sum(1 for f in self.files if f.state == FileState.COMPLETED)
+
+    @property
+    def failed_count(self) -> int:
+        return sum(1 for f in self.files if f.state == FileState.FAILED)
+
+    @property
+    def cancelled_count(self) -> int:
+        return sum(1 for f in self.files if f.state == FileState.CANCELLED)
+
+    @property
+    def finished_count(self) -> int:
+        return sum(1 for f in self.files if f.state.is_terminal)
+
+    @property
+    def progress(self) -> float:
+        """Overall progress: the mean of the files, ended files counting 100."""
+        if not self.files:
+            return 100.0
+        total = sum(100.0 if f.state.is_terminal else f.progress for f in self.files)
+        return round(total / len(self.files), 1)
+
+    @property
+    def status(self) -> JobStatus:
+        if not self.is_finished:
+            return JobStatus.PROCESSING
+        completed = self.completed_count
+        if completed == len(self.files):
+            return JobStatus.COMPLETED
+        if completed:
+            return JobStatus.PARTIALLY_COMPLETED
+        if self.failed_count == 0 and self.cancelled_count:
+            return JobStatus.CANCELLED
+        return JobStatus.FAILED
+
+    def file(self, file_id: str) -> FileItem:
+        for item in self.files:
+            if item.file_id == file_id:
+                return item
+        raise KeyError(file_id)
+
+    def summary_message(self) -> str:
+        """A short sentence like "2 successful, 1 failed"."""
+        parts = [f"{self.completed_count} successful"]
+        if self.failed_count:
+            parts.append(f"{self.failed_count} failed")
+        if self.cancelled_count:
+            parts.append(f"{self.cancelled_count} cancelled")
+        pending = len(self.files) - self.finished_count
+        if pending:
+            parts.append(f"{pending} in progress")
+        return ", ".join(parts)

@@ -1,0 +1,53 @@
+"""User settings, kept as JSON beside the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .fsutil import atomic_write_bytes
+from .models import EngineChoice, JobParameters
+
+log = logging.getLogger(__name__)
+
+
+class ApiServerSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    #: Browser origins allowed by CORS; empty means none (never ``*``).
+    cors_origins: list[str] = Field(default_factory=list)
+    #: Uploads per client per minute.
+    upload_rate_per_minute: int = Field(default=60, ge=1)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    engine: EngineChoice = "auto"
+    #: Files processed at once, per engine.
+    concurrency: int = Field(default=4, ge=1, le=25)
+    #: A file still unfinished after this many seconds fails as timed out.
+    file_timeout_seconds: float = Field(default=600.0, gt=0)
+    defaults: JobParameters = Field(default_factory=JobParameters)
+    output_folder: str | None = None
+    api: ApiServerSettings = Field(default_factory=ApiServerSettings)
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        """Read settings; a missing or broken file gives the defaults (and a log line)."""
+        try:
+            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, ValidationError) as exc:
+            log.warning("Settings file %s is unreadable (%s); using defaults", path, exc)
+            return cls()
+
+    def save(self, path: Path) -> None:
+        atomic_write_bytes(path, self.model_dump_json(indent=2).encode("utf-8"))

@@ -1,0 +1,62 @@
+"""The batch summary: one shape for the CLI's --json and the HTTP API's ``result``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import FileItem, Job
+from .states import FileState
+
+DOWNLOAD_PREFIX = "/api/v1/download"
+
+
+def file_result(item: FileItem, job_id: str) -> dict[str, Any]:
+    """Describe one file's outcome as the API's ``results[i]``."""
+    result: dict[str, Any] = {
+        "file_id": item.file_id,
+        "filename": item.filename,
+        "status": item.state.value,
+    }
+    if item.state == FileState.COMPLETED and item.output is not None:
+        out = item.output
+        result.update(
+            model_filename=out.model_filename,
+            download_url=f"{DOWNLOAD_PREFIX}/{job_id}/{out.model_filename}",
+            face_count=out.face_count,
+            vertex_count=out.vertex_count,
+            file_size=out.model_size,
+            processing_time=out.processing_time,
+            rendered_image=(
+                {
+                    "url": f"{DOWNLOAD_PREFIX}/{job_id}/{out.preview_filename}",
+                    "content_type": out.preview_content_type,
+                    "file_size": out.preview_size,
+                }
+                if out.preview_filename
+                else None
+            ),
+        )
+    elif item.state in (FileState.FAILED, FileState.CANCELLED):
+        result.update(
+            error=item.error_message or "Cancelled", error_code=item.error_code or "CANCELLED"
+        )
+    return result
+
+
+def batch_summary(job: Job, file_ids: list[str] | None = None) -> dict[str, Any]:
+    """Summarize a job (or the files of one of its tasks)."""
+    if file_ids is not None:
+        wanted = set(file_ids)
+        job = job.model_copy(update={"files": tuple(f for f in job.files if f.file_id in wanted)})
+    return {
+        "job_id": job.job_id,
+        "status": job.status.value,
+        "total_files": len(job.files),
+        "successful_files": job.completed_count,
+        "failed_files": job.failed_count,
+        "cancelled_files": job.cancelled_count,
+        "face_limit": job.parameters.face_limit,
+        "engine": job.engine,
+        "message": job.summary_message(),
+        "results": [file_result(f, job.job_id) for f in job.files],
+    }

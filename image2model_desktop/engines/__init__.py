@@ -1,0 +1,29 @@
+"""Generators: one module per engine. ``create_engine`` picks one by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from image2model_desktop.core.credentials import load_fal_key
+from image2model_desktop.core.engine import Engine
+from image2model_desktop.core.errors import SetupError
+from image2model_desktop.core.models import EngineName
+
+
+def create_engine(name: EngineName, *, data_dir: Path) -> Engine:
+    """Build the engine called ``name``; raise SetupError if it cannot run here."""
+    if name == "offline":
+        from .offline import OfflineEngine
+
+        return OfflineEngine()
+    if name == "fal":
+        key = load_fal_key(data_dir)
+        if not key:
+            raise SetupError(
+                "No FAL key is set. Run `image2model config set-key` (or set FAL_KEY), "
+                "or use the offline engine."
+            )
+        from .fal_tripo import FalTripoEngine
+
+        return FalTripoEngine(key=key)
+    raise SetupError(f"Unknown engine {name!r}; use offline or fal.")

@@ -1,0 +1,71 @@
+"""Open the library and build the job engine: the wiring every front end shares."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from dataclasses import dataclass
+from pathlib import Path
+
+from image2model_desktop.core.credentials import load_fal_key
+from image2model_desktop.core.engine import Engine
+from image2model_desktop.core.models import EngineName
+from image2model_desktop.core.paths import LibraryPaths, data_dir
+from image2model_desktop.core.service import JobService
+from image2model_desktop.core.settings import Settings
+from image2model_desktop.core.store import Store
+from image2model_desktop.engines import create_engine
+
+
+@dataclass
+class Runtime:
+    paths: LibraryPaths
+    settings: Settings
+    store: Store
+    service: JobService
+
+    async def aclose(self) -> None:
+        await self.service.aclose()
+        self.store.close()
+
+
+def open_runtime(root: Path | None = None, *, hold_on_balance: bool = True) -> Runtime:
+    """Open the library at ``root`` (default: the data directory) and build the service."""
+    paths = LibraryPaths(root or data_dir())
+    setup_file_logging(paths.log_dir)
+    settings = Settings.load(paths.settings_file)
+    store = Store.open(paths.database, lock_path=paths.lock_file)
+
+    def factory(name: EngineName) -> Engine:
+        return create_engine(name, data_dir=paths.root)
+
+    service = JobService(
+        store,
+        paths,
+        settings,
+        factory,
+        has_fal_key=lambda: load_fal_key(paths.root) is not None,
+        hold_on_balance=hold_on_balance,
+    )
+    return Runtime(paths, settings, store, service)
+
+
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_file_logging(log_dir: Path) -> None:
+    """Log to a rotating file in the data directory (once per process)."""
+    root = logging.getLogger()
+    if any(getattr(h, "_image2model", False) for h in root.handlers):
+        return
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / "image2model.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    handler._image2model = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "trimesh", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
