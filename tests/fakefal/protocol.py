@@ -1,0 +1,586 @@
+"""FAL's HTTP answers, as data: one method per endpoint fal-client 1.0.3 calls.
+
+Routes (all on one host; fal-client is pointed at it for queue, REST and CDN):
+
+    POST /storage/auth/token?storage_type=fal-cdn-v3   CDN token (Key auth)
+    POST /files/upload                                 v3 upload (Bearer CDN token)
+    POST /files/upload/multipart                       multipart create (> 100 MB)
+    PUT  /files/<f>/multipart/<upload_id>/<n>          part, answers an ETag
+    POST /files/<f>/multipart/<upload_id>/complete     multipart complete
+    POST /storage/upload/initiate?storage_type=gcs     fallback repository "fal"
+    PUT  /storage/put/<id>                             its signed-URL upload
+    GET|HEAD /files/<f>                                CDN download, Range aware
+    POST /<owner>/<alias>[/<path>]                     queue submit
+    GET  /<owner>/<alias>/requests/<id>/status?logs=   status
+    GET  /<owner>/<alias>/requests/<id>                result
+    PUT  /<owner>/<alias>/requests/<id>/cancel         cancel
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from .assets import padded_glb, rendered_preview_webp, textured_cube_glb
+from .scenarios import Scenario
+from .state import (
+    CancelRecord,
+    Endpoint,
+    FakeState,
+    QueueRequest,
+    StatusPoll,
+    StoredFile,
+    SubmitRecord,
+)
+
+LOCKED_DETAIL = (
+    "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing."
+)
+BAD_KEY_DETAIL = "No user found for Key ID and Secret"
+MISSING_KEY_DETAIL = "Missing authorization header"
+
+_REQUEST_PATH = re.compile(r"^/(?P<base>.+?)/requests/(?P<rid>[^/]+)(?P<action>/status|/cancel)?$")
+_MULTIPART_PART = re.compile(r"^(?P<file>/files/.+)/multipart/(?P<upload>[^/]+)/(?P<part>\d+)$")
+_MULTIPART_DONE = re.compile(r"^(?P<file>/files/.+)/multipart/(?P<upload>[^/]+)/complete$")
+
+_ACTION_ENDPOINTS: dict[str, Endpoint] = {"/status": "status", "/cancel": "cancel", "": "result"}
+
+_TRIPO_ENUMS = {
+    "texture": ("no", "standard", "HD"),
+    "texture_alignment": ("original_image", "geometry"),
+    "orientation": ("default", "align_image"),
+}
+
+
+@dataclass
+class Reply:
+    """What to put on the wire; `cut_after` drops the connection mid-body."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    endpoint: Endpoint = "unknown"
+    request_id: str | None = None
+    detail: str | None = None
+    cut_after: int | None = None
+    bytes_per_second: float | None = None
+    head_only: bool = False
+
+
+def json_reply(status: int, payload: Any, endpoint: Endpoint, **extra: Any) -> Reply:
+    headers = {"Content-Type": "application/json", **extra.pop("headers", {})}
+    return Reply(status, json.dumps(payload).encode(), headers, endpoint, **extra)
+
+
+class FalProtocol:
+    """Turn one parsed HTTP request into a Reply, reading and updating FakeState."""
+
+    def __init__(self, state: FakeState, base_url: str) -> None:
+        self.state = state
+        self.base_url = base_url
+
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Reply:
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        if path == "/storage/auth/token" and method == "POST":
+            return self._auth(headers, "token") or self.cdn_token(headers)
+        if path == "/storage/upload/initiate" and method == "POST":
+            return self._auth(headers, "storage_initiate") or self.storage_initiate(body)
+        if path.startswith("/storage/put/") and method == "PUT":
+            return self.storage_put(path, headers, body)
+        if path == "/files/upload" and method == "POST":
+            return self._cdn_auth(headers, "upload") or self.cdn_upload(headers, body)
+        if path == "/files/upload/multipart" and method == "POST":
+            return self._cdn_auth(headers, "multipart") or self.multipart_create(headers)
+        if (m := _MULTIPART_PART.match(path)) and method == "PUT":
+            return self._cdn_auth(headers, "multipart") or self.multipart_part(m, body)
+        if (m := _MULTIPART_DONE.match(path)) and method == "POST":
+            return self._cdn_auth(headers, "multipart") or self.multipart_complete(m)
+        if path.startswith("/files/") and method in ("GET", "HEAD"):
+            return self.download(path, headers, head_only=method == "HEAD")
+        if m := _REQUEST_PATH.match(path):
+            rid, action = m["rid"], m["action"]
+            endpoint: Endpoint = _ACTION_ENDPOINTS[action or ""]
+            denied = self._auth(headers, endpoint, rid)
+            if denied:
+                return denied
+            if action == "/status" and method == "GET":
+                return self.status(rid, params.get("logs", "0").lower() in ("1", "true"))
+            if action == "/cancel" and method == "PUT":
+                return self.cancel(rid)
+            if action is None and method == "GET":
+                return self.result(rid)
+        elif method == "POST" and path.count("/") >= 2:
+            return self._auth(headers, "submit") or self.submit(path.strip("/"), headers, body)
+        return json_reply(404, {"detail": "Not Found"}, "unknown")
+
+    # -- auth ---------------------------------------------------------------
+
+    def _auth(
+        self, headers: dict[str, str], endpoint: Endpoint, rid: str | None = None
+    ) -> Reply | None:
+        value = headers.get("authorization", "")
+        if not value:
+            return json_reply(401, {"detail": MISSING_KEY_DETAIL}, endpoint, request_id=rid)
+        scheme, _, key = value.partition(" ")
+        if scheme.lower() != "key" or key not in self.state.valid_keys:
+            return json_reply(401, {"detail": BAD_KEY_DETAIL}, endpoint, request_id=rid)
+        return None
+
+    def _cdn_auth(self, headers: dict[str, str], endpoint: Endpoint) -> Reply | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        with self.state.cond:
+            key = self.state.cdn_tokens.get(token)
+            valid = scheme.lower() == "bearer" and key in self.state.valid_keys
+        if not valid:
+            return json_reply(401, {"detail": "Invalid or expired token"}, endpoint)
+        return None
+
+    # -- uploads --------------------------------------------------------------
+
+    def cdn_token(self, headers: dict[str, str]) -> Reply:
+        token = "cdn-" + secrets.token_hex(16)
+        key = headers["authorization"].partition(" ")[2]
+        with self.state.cond:
+            self.state.cdn_tokens[token] = key
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        payload = {
+            "token": token,
+            "token_type": "Bearer",
+            "base_url": self.base_url,
+            "expires_at": expires.isoformat(),
+        }
+        return json_reply(200, payload, "token")
+
+    def cdn_upload(self, headers: dict[str, str], body: bytes) -> Reply:
+        stored = self._store_input(headers.get("x-fal-file-name"), headers, body)
+        payload = {"access_url": self.base_url + stored.path}
+        return json_reply(200, payload, "upload", detail=stored.name)
+
+    def storage_initiate(self, body: bytes) -> Reply:
+        request = json.loads(body or b"{}")
+        name = str(request.get("file_name") or "upload.bin")
+        content_type = str(request.get("content_type") or "application/octet-stream")
+        stored = self.state.add_file(
+            base_url=self.base_url, name=name, content_type=content_type, data=b"", role="input"
+        )
+        payload = {
+            "upload_url": f"{self.base_url}/storage/put{stored.path}",
+            "file_url": self.base_url + stored.path,
+        }
+        return json_reply(200, payload, "storage_initiate", detail=name)
+
+    def storage_put(self, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        file_path = path.removeprefix("/storage/put")
+        with self.state.cond:
+            stored = self.state.files.get(file_path)
+            if stored is None:
+                return json_reply(404, {"detail": "Upload not initiated"}, "storage_put")
+            self._replace_data(stored, body)
+        return Reply(200, b"", {}, "storage_put", detail=stored.name)
+
+    def multipart_create(self, headers: dict[str, str]) -> Reply:
+        stored = self._store_input(headers.get("x-fal-file-name"), headers, b"")
+        upload_id = secrets.token_hex(8)
+        with self.state.cond:
+            self.state.multipart[upload_id] = {}
+        payload = {"access_url": self.base_url + stored.path, "uploadId": upload_id}
+        return json_reply(200, payload, "multipart", detail=stored.name)
+
+    def multipart_part(self, match: re.Match[str], body: bytes) -> Reply:
+        with self.state.cond:
+            parts = self.state.multipart.get(match["upload"])
+            if parts is None:
+                return json_reply(404, {"detail": "Unknown upload"}, "multipart")
+            parts[int(match["part"])] = body
+        etag = '"' + secrets.token_hex(8) + '"'
+        return Reply(200, b"", {"ETag": etag}, "multipart")
+
+    def multipart_complete(self, match: re.Match[str]) -> Reply:
+        with self.state.cond:
+            parts = self.state.multipart.pop(match["upload"], None)
+            stored = self.state.files.get(match["file"])
+            if parts is None or stored is None:
+                return json_reply(404, {"detail": "Unknown upload"}, "multipart")
+            self._replace_data(stored, b"".join(parts[n] for n in sorted(parts)))
+        return json_reply(200, {"access_url": self.base_url + stored.path}, "multipart")
+
+    def _store_input(self, name: str | None, headers: dict[str, str], body: bytes) -> StoredFile:
+        content_type = headers.get("content-type", "application/octet-stream")
+        return self.state.add_file(
+            base_url=self.base_url,
+            name=name or "upload.bin",
+            content_type=content_type,
+            data=body,
+            role="input",
+        )
+
+    def _replace_data(self, stored: StoredFile, data: bytes) -> None:
+        stored.data = data
+        stored.sha256 = hashlib.sha256(data).hexdigest()
+        self.state.cond.notify_all()
+
+    # -- queue ----------------------------------------------------------------
+
+    def submit(self, endpoint_id: str, headers: dict[str, str], body: bytes) -> Reply:
+        if self.state.locked:
+            return json_reply(403, {"detail": LOCKED_DETAIL}, "submit")
+        try:
+            arguments = json.loads(body or b"null")
+        except ValueError:
+            arguments = None
+        problems = _validate_tripo(arguments)
+        if problems:
+            return json_reply(422, {"detail": problems}, "submit")
+        image_url = str(arguments["image_url"])
+        stored = self.state.file_for_url(image_url)
+        data_sha = _data_uri_sha256(image_url)
+        sha = stored.sha256 if stored else data_sha
+        label = stored.name if stored else image_url[:80]
+        scenario = self.state.scenario_for(sha, stored.name if stored else None)
+        input_key = sha or image_url
+        if scenario.kind == "unauthorized":
+            return json_reply(401, {"detail": BAD_KEY_DETAIL}, "submit", detail=label)
+        if scenario.kind == "locked":
+            return json_reply(403, {"detail": LOCKED_DETAIL}, "submit", detail=label)
+        if scenario.kind == "rate_limited_then_ok" and self.state.take_failure(
+            input_key, "rate_limit", scenario.times
+        ):
+            detail = "Rate limit exceeded. Please retry shortly."
+            return json_reply(429, {"detail": detail}, "submit", detail=label)
+
+        request = self._new_request(endpoint_id, arguments, image_url, label, input_key, scenario)
+        owner_alias = request.app_base
+        base = f"{self.base_url}/{owner_alias}/requests/{request.request_id}"
+        payload: dict[str, Any] = {
+            "status": "IN_QUEUE",
+            "request_id": request.request_id,
+            "response_url": base,
+            "status_url": base + "/status",
+            "cancel_url": base + "/cancel",
+            "logs": None,
+            "metrics": {},
+            "queue_position": request.queue_position(request.submitted_at),
+        }
+        return json_reply(
+            200,
+            payload,
+            "submit",
+            request_id=request.request_id,
+            detail=label,
+            headers={"x-fal-request-id": request.request_id},
+        )
+
+    def _new_request(
+        self,
+        endpoint_id: str,
+        arguments: dict[str, Any],
+        image_url: str,
+        label: str,
+        input_key: str,
+        scenario: Scenario,
+    ) -> QueueRequest:
+        rid = _uuid()
+        task_id = _uuid()
+        model_data = padded_glb(scenario.model_size) if scenario.model_size else textured_cube_glb()
+        model = self.state.add_file(
+            base_url=self.base_url,
+            name=f"tripo_model_{task_id}.glb",
+            content_type="model/gltf-binary",
+            data=model_data,
+            role="model",
+            request_id=rid,
+        )
+        preview = self.state.add_file(
+            base_url=self.base_url,
+            name=f"tripo_render_{task_id}.webp",
+            content_type="image/webp",
+            data=rendered_preview_webp(),
+            role="preview",
+            request_id=rid,
+        )
+        parts = endpoint_id.split("/")
+        now = time.monotonic()
+        request = QueueRequest(
+            request_id=rid,
+            endpoint_id=endpoint_id,
+            app_base="/".join(parts[:2]),
+            arguments=arguments,
+            image_url=image_url,
+            input_label=label,
+            input_key=input_key,
+            scenario=scenario,
+            submitted_at=now,
+            submitted_wall=time.time(),
+            generation_seconds=scenario.seconds(self.state.generation_seconds),
+            task_id=task_id,
+            model=model,
+            preview=preview,
+        )
+        with self.state.cond:
+            self.state.requests[rid] = request
+            self.state.submits.append(
+                SubmitRecord(now, rid, endpoint_id, image_url, label, scenario, arguments)
+            )
+            self.state.cond.notify_all()
+        return request
+
+    def _lookup(self, rid: str, endpoint: Endpoint) -> QueueRequest | Reply:
+        with self.state.cond:
+            request = self.state.requests.get(rid)
+        if request is None or self.state.is_expired(request, time.monotonic()):
+            return json_reply(404, {"detail": "Request not found"}, endpoint, request_id=rid)
+        return request
+
+    def status(self, rid: str, with_logs: bool) -> Reply:
+        found = self._lookup(rid, "status")
+        if isinstance(found, Reply):
+            self._record_poll(rid, found.status, "NOT_FOUND", None, with_logs)
+            return found
+        request = found
+        now = time.monotonic()
+        phase = request.phase(now)
+        base = f"{self.base_url}/{request.app_base}/requests/{rid}"
+        payload: dict[str, Any] = {
+            "status": phase,
+            "request_id": rid,
+            "response_url": base,
+            "status_url": base + "/status",
+            "cancel_url": base + "/cancel",
+            "logs": request.logs(now) if with_logs else None,
+            "metrics": {},
+        }
+        position: int | None = None
+        if phase == "IN_QUEUE":
+            position = request.queue_position(now)
+            payload["queue_position"] = position
+        http_status = 202
+        if phase == "COMPLETED":
+            http_status = 200
+            if request.was_cancelled():
+                payload["error"] = "Request was cancelled"
+                payload["error_type"] = "client_cancelled"
+            else:
+                payload["metrics"] = {"inference_time": round(request.generation_seconds, 3)}
+                if request.scenario.kind == "reject_422":
+                    payload["error"] = "Unprocessable Entity"
+                    payload["error_type"] = None
+        self._record_poll(rid, http_status, phase, position, with_logs)
+        return json_reply(
+            http_status,
+            payload,
+            "status",
+            request_id=rid,
+            detail=phase,
+            headers={"x-fal-request-id": rid},
+        )
+
+    def _record_poll(
+        self, rid: str, http_status: int, state: str, position: int | None, with_logs: bool
+    ) -> None:
+        with self.state.cond:
+            polls = self.state.polls.setdefault(rid, [])
+            polls.append(StatusPoll(time.monotonic(), http_status, state, position, with_logs))
+            self.state.cond.notify_all()
+
+    def result(self, rid: str) -> Reply:
+        found = self._lookup(rid, "result")
+        if isinstance(found, Reply):
+            return found
+        request = found
+        headers = {"x-fal-request-id": rid}
+        if request.phase(time.monotonic()) != "COMPLETED":
+            detail = "Request is still in progress"
+            return json_reply(400, {"detail": detail}, "result", request_id=rid, headers=headers)
+        if request.was_cancelled():
+            detail = "Request was cancelled"
+            return json_reply(400, {"detail": detail}, "result", request_id=rid, headers=headers)
+        scenario = request.scenario
+        if scenario.kind == "reject_422":
+            return json_reply(
+                422,
+                {"detail": _rejection(request)},
+                "result",
+                request_id=rid,
+                detail="reject_422",
+                headers={**headers, "X-Fal-Retryable": "false"},
+            )
+        if scenario.kind == "runner_503_then_ok" and self.state.take_failure(
+            request.input_key, "runner_503", scenario.times
+        ):
+            body = {"detail": "Runner disconnected", "error_type": "runner_disconnected"}
+            # x-fal-request-id marks this as FAL's answer, not an ingress error, so
+            # fal-client raises at once instead of retrying it itself.
+            headers["X-Fal-Error-Type"] = "runner_disconnected"
+            return json_reply(503, body, "result", request_id=rid, headers=headers)
+        payload = {
+            "task_id": request.task_id,
+            "model_mesh": _file_json(self.base_url, request.model),
+            "rendered_image": _file_json(self.base_url, request.preview),
+        }
+        return json_reply(200, payload, "result", request_id=rid, headers=headers)
+
+    def cancel(self, rid: str) -> Reply:
+        found = self._lookup(rid, "cancel")
+        now = time.monotonic()
+        if isinstance(found, Reply):
+            outcome = "NOT_FOUND"
+            reply = json_reply(404, {"status": outcome}, "cancel", request_id=rid)
+        elif found.phase(now) == "COMPLETED":
+            outcome = "ALREADY_COMPLETED"
+            reply = json_reply(400, {"status": outcome}, "cancel", request_id=rid)
+        else:
+            outcome = "CANCELLATION_REQUESTED"
+            with self.state.cond:
+                found.cancelled_at = now
+            reply = json_reply(202, {"status": outcome}, "cancel", request_id=rid)
+        with self.state.cond:
+            self.state.cancels.append(CancelRecord(now, rid, reply.status, outcome))
+            self.state.cond.notify_all()
+        reply.detail = outcome
+        return reply
+
+    # -- downloads ------------------------------------------------------------
+
+    def download(self, path: str, headers: dict[str, str], *, head_only: bool) -> Reply:
+        with self.state.cond:
+            stored = self.state.files.get(path)
+            request = self.state.requests.get(stored.request_id or "") if stored else None
+        if stored is None:
+            return json_reply(404, {"detail": "Not Found"}, "download")
+        data = stored.data
+        rid = stored.request_id
+        reply = Reply(200, b"", {"Content-Type": stored.content_type}, "download", rid)
+        reply.head_only = head_only
+        reply.detail = stored.role
+        if request is not None and stored.role == "model" and not head_only:
+            scenario = request.scenario
+            reply.bytes_per_second = scenario.download_bytes_per_second
+            failure = self._download_failure(request)
+            if failure == "download_500":
+                return json_reply(
+                    500, {"detail": "Internal Server Error"}, "download", request_id=rid
+                )
+            if failure == "download_drop":
+                reply.cut_after = len(data) // 2
+                reply.detail = "model dropped"
+            if failure == "truncate":
+                data = data[: len(data) * 3 // 5]
+                reply.detail = "model truncated"
+        start, end = 0, len(data)
+        wanted = _parse_range(headers.get("range"), len(data))
+        if isinstance(wanted, str):
+            reply.status = 416
+            reply.headers["Content-Range"] = f"bytes */{len(data)}"
+            return reply
+        if wanted is not None:
+            start, end = wanted
+            reply.status = 206
+            reply.headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
+        reply.headers["Accept-Ranges"] = "bytes"
+        reply.body = data[start:end]
+        return reply
+
+    def _download_failure(self, request: QueueRequest) -> str | None:
+        kind, times, key = request.scenario.kind, request.scenario.times, request.input_key
+        if kind == "model_download_fails_once" and self.state.take_failure(
+            key, "download_500", times
+        ):
+            return "download_500"
+        if kind == "model_download_drops_once" and self.state.take_failure(
+            key, "download_drop", times
+        ):
+            return "download_drop"
+        if kind == "model_download_truncated" and self.state.take_failure(key, "truncate", times):
+            return "truncate"
+        return None
+
+
+def _validate_tripo(arguments: Any) -> list[dict[str, Any]]:
+    """Return pydantic-style 422 items for arguments Tripo v2.5 would refuse."""
+    if not isinstance(arguments, dict):
+        return [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]
+    problems: list[dict[str, Any]] = []
+    image_url = arguments.get("image_url")
+    if not isinstance(image_url, str) or not image_url:
+        problems.append({"loc": ["body", "image_url"], "msg": "Field required", "type": "missing"})
+    for name, allowed in _TRIPO_ENUMS.items():
+        if name in arguments and arguments[name] not in allowed:
+            problems.append(
+                {
+                    "loc": ["body", name],
+                    "msg": "Input should be " + " or ".join(repr(a) for a in allowed),
+                    "type": "literal_error",
+                    "input": arguments[name],
+                }
+            )
+    face_limit = arguments.get("face_limit")
+    if face_limit is not None and (not isinstance(face_limit, int) or face_limit <= 0):
+        problems.append(
+            {
+                "loc": ["body", "face_limit"],
+                "msg": "Input should be greater than 0",
+                "type": "greater_than",
+                "input": face_limit,
+            }
+        )
+    return problems
+
+
+def _rejection(request: QueueRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": ["body", "image_url"],
+            "msg": "Could not generate a 3D model: no object was detected in the image.",
+            "type": "image_load_error",
+            "url": "https://docs.fal.ai/errors#image_load_error",
+            "input": request.image_url,
+        }
+    ]
+
+
+def _file_json(base_url: str, stored: StoredFile) -> dict[str, Any]:
+    return {
+        "url": base_url + stored.path,
+        "content_type": stored.content_type,
+        "file_name": stored.name,
+        "file_size": len(stored.data),
+    }
+
+
+def _data_uri_sha256(url: str) -> str | None:
+    if not url.startswith("data:") or ";base64," not in url:
+        return None
+    try:
+        raw = base64.b64decode(url.split(";base64,", 1)[1], validate=True)
+    except ValueError:
+        return None
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _parse_range(value: str | None, size: int) -> tuple[int, int] | str | None:
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (value or "").strip())
+    if not match or not (match[1] or match[2]):
+        return None
+    if match[1]:
+        start = int(match[1])
+        end = int(match[2]) + 1 if match[2] else size
+    else:
+        start, end = max(0, size - int(match[2])), size
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size)
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())

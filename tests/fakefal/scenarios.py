@@ -1,0 +1,108 @@
+"""What the fake does with one input image: the scenario and how it is chosen.
+
+A scenario is picked at submit time from the image the request names, in this
+order: a plan registered for the image's sha256 (`FakeFal.plan(data=...)`), a
+plan registered for a substring of the uploaded file's name, a marker in the file
+name (`MARKERS`), else the fake's default. fal-client's `upload_file` sends the
+base name in `X-Fal-File-Name`, so naming a test image `cat_reject422.png` is
+enough; `upload()`/`upload_image()` without a name and `data:` URIs rely on the
+sha256 plan. Failures that happen "once" or "N times" count per input image, so
+the app's retry succeeds whether it re-fetches or resubmits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ScenarioKind = Literal[
+    "ok",
+    "unauthorized",
+    "locked",
+    "reject_422",
+    "rate_limited_then_ok",
+    "runner_503_then_ok",
+    "never_finishes",
+    "model_download_fails_once",
+    "model_download_drops_once",
+    "model_download_truncated",
+    "slow_generation",
+]
+
+SCENARIO_KINDS: tuple[ScenarioKind, ...] = (
+    "ok",
+    "unauthorized",
+    "locked",
+    "reject_422",
+    "rate_limited_then_ok",
+    "runner_503_then_ok",
+    "never_finishes",
+    "model_download_fails_once",
+    "model_download_drops_once",
+    "model_download_truncated",
+    "slow_generation",
+)
+
+# Checked against the lower-cased file name with "-", "_", "." and spaces
+# removed; longest first so "downloadfails" is not read as something shorter.
+MARKERS: dict[str, ScenarioKind] = {
+    "neverfinishes": "never_finishes",
+    "downloadfails": "model_download_fails_once",
+    "downloaddrops": "model_download_drops_once",
+    "unauthorized": "unauthorized",
+    "ratelimited": "rate_limited_then_ok",
+    "reject422": "reject_422",
+    "runner503": "runner_503_then_ok",
+    "truncated": "model_download_truncated",
+    "locked": "locked",
+    "slowgen": "slow_generation",
+}
+
+SLOW_GENERATION_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How the fake treats requests for one input image.
+
+    kind: what goes wrong, if anything (see `ScenarioKind`).
+    generation_seconds: submit → COMPLETED; None takes the fake's default
+        (`SLOW_GENERATION_SECONDS` for slow_generation).
+    times: how often a `*_then_ok` / `*_once` failure happens before it stops.
+    queue_fraction: share of generation_seconds spent IN_QUEUE.
+    queue_positions: the first queue_position reported; it counts down to 0.
+    model_size: pad the GLB to this many bytes (streaming tests); None keeps ~2 kB.
+    download_bytes_per_second: throttle model downloads; None sends at once.
+    """
+
+    kind: ScenarioKind = "ok"
+    generation_seconds: float | None = None
+    times: int = 1
+    queue_fraction: float = 0.3
+    queue_positions: int = 2
+    model_size: int | None = None
+    download_bytes_per_second: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCENARIO_KINDS:
+            raise ValueError(f"unknown scenario kind {self.kind!r}; one of {SCENARIO_KINDS}")
+        if not 0.0 <= self.queue_fraction <= 1.0:
+            raise ValueError("queue_fraction must be within 0..1")
+
+    def seconds(self, default: float) -> float:
+        if self.generation_seconds is not None:
+            return self.generation_seconds
+        if self.kind == "slow_generation":
+            return max(default, SLOW_GENERATION_SECONDS)
+        return default
+
+
+def scenario_from_name(file_name: str) -> ScenarioKind | None:
+    """Return the scenario a file name asks for through a marker, if any."""
+    squashed = file_name.lower()
+    for char in "-_. ":
+        squashed = squashed.replace(char, "")
+    for marker, kind in MARKERS.items():
+        if marker in squashed:
+            return kind
+    return None

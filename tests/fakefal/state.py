@@ -1,0 +1,364 @@
+"""The fake's memory: uploaded files, queue requests, the request log, one Condition.
+
+Everything lives behind one re-entrant Condition so the HTTP threads, the test
+thread and `wait_for` predicates see one consistent picture. A request's phase is
+computed from the clock (submit time + generation time), not advanced by a worker
+thread, so a client process may die at any moment without stalling anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from .scenarios import Scenario, scenario_from_name
+
+Phase = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+Endpoint = Literal[
+    "token",
+    "upload",
+    "storage_initiate",
+    "storage_put",
+    "multipart",
+    "submit",
+    "status",
+    "result",
+    "cancel",
+    "download",
+    "unknown",
+]
+FailureCounter = Literal["rate_limit", "runner_503", "download_500", "download_drop", "truncate"]
+
+
+@dataclass
+class StoredFile:
+    """A file the fake serves under /files/: an upload or a generated output."""
+
+    file_id: str
+    path: str
+    name: str
+    content_type: str
+    data: bytes
+    sha256: str
+    role: Literal["input", "model", "preview"]
+    request_id: str | None = None
+
+
+@dataclass
+class QueueRequest:
+    """One accepted submit and everything needed to answer for it later."""
+
+    request_id: str
+    endpoint_id: str
+    app_base: str  # "owner/alias": FAL builds status/result/cancel URLs from it
+    arguments: dict[str, Any]
+    image_url: str
+    input_label: str
+    input_key: str
+    scenario: Scenario
+    submitted_at: float
+    submitted_wall: float
+    generation_seconds: float
+    task_id: str
+    model: StoredFile
+    preview: StoredFile
+    cancelled_at: float | None = None
+    forgotten: bool = False
+
+    @property
+    def queue_seconds(self) -> float:
+        return self.generation_seconds * self.scenario.queue_fraction
+
+    @property
+    def started_at(self) -> float:
+        return self.submitted_at + self.queue_seconds
+
+    @property
+    def finishes_at(self) -> float | None:
+        if self.scenario.kind == "never_finishes":
+            return None
+        return self.submitted_at + self.generation_seconds
+
+    def ended_at(self) -> float | None:
+        """Return when the request reached COMPLETED (finished or cancelled), if it has."""
+        ends = [t for t in (self.finishes_at, self.cancelled_at) if t is not None]
+        return min(ends) if ends else None
+
+    def phase(self, now: float) -> Phase:
+        ended = self.ended_at()
+        if ended is not None and now >= ended:
+            return "COMPLETED"
+        if now >= self.started_at:
+            return "IN_PROGRESS"
+        return "IN_QUEUE"
+
+    def was_cancelled(self) -> bool:
+        ended = self.ended_at()
+        return self.cancelled_at is not None and ended == self.cancelled_at
+
+    def queue_position(self, now: float) -> int:
+        if self.queue_seconds <= 0:
+            return 0
+        left = max(0.0, self.started_at - now) / self.queue_seconds
+        return min(self.scenario.queue_positions, int(left * (self.scenario.queue_positions + 1)))
+
+    def progress_percent(self, now: float) -> int:
+        work = self.generation_seconds - self.queue_seconds
+        if work <= 0:
+            return 100
+        done = int(100 * (now - self.started_at) / work)
+        ceiling = 99 if self.scenario.kind == "never_finishes" else 100
+        return max(0, min(ceiling, done))
+
+    def logs(self, now: float) -> list[dict[str, str]]:
+        """Return the runner log so far, cumulative as FAL sends it."""
+        if now < self.started_at:
+            return []
+        offset_to_wall = self.submitted_wall - self.submitted_at
+        entries = [(self.started_at, f"Starting Tripo task {self.task_id}")]
+        work = self.generation_seconds - self.queue_seconds
+        reached = self.progress_percent(now)
+        ended = self.ended_at()
+        for percent in range(10, 101, 10):
+            at = self.started_at + work * percent / 100
+            if percent <= reached and (ended is None or at <= ended):
+                entries.append((at, f"Progress: {percent}%"))
+        if ended is not None and now >= ended:
+            if self.was_cancelled():
+                entries.append((ended, "Task cancelled"))
+            else:
+                entries.append((ended, "Task finished, uploading results"))
+        return [
+            {
+                "message": message,
+                "level": "INFO",
+                "source": "user",
+                "timestamp": _iso(at + offset_to_wall),
+            }
+            for at, message in entries
+        ]
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One HTTP request the fake answered (or dropped: status 0)."""
+
+    t: float
+    t_done: float
+    method: str
+    path: str
+    query: str
+    endpoint: Endpoint
+    status: int
+    request_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class SubmitRecord:
+    """An accepted submit: which input it named and which scenario it got."""
+
+    t: float
+    request_id: str
+    endpoint_id: str
+    image_url: str
+    input_label: str
+    scenario: Scenario
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StatusPoll:
+    t: float
+    http_status: int
+    state: str
+    queue_position: int | None
+    with_logs: bool
+
+
+@dataclass(frozen=True)
+class CancelRecord:
+    t: float
+    request_id: str
+    http_status: int
+    outcome: str
+
+
+@dataclass
+class _Plans:
+    by_sha256: dict[str, Scenario] = field(default_factory=dict)
+    by_name: list[tuple[str, Scenario]] = field(default_factory=list)
+
+
+class FakeState:
+    """Thread-safe store behind the fake; every mutation notifies the Condition."""
+
+    def __init__(
+        self,
+        *,
+        valid_keys: Iterable[str],
+        generation_seconds: float,
+        default_scenario: Scenario,
+        result_ttl_seconds: float,
+    ) -> None:
+        self.cond = threading.Condition(threading.RLock())
+        self.valid_keys: frozenset[str] = frozenset(valid_keys)
+        self.locked = False
+        self.generation_seconds = generation_seconds
+        self.default_scenario = default_scenario
+        self.result_ttl_seconds = result_ttl_seconds
+        self.files: dict[str, StoredFile] = {}
+        self.requests: dict[str, QueueRequest] = {}
+        self.cdn_tokens: dict[str, str] = {}
+        self.multipart: dict[str, dict[int, bytes]] = {}
+        self.log: list[LoggedRequest] = []
+        self.submits: list[SubmitRecord] = []
+        self.polls: dict[str, list[StatusPoll]] = {}
+        self.cancels: list[CancelRecord] = []
+        self.errors: list[str] = []
+        self._plans = _Plans()
+        self._failures: Counter[tuple[str, FailureCounter]] = Counter()
+
+    # -- mutation -----------------------------------------------------------
+
+    def notify(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def record(self, entry: LoggedRequest) -> None:
+        with self.cond:
+            self.log.append(entry)
+            self.cond.notify_all()
+
+    def record_error(self, text: str) -> None:
+        with self.cond:
+            self.errors.append(text)
+            self.cond.notify_all()
+
+    def plan(self, scenario: Scenario, *, sha256: str | None, name_contains: str | None) -> None:
+        with self.cond:
+            if sha256 is not None:
+                self._plans.by_sha256[sha256] = scenario
+            if name_contains is not None:
+                self._plans.by_name.append((name_contains, scenario))
+
+    def add_file(
+        self,
+        *,
+        base_url: str,
+        name: str,
+        content_type: str,
+        data: bytes,
+        role: Literal["input", "model", "preview"],
+        request_id: str | None = None,
+    ) -> StoredFile:
+        file_id = secrets.token_hex(8)
+        safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "upload.bin"
+        stored = StoredFile(
+            file_id=file_id,
+            path=f"/files/fake/{file_id}_{safe_name}",
+            name=name,
+            content_type=content_type,
+            data=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            role=role,
+            request_id=request_id,
+        )
+        with self.cond:
+            self.files[stored.path] = stored
+            self.cond.notify_all()
+        return stored
+
+    def take_failure(self, input_key: str, counter: FailureCounter, times: int) -> bool:
+        """Return True while an input's `counter` failure still has turns left."""
+        with self.cond:
+            used = self._failures[(input_key, counter)]
+            if used >= times:
+                return False
+            self._failures[(input_key, counter)] = used + 1
+            return True
+
+    # -- lookup -------------------------------------------------------------
+
+    def file_for_url(self, url: str) -> StoredFile | None:
+        path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
+        with self.cond:
+            return self.files.get(path.split("?", 1)[0])
+
+    def scenario_for(self, sha256: str | None, name: str | None) -> Scenario:
+        with self.cond:
+            if sha256 is not None and sha256 in self._plans.by_sha256:
+                return self._plans.by_sha256[sha256]
+            if name is not None:
+                for needle, scenario in reversed(self._plans.by_name):
+                    if needle in name:
+                        return scenario
+                kind = scenario_from_name(name)
+                if kind is not None:
+                    return Scenario(kind=kind)
+            return self.default_scenario
+
+    def is_expired(self, request: QueueRequest, now: float) -> bool:
+        if request.forgotten:
+            return True
+        ended = request.ended_at()
+        return ended is not None and now - ended > self.result_ttl_seconds
+
+    def next_transition(self, now: float) -> float | None:
+        """Return the next clock time at which some request changes phase."""
+        with self.cond:
+            times = [
+                t
+                for r in self.requests.values()
+                for t in (r.started_at, r.ended_at())
+                if t is not None and t > now
+            ]
+        return min(times) if times else None
+
+    def max_in_flight(self) -> int:
+        with self.cond:
+            spans = [(r.submitted_at, r.ended_at()) for r in self.requests.values()]
+        events: list[tuple[float, int]] = []
+        for start, end in spans:
+            events.append((start, 1))
+            if end is not None:
+                events.append((end, -1))
+        # Ends sort before starts at the same instant: back-to-back is not overlap.
+        events.sort(key=lambda event: (event[0], event[1]))
+        current = best = 0
+        for _, delta in events:
+            current += delta
+            best = max(best, current)
+        return best
+
+    def in_flight(self, now: float) -> int:
+        with self.cond:
+            return sum(1 for r in self.requests.values() if r.phase(now) != "COMPLETED")
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                now = time.monotonic()
+                if now >= deadline:
+                    raise TimeoutError(f"condition not met within {timeout} s")
+                wake = deadline
+                transition = self.next_transition(now)
+                if transition is not None:
+                    # Phases change with the clock, not with a notify: wake at the edge.
+                    wake = min(wake, transition + 0.001)
+                self.cond.wait(wake - now)
+
+
+def _iso(wall: float) -> str:
+    return datetime.fromtimestamp(wall, tz=UTC).isoformat().replace("+00:00", "Z")
