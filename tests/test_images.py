@@ -21,11 +21,11 @@ from hostile import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageOps
 
+from image2model_desktop.core import images
 from image2model_desktop.core.errors import InvalidImageError
 from image2model_desktop.core.images import (
-    MAX_FILE_BYTES,
     ImageInfo,
     load_rgba_array,
     make_thumbnail,
@@ -168,6 +168,23 @@ def test_orientation_is_applied(good: dict[str, Path]) -> None:
     assert _close(image.getpixel((40 - 8, 60 - 8)), (255, 255, 255))
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_matches_pillows_exif_transpose(tmp_path: Path, orientation: int) -> None:
+    stored = Image.new("RGB", (48, 32), "white")
+    stored.paste((255, 0, 0), (0, 0, 16, 16))
+    stored.paste((0, 0, 255), (32, 16, 48, 32))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "oriented.png"
+    stored.save(path, exif=exif)
+    with Image.open(path) as reference:
+        expected = np.asarray(ImageOps.exif_transpose(reference).convert("RGB"))
+    info = validate_image(path, "oriented.png")
+    assert (info.width, info.height) == (expected.shape[1], expected.shape[0])
+    assert info.needs_reencode == (orientation != 1)
+    assert np.array_equal(np.asarray(open_normalized(path)), expected)
+
+
 def test_16bit_grey_is_scaled_not_clipped(good: dict[str, Path]) -> None:
     pixels = np.asarray(open_normalized(good["grey16.png"]))
     assert pixels[0, 0].tolist() == [0, 0, 0]
@@ -250,6 +267,16 @@ def test_upload_copy_only_when_needed(tmp_path: Path, good: dict[str, Path]) -> 
     assert not list(dest.glob(".*")), "temporary files left behind"
 
 
+def test_same_named_photos_get_separate_copies(tmp_path: Path) -> None:
+    copies = set()
+    for folder, grey in (("a", 0), ("b", 200)):
+        source = tmp_path / folder / "IMG_0001.png"
+        source.parent.mkdir()
+        Image.new("LA", (8, 8), (grey, 100)).save(source)
+        copies.add(write_upload_copy(source, validate_image(source, source.name), tmp_path))
+    assert len(copies) == 2
+
+
 def test_upload_copy_keeps_orientation_and_colour(tmp_path: Path, good: dict[str, Path]) -> None:
     source = good["rotated6.jpg"]
     copy = write_upload_copy(source, validate_image(source, "r.jpg"), tmp_path)
@@ -276,18 +303,21 @@ def test_thumbnail_of_large_jpeg_keeps_aspect(tmp_path: Path) -> None:
         assert _close(thumb.convert("RGB").getpixel((80, 26)), (0, 128, 255), tolerance=12)
 
 
-def test_upload_copy_is_shrunk_to_fit_the_limit(tmp_path: Path) -> None:
-    # Noise barely compresses: 2200² RGBA noise is ~19 MB as PNG, over the limit.
-    rng = np.random.default_rng(3)
-    noise = rng.integers(0, 256, (2200, 2200), dtype=np.uint8)
+def test_upload_copy_is_shrunk_to_fit_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Grey+alpha noise doubles in size as an RGBA PNG; a small limit keeps this fast.
+    limit = 40_000
+    monkeypatch.setattr(images, "MAX_FILE_BYTES", limit)
+    noise = np.random.default_rng(3).integers(0, 256, (120, 120), dtype=np.uint8)
     path = tmp_path / "noise_la.png"
     Image.fromarray(np.stack([noise, noise], axis=-1), "LA").save(path, compress_level=1)
     info = validate_image(path, "noise_la.png")
-    assert info.needs_reencode and info.file_size <= MAX_FILE_BYTES
+    assert info.needs_reencode and info.file_size <= limit
     copy = write_upload_copy(path, info, tmp_path / "out")
     copied = validate_image(copy, copy.name)
-    assert copied.file_size <= MAX_FILE_BYTES
-    assert copied.width < 2200 and copied.width == copied.height
+    assert copied.file_size <= limit
+    assert 60 < copied.width < 120 and copied.width == copied.height
 
 
 ODD_NAMES = st.sampled_from(["../../etc/passwd.jpg", "фото 1 📷.png", "  spaced .jpg", "a\nb.png"])

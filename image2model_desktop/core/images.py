@@ -8,6 +8,7 @@ log keeps the technical detail but never the file's bytes.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import math
@@ -20,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageOps
+from PIL import Image
 
 from image2model_desktop.core.errors import InvalidImageError
 
@@ -55,6 +56,18 @@ _PLAIN_MODES = frozenset({"L", "RGB", "RGBA"})
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _EXIF_ORIENTATION = 0x0112
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+# The table ImageOps.exif_transpose uses. Applying it from the orientation read
+# once in _decode keeps the pixels and ImageInfo's width/height in agreement,
+# and avoids re-parsing (and re-serializing) EXIF that may be malformed.
+_ORIENTATION_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _JPEG_QUALITY = 95
 _UNSUPPORTED = "only JPEG and PNG photos are supported"
 _CORRUPT = "the image data is truncated or corrupt"
@@ -99,7 +112,7 @@ def validate_image(path: Path, display_name: str) -> ImageInfo:
             width, height = height, width
         has_alpha = _has_alpha(image)
         needs_reencode = (
-            decoded.orientation in range(2, 9)
+            decoded.orientation in _ORIENTATION_TRANSPOSES
             or image.mode not in _PLAIN_MODES
             or decoded.bit_depth > 8
             # tRNS transparency is easy for a remote decoder to drop: make it a real channel.
@@ -119,8 +132,7 @@ def validate_image(path: Path, display_name: str) -> ImageInfo:
 
 def open_normalized(path: Path) -> Image.Image:
     """Return the photo upright, as 8-bit RGB, or RGBA when it has any transparency."""
-    decoded = _decode(path, path.name)
-    return _normalize(decoded.image, decoded.bit_depth)
+    return _normalize(_decode(path, path.name))
 
 
 def load_rgba_array(path: Path, max_side: int | None = None) -> npt.NDArray[np.uint8]:
@@ -128,8 +140,7 @@ def load_rgba_array(path: Path, max_side: int | None = None) -> npt.NDArray[np.u
     if max_side is not None and max_side < 1:
         raise ValueError(f"max_side must be positive, got {max_side}")
     draft = None if max_side is None else (max_side, max_side)
-    decoded = _decode(path, path.name, draft_size=draft)
-    image = _normalize(decoded.image, decoded.bit_depth)
+    image = _normalize(_decode(path, path.name, draft_size=draft))
     if max_side is not None:
         image = _shrink_to_fit(image, max_side)
     return np.array(image.convert("RGBA"), dtype=np.uint8)
@@ -150,7 +161,9 @@ def write_upload_copy(path: Path, info: ImageInfo, dest_dir: Path) -> Path:
         save_format, suffix = "JPEG", ".jpg"
     payload = _encode_within_limit(image, save_format)
     dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / f"{path.stem}.upload{suffix}"
+    # The content hash keeps same-named photos from different folders apart.
+    digest = hashlib.sha256(payload).hexdigest()[:12]
+    target = dest_dir / f"{path.stem}.{digest}.upload{suffix}"
     _write_atomically(target, payload)
     return target
 
@@ -159,8 +172,7 @@ def make_thumbnail(path: Path, size: int = 160) -> bytes:
     """Return a PNG of the upright photo fitting in ``size`` × ``size``, aspect kept."""
     if size < 1:
         raise ValueError(f"size must be positive, got {size}")
-    decoded = _decode(path, path.name, draft_size=(size, size))
-    image = _normalize(decoded.image, decoded.bit_depth)
+    image = _normalize(_decode(path, path.name, draft_size=(size, size)))
     image.thumbnail((size, size), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
@@ -359,21 +371,26 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in _ALPHA_MODES or "transparency" in image.info
 
 
-def _normalize(image: Image.Image, bit_depth: int) -> Image.Image:
-    """Apply EXIF orientation and convert to 8-bit RGB or RGBA."""
+def _normalize(decoded: _Decoded) -> Image.Image:
+    """Apply the EXIF orientation and convert to 8-bit RGB or RGBA."""
+    image = decoded.image
     has_alpha = _has_alpha(image)
     # Colour profiles only stay valid when the colour space does not change.
     icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA", "P") else None
-    ImageOps.exif_transpose(image, in_place=True)
     target = "RGBA" if has_alpha else "RGB"
     if image.mode.startswith("I"):
-        result = _wide_grey_to_8bit(image, bit_depth, has_alpha)
+        result = _wide_grey_to_8bit(image, decoded.bit_depth, has_alpha)
     elif image.mode == target:
         result = image
     else:
         result = image.convert(target)
     if result is not image:
         image.close()
+    transpose = _ORIENTATION_TRANSPOSES.get(decoded.orientation)
+    if transpose is not None:
+        upright = result.transpose(transpose)
+        result.close()
+        result = upright
     result.info = {"icc_profile": icc} if icc else {}
     return result
 
