@@ -540,7 +540,16 @@ class JobService:
 
         if run.file.state != FileState.DOWNLOADING:
             await run.update(FileState.DOWNLOADING)
-        stats = await run_in_process(inspect_mesh, output.model_path)
+        try:
+            stats = await run_in_process(inspect_mesh, output.model_path)
+        except (ValueError, EOFError, KeyError, IndexError) as error:
+            # trimesh reports unreadable files with a range of plain exceptions.
+            log.error("Model %s is unreadable: %s", output.model_path.name, error)
+            output.model_path.unlink(missing_ok=True)
+            raise EngineError(
+                "The model file that came back is damaged and cannot be opened; retry it.",
+                code="BAD_MODEL",
+            ) from error
         preview = output.preview_path
         elapsed = round(time.monotonic() - started, 2)
         info = OutputInfo(
