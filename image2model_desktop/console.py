@@ -34,7 +34,7 @@ class ProgressDisplay:
         self._files[item.file_id] = item
         if self._live:
             self._redraw()
-        elif self._last_state.get(item.file_id) != item.state:
+        elif self._last_state.get(item.file_id) != item.state and item.state != FileState.PENDING:
             self._line(item)
 
     def close(self) -> None:
@@ -78,6 +78,8 @@ def describe(item: FileItem) -> str:
         return f"done ({item.output.face_count:,} faces)"
     if item.state == FileState.QUEUED and item.queue_position is not None:
         return f"queued (position {item.queue_position})"
-    if item.state in (FileState.GENERATING, FileState.UPLOADING) and item.message:
+    if item.state in (FileState.GENERATING, FileState.UPLOADING, FileState.DOWNLOADING) and (
+        item.message
+    ):
         return f"{item.state.value} — {item.message}"
     return item.state.value

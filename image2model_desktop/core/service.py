@@ -539,7 +539,7 @@ class JobService:
         from image2model_desktop.mesh.inspect import inspect_mesh
 
         if run.file.state != FileState.DOWNLOADING:
-            await run.update(FileState.DOWNLOADING)
+            await run.update(FileState.DOWNLOADING, message="Checking the model")
         try:
             stats = await run_in_process(inspect_mesh, output.model_path)
         except (ValueError, EOFError, KeyError, IndexError) as error:
