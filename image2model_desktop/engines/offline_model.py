@@ -145,13 +145,15 @@ def _foreground_by_border(rgb: FloatArray) -> BoolArray:
     basis = _background_basis(height, width)
     samples = rgb[border]
     sample_basis = basis[border.ravel()]
-    keep = np.ones(len(samples), dtype=bool)
-    # Iterated refits drop border pixels that belong to a subject touching the edge.
+    # Start from the median colour, which a subject touching the edge cannot drag, then
+    # refit the smooth model to the border pixels that agree with it.
+    fitted = np.broadcast_to(np.median(samples, axis=0), samples.shape)
     for _ in range(4):
+        residual = np.linalg.norm(samples - fitted, axis=1)
+        sigma = 1.4826 * float(np.median(residual)) + 1e-3
+        keep = residual < max(3.0 * sigma, 0.03)
         coefs, *_ = np.linalg.lstsq(sample_basis[keep], samples[keep], rcond=None)
-        residual = np.linalg.norm(samples - sample_basis @ coefs, axis=1)
-        sigma = 1.4826 * float(np.median(residual[keep])) + 1e-3
-        keep = residual < max(3.0 * sigma, 0.02)
+        fitted = sample_basis @ coefs
     if keep.mean() < 0.3:
         return np.zeros((height, width), dtype=bool)
     background = (basis @ coefs).reshape(height, width, 3)
@@ -178,7 +180,7 @@ def _colour_distance(rgb: FloatArray, background: FloatArray) -> FloatArray:
     lightness = np.where(ratio < 0, 0.2 * ratio, ratio)
     chroma = rgb / lum_rgb[..., None] - background / lum_bg[..., None]
     hue = 2.0 * np.linalg.norm(chroma, axis=2) * np.minimum(lum_rgb, lum_bg)
-    return np.sqrt(lightness**2 + hue**2)
+    return np.asarray(np.sqrt(lightness**2 + hue**2), dtype=np.float64)
 
 
 def _background_basis(height: int, width: int) -> FloatArray:
@@ -238,7 +240,22 @@ def _height_field(mask: FloatArray) -> FloatArray:
 
 
 def _fit_surface(mask: FloatArray, limit: int) -> _Surface:
-    """Grid the silhouette with the largest density whose closed solid fits ``limit``."""
+    """Grid the silhouette densely enough to use ``limit``, widening hairlines if need be."""
+    from scipy import ndimage
+
+    for _ in range(4):
+        surface, spacing = _fit_grid(mask, limit)
+        if surface is not None:
+            return surface
+        # Shapes thinner than a grid cell fall between grid points at any spacing that
+        # fits the budget: widen them by a cell and try again.
+        grown = ndimage.binary_dilation(mask >= 0.5, iterations=max(1, round(spacing)))
+        mask = np.maximum(mask, ndimage.gaussian_filter(grown.astype(np.float64), 1.0))
+    raise ValueError(f"could not mesh the subject within {limit} faces")
+
+
+def _fit_grid(mask: FloatArray, limit: int) -> tuple[_Surface | None, float]:
+    """Return the densest grid surface whose closed solid fits ``limit``, and its spacing."""
     heights = _height_field(mask)
     area = float((mask >= 0.5).sum())
     perimeter = float(np.abs(np.diff(mask >= 0.5, axis=0)).sum())
@@ -258,9 +275,7 @@ def _fit_surface(mask: FloatArray, limit: int) -> _Surface:
                 break
         # Face counts scale with 1/spacing²; aim a little under the limit.
         spacing = max(0.75, spacing * (np.sqrt(total / (0.95 * limit)) if total else 0.7))
-    if best is None:
-        raise ValueError(f"could not mesh the subject within {limit} faces")
-    return best
+    return best, spacing
 
 
 def _grid_surface(mask: FloatArray, heights: FloatArray, spacing: float) -> _Surface:
@@ -316,7 +331,7 @@ def _boundary_edges(faces: IntArray) -> IntArray:
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     keys = np.sort(edges, axis=1)
     _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    return edges[counts[inverse.ravel()] == 1]
+    return np.asarray(edges[counts[inverse.ravel()] == 1], dtype=np.int64)
 
 
 def _snap_to_outline(mask: FloatArray, points: FloatArray, spacing: float) -> FloatArray:
@@ -347,12 +362,10 @@ def _snap_to_outline(mask: FloatArray, points: FloatArray, spacing: float) -> Fl
 def _close_solid(surface: _Surface, mask: FloatArray) -> tuple[FloatArray, IntArray]:
     """Mirror the front as the back, join them with a rim wall, and normalise to world units."""
     rows, cols = np.nonzero(mask >= 0.5)
-    size = float(max(np.ptp(rows), np.ptp(cols), 1))
+    size = max(float(np.ptp(rows)), float(np.ptp(cols)), 1.0)
     rim = RIM_HALF_THICKNESS * size
     count = len(surface.points)
-    front = np.column_stack(
-        [surface.points[:, 0], -surface.points[:, 1], rim + surface.heights]
-    )
+    front = np.column_stack([surface.points[:, 0], -surface.points[:, 1], rim + surface.heights])
     back = front * np.array([1.0, 1.0, -1.0])
     start, end = surface.rim_edges[:, 0], surface.rim_edges[:, 1]
     wall = np.concatenate(
@@ -386,9 +399,7 @@ def _texture(
         size = (max(1, round(crop.width / shrink)), max(1, round(crop.height / shrink)))
         crop = crop.resize(size, Image.Resampling.BILINEAR)
     texture = _bleed(crop, mask, (left, top, right, bottom), scale)
-    uv = np.column_stack(
-        [(x_full - left) / (right - left), 1.0 - (y_full - top) / (bottom - top)]
-    )
+    uv = np.column_stack([(x_full - left) / (right - left), 1.0 - (y_full - top) / (bottom - top)])
     return texture, np.clip(uv, 0.0, 1.0)
 
 
@@ -421,16 +432,18 @@ def _write_glb(
 ) -> None:
     import trimesh
 
-    material = trimesh.visual.material.PBRMaterial(
+    # trimesh ships partial annotations; treat it as untyped rather than silence each call.
+    tm: Any = trimesh
+    material = tm.visual.material.PBRMaterial(
         name="photo",
         baseColorTexture=_as_jpeg(texture),
         metallicFactor=0.0,
         roughnessFactor=0.85,
     )
-    visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
-    mesh = trimesh.Trimesh(vertices=vertices, faces=faces, visual=visual, process=False)
+    visual = tm.visual.TextureVisuals(uv=uv, material=material)
+    mesh = tm.Trimesh(vertices=vertices, faces=faces, visual=visual, process=False)
     _ = mesh.vertex_normals  # cached normals are exported, so viewers shade smoothly
-    scene = trimesh.Scene()
+    scene = tm.Scene()
     scene.add_geometry(mesh, geom_name="offline_model", node_name="offline_model")
     data: Any = scene.export(file_type="glb")
     with atomic_output(out_glb) as tmp:

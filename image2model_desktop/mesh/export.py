@@ -67,7 +67,7 @@ def load_single_mesh(path: Path) -> Any:
     """Load any supported file as one ``trimesh.Trimesh`` with scene transforms applied."""
     import trimesh
 
-    loaded = trimesh.load(str(path), force="scene")
+    loaded: Any = trimesh.load(str(path), force="scene")
     meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
     if not meshes:
         raise ValueError(f"{path.name} holds no triangle mesh")
@@ -83,8 +83,9 @@ def _checked(fmt: str) -> str:
 
 def _obj_zip(mesh: Any, stem: str) -> bytes:
     """Pack OBJ + MTL + texture into one zip, every entry named after ``stem``."""
-    from trimesh.exchange.obj import export_obj
+    from trimesh.exchange import obj
 
+    export_obj: Any = obj.export_obj
     textured = _texture_image(mesh) is not None
     obj_text, files = export_obj(
         mesh,
@@ -129,7 +130,7 @@ def _colored_ply(mesh: Any) -> bytes:
 
 def _texture_image(mesh: Any) -> Any:
     """Return the mesh's base colour image, or None."""
-    visual = getattr(mesh, "visual", None)
+    visual: Any = getattr(mesh, "visual", None)
     if getattr(visual, "kind", None) != "texture" or getattr(visual, "uv", None) is None:
         return None
     material = visual.material

@@ -25,7 +25,7 @@ def render_preview(model_path: Path, out_png: Path, size: int = 512) -> Path:
     """Render ``model_path`` in three-quarter view to a ``size``² PNG at ``out_png``."""
     import pyvista as pv
 
-    plotter = pv.Plotter(off_screen=True, window_size=(size, size), lighting="none")
+    plotter: Any = pv.Plotter(off_screen=True, window_size=[size, size], lighting="none")
     try:
         _add_model(plotter, model_path)
         plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
@@ -83,9 +83,5 @@ def _light(plotter: Any) -> None:
     import pyvista as pv
 
     plotter.add_light(pv.Light(light_type="headlight", intensity=0.7))
-    plotter.add_light(
-        pv.Light(position=(1.5, 3.0, 4.0), focal_point=(0, 0, 0), intensity=0.4)
-    )
-    plotter.add_light(
-        pv.Light(position=(-3.0, 1.0, -2.0), focal_point=(0, 0, 0), intensity=0.25)
-    )
+    plotter.add_light(pv.Light(position=(1.5, 3.0, 4.0), focal_point=(0, 0, 0), intensity=0.4))
+    plotter.add_light(pv.Light(position=(-3.0, 1.0, -2.0), focal_point=(0, 0, 0), intensity=0.25))

@@ -132,8 +132,13 @@ def apple_colour(p: Array, part: NDArray[np.int64]) -> Array:
     blend = np.clip(0.5 + 1.6 * (p[..., 1] - 0.1) + 0.3 * p[..., 0], 0, 1)[..., None]
     skin = np.array([0.78, 0.08, 0.07]) * (1 - blend) + np.array([0.72, 0.68, 0.16]) * blend
     skin = skin * (0.9 + 0.1 * rng_phase)[..., None]
-    palette = np.stack([skin, np.broadcast_to([0.33, 0.2, 0.1], skin.shape),
-                        np.broadcast_to([0.2, 0.55, 0.15], skin.shape)])
+    palette = np.stack(
+        [
+            skin,
+            np.broadcast_to([0.33, 0.2, 0.1], skin.shape),
+            np.broadcast_to([0.2, 0.55, 0.15], skin.shape),
+        ]
+    )
     return np.take_along_axis(palette, part[None, ..., None], axis=0)[0]
 
 
@@ -157,9 +162,7 @@ def render(sdf: Sdf, shade: Shade, size: int, extent: float) -> tuple[Array, Arr
         live = live[(d >= 1e-3) & (t[live] < 6)]
     points = origins[hit] + t[hit, None] * forward
     eps = 1e-3
-    normals = np.stack(
-        [sdf(points + e)[0] - sdf(points - e)[0] for e in np.eye(3) * eps], axis=1
-    )
+    normals = np.stack([sdf(points + e)[0] - sdf(points - e)[0] for e in np.eye(3) * eps], axis=1)
     normals /= np.linalg.norm(normals, axis=1, keepdims=True)
     _, part = sdf(points)
     albedo = shade(points, part)
@@ -191,7 +194,9 @@ def backdrop(size: int, coverage: Array, seed: int) -> Array:
     cols = np.flatnonzero(coverage.max(axis=0) > 0.5)
     shadow = np.zeros((size, size))
     cy, cx = rows.max() - size * 0.01, cols.mean()
-    shadow[((y * size - cy) / (size * 0.035)) ** 2 + ((x * size - cx) / (np.ptp(cols) * 0.5)) ** 2 < 1] = 1
+    shadow[
+        ((y * size - cy) / (size * 0.035)) ** 2 + ((x * size - cx) / (np.ptp(cols) * 0.5)) ** 2 < 1
+    ] = 1
     shadow = ndimage.gaussian_filter(shadow, size * 0.02) * 0.35
     rng = np.random.default_rng(seed)
     return base * (1 - shadow[..., None]) + rng.normal(0, 0.008, (size, size, 1))
