@@ -37,8 +37,8 @@ def textured_cube_glb() -> bytes:
     uv = np.zeros((len(box.vertices), 2))
     uv[:, 0] = (box.vertices[:, 0] + box.vertices[:, 2] + 1.0) / 2.0 % 1.0
     uv[:, 1] = (box.vertices[:, 1] + 0.5) % 1.0
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=texture)
-    box.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=texture)  # type: ignore[no-untyped-call]
+    box.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)  # type: ignore[no-untyped-call]
     data: bytes = box.export(file_type="glb")
     return data
 

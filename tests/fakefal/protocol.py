@@ -468,9 +468,8 @@ class FalProtocol:
             reply.bytes_per_second = scenario.download_bytes_per_second
             failure = self._download_failure(request)
             if failure == "download_500":
-                return json_reply(
-                    500, {"detail": "Internal Server Error"}, "download", request_id=rid
-                )
+                body = {"detail": "Internal Server Error"}
+                return json_reply(500, body, "download", request_id=rid, detail="model failed")
             if failure == "download_drop":
                 reply.cut_after = len(data) // 2
                 reply.detail = "model dropped"

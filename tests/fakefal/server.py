@@ -139,6 +139,10 @@ class FakeFal:
             raise RuntimeError("FakeFal is not running")
         return self._workdir / "ca.pem"
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """Return a client context trusting only this fake (httpx: `verify=`)."""
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
     def env(self, *, key: str | None = None) -> dict[str, str]:
         """Return the environment a client process needs to talk to this fake.
 
