@@ -40,6 +40,13 @@ class FileRun(Protocol):
     def output_path(self, suffix: str) -> Path:
         """Return ``outputs/<stem><suffix>``, e.g. ``.glb`` → ``chair.glb``."""
 
+    def release_slot(self) -> None:
+        """Say the engine's own work is done (only downloads remain).
+
+        The next file of the batch may start at once; the concurrency limit
+        counts files that occupy the engine, not local post-processing.
+        """
+
     async def update(
         self,
         state: FileState | None = None,

@@ -31,14 +31,17 @@ class Limiter:
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        await self._acquire()
+        await self.acquire()
         try:
             yield
         finally:
-            self._active -= 1
-            self._wake()
+            self.release()
 
-    async def _acquire(self) -> None:
+    def release(self) -> None:
+        self._active -= 1
+        self._wake()
+
+    async def acquire(self) -> None:
         if self._active < self._limit and not self._waiters:
             self._active += 1
             return

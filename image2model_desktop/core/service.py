@@ -75,10 +75,17 @@ BatchEntry = StagedInput | RejectedInput
 class _FileRun:
     """What an engine may see and do for the one file it runs."""
 
-    def __init__(self, service: JobService, job_id: str, file_id: str) -> None:
+    def __init__(
+        self,
+        service: JobService,
+        job_id: str,
+        file_id: str,
+        release: Callable[[], None] | None = None,
+    ) -> None:
         self._service = service
         self._job_id = job_id
         self._file_id = file_id
+        self._release = release
 
     @property
     def file(self) -> FileItem:
@@ -103,6 +110,11 @@ class _FileRun:
 
     def output_path(self, suffix: str) -> Path:
         return self._service.paths.outputs(self._job_id) / f"{self.file.output_stem}{suffix}"
+
+    def release_slot(self) -> None:
+        if self._release is not None:
+            release, self._release = self._release, None
+            release()
 
     async def update(
         self,
@@ -459,12 +471,15 @@ class JobService:
 
     async def _run_file(self, job_id: str, file_id: str) -> None:
         engine_name = self.get_job(job_id).engine
+        limiter = self._limiter(engine_name)
+        run: _FileRun | None = None
         try:
-            async with self._limiter(engine_name).slot():
-                await self._wait_for_hold(engine_name)
-                if self.get_job(job_id).file(file_id).state.is_terminal:
-                    return
-                await self._process(job_id, file_id, engine_name)
+            await limiter.acquire()
+            run = _FileRun(self, job_id, file_id, limiter.release)
+            await self._wait_for_hold(engine_name)
+            if self.get_job(job_id).file(file_id).state.is_terminal:
+                return
+            await self._process(run, engine_name)
         except asyncio.CancelledError:
             if file_id not in self._cancel_requested:
                 raise  # shutting down: the file stays resumable
@@ -498,13 +513,16 @@ class JobService:
                 ),
             )
         finally:
+            if run is not None:
+                run.release_slot()
             self._tasks.pop(file_id, None)
             self._cancel_requested.discard(file_id)
             self._generating_since.pop(file_id, None)
             self._explicit_progress.discard(file_id)
 
-    async def _process(self, job_id: str, file_id: str, engine_name: EngineName) -> None:
-        item = self.get_job(job_id).file(file_id)
+    async def _process(self, run: _FileRun, engine_name: EngineName) -> None:
+        job_id = run._job_id
+        item = run.file
         self._replace(
             job_id,
             item.model_copy(
@@ -518,12 +536,12 @@ class JobService:
             ),
         )
         engine = self.engine(engine_name)
-        run = _FileRun(self, job_id, file_id)
         started = time.monotonic()
         timeout = self.settings.file_timeout_seconds
         try:
             async with asyncio.timeout(timeout) as deadline:
                 output = await engine.run(run)
+                run.release_slot()
                 await self._finish(run, output, started)
         except TimeoutError:
             if not deadline.expired():

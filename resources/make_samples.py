@@ -1,6 +1,6 @@
 """Regenerate the sample photos: ray-marched product shots of simple objects.
 
-Run ``python resources/samples/make_samples.py`` from the repository root. The
+Run ``python resources/make_samples.py`` from the repository root. The
 pictures are synthetic (no photo was downloaded), deterministic (fixed seeds)
 and released with the project under its MIT licence.
 """
@@ -19,7 +19,7 @@ Array = NDArray[np.float64]
 Sdf = Callable[[Array], tuple[Array, NDArray[np.int64]]]
 Shade = Callable[[Array, NDArray[np.int64]], Array]
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "samples"
 SUPERSAMPLE = 2
 LIGHT = np.array([-0.5, 0.7, 0.6]) / np.linalg.norm([-0.5, 0.7, 0.6])
 
