@@ -1,0 +1,161 @@
+"""Results: list a job's models and serve files from its own output folder only.
+
+Order of checks for a requested name: its characters (400), the job id (400),
+the job (404), the extension (404), the resolved path staying inside the
+job's output folder with symlinks followed (403), the file existing (404).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import FileResponse
+
+from image2model_desktop.core.states import FileState
+from image2model_desktop.core.summary import DOWNLOAD_PREFIX
+
+from .auth import require_key
+from .context import ServerContext, check_job_id, get_context
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/download", tags=["download"], dependencies=[Depends(require_key)])
+Context = Annotated[ServerContext, Depends(get_context)]
+
+MEDIA_TYPES = {
+    ".glb": "model/gltf-binary",
+    ".obj": "model/obj",
+    ".mtl": "model/mtl",
+    ".stl": "model/stl",
+    ".ply": "application/octet-stream",
+    ".fbx": "application/octet-stream",
+    ".zip": "application/zip",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".jpg": "image/jpeg",
+}
+_FORBIDDEN = ("..", "/", "\\", "\x00", "\r", "\n")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'",
+    "Cache-Control": "private, max-age=3600",
+}
+
+
+def check_filename(filename: str) -> str:
+    """Refuse names that could leave the folder or break a header, before anything else."""
+    if (
+        not filename
+        or filename == "."
+        or len(filename) > 255
+        or any(bad in filename for bad in _FORBIDDEN)
+    ):
+        raise ApiError(400, "Invalid filename")
+    return filename
+
+
+def _content_disposition(name: str) -> str:
+    plain = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\;' else "_" for c in name)
+    value = f'attachment; filename="{plain}"'
+    if plain != name:
+        value += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return value
+
+
+def serve_output(context: ServerContext, job_id: str, filename: str) -> FileResponse:
+    """Serve ``filename`` of the job's output folder after every check of the module doc."""
+    suffix = os.path.splitext(filename)[1].lower()
+    media_type = MEDIA_TYPES.get(suffix)
+    if media_type is None:
+        raise ApiError(404, "File not found.")
+    folder = context.service.paths.outputs(job_id)
+    try:
+        root = folder.resolve(strict=True)
+        target = (folder / filename).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a symlink loop
+        raise ApiError(404, "File not found.") from None
+    if not target.is_relative_to(root) or target == root:
+        log.warning("Refused a download resolving outside job %s's output folder", job_id)
+        raise ApiError(403, "Access denied.")
+    if not target.is_file():
+        raise ApiError(404, "File not found.")
+    headers = {**SECURITY_HEADERS, "Content-Disposition": _content_disposition(filename)}
+    return FileResponse(target, media_type=media_type, headers=headers)
+
+
+def _require_job(context: ServerContext, job_id: str) -> None:
+    check_job_id(job_id)
+    if context.service.find_job(job_id) is None:
+        raise ApiError(404, "Job not found.")
+
+
+@router.get("/direct/{filename:path}", summary="Download an output by name across the library")
+async def download_direct(context: Context, filename: str) -> FileResponse:
+    check_filename(filename)
+    job_ids = context.service.store.jobs_with_output(filename)
+    if not job_ids:
+        raise ApiError(404, "File not found.")
+    if len(job_ids) > 1:
+        raise ApiError(
+            409,
+            f"{len(job_ids)} jobs hold a file named {filename}: {', '.join(job_ids)}. "
+            f"Download it from one job with {DOWNLOAD_PREFIX}/<job_id>/{filename}.",
+            details={"job_ids": job_ids},
+        )
+    return serve_output(context, check_job_id(job_ids[0]), filename)
+
+
+@router.get("/{job_id}/all", summary="List a job's results")
+async def list_results(
+    context: Context, job_id: Annotated[str, Path(description="The job id")]
+) -> dict[str, Any]:
+    _require_job(context, job_id)
+    job = context.service.get_job(job_id)
+    folder = context.service.paths.outputs(job_id)
+    files: list[dict[str, Any]] = []
+    urls: list[str] = []
+    for item in job.files:
+        out = item.output
+        if item.state != FileState.COMPLETED or out is None:
+            continue
+        try:
+            stat = (folder / out.model_filename).stat()
+        except OSError:
+            log.warning("The model of file %s is missing from the library", item.file_id)
+            continue
+        preview = None
+        if out.preview_filename:
+            preview = {
+                "url": f"{DOWNLOAD_PREFIX}/{job_id}/{out.preview_filename}",
+                "file_size": out.preview_size,
+                "content_type": out.preview_content_type,
+            }
+        suffix = os.path.splitext(out.model_filename)[1].lower()
+        files.append(
+            {
+                "filename": out.model_filename,
+                "size": stat.st_size,
+                "mime_type": MEDIA_TYPES.get(suffix, "application/octet-stream"),
+                "created_time": stat.st_mtime,
+                "source_filename": item.filename,
+                "rendered_image": preview,
+            }
+        )
+        urls.append(f"{DOWNLOAD_PREFIX}/{job_id}/{out.model_filename}")
+    return {"job_id": job_id, "files": files, "download_urls": urls, "total_files": len(files)}
+
+
+@router.get("/{job_id}/{filename:path}", summary="Download one file of a job")
+async def download_file(
+    context: Context,
+    job_id: Annotated[str, Path(description="The job id")],
+    filename: str,
+) -> FileResponse:
+    check_filename(filename)
+    _require_job(context, job_id)
+    return serve_output(context, job_id, filename)

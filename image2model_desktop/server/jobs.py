@@ -1,0 +1,52 @@
+"""The library over HTTP: list jobs, retry the files that did not make it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from . import payloads
+from .auth import require_key
+from .context import ServerContext, check_job_id, get_context
+from .errors import ApiError
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(require_key)])
+Context = Annotated[ServerContext, Depends(get_context)]
+
+
+@router.get("", summary="The library: jobs newest first, with their files and states")
+async def list_jobs(
+    context: Context,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    jobs = context.service.list_jobs(limit, offset)
+    return {
+        "jobs": [payloads.job_entry(job) for job in jobs],
+        "limit": limit,
+        "offset": offset,
+        "total": context.service.store.count_jobs(),
+    }
+
+
+@router.post("/{job_id}/retry", summary="Run the failed and cancelled files of a job again")
+async def retry_job(
+    context: Context, job_id: Annotated[str, Path(description="The job id")]
+) -> dict[str, Any]:
+    check_job_id(job_id)
+    job = context.service.find_job(job_id)
+    if job is None:
+        raise ApiError(404, "Job not found.")
+    task_id = await context.service.retry(job_id)
+    if task_id is None:
+        raise ApiError(409, "Nothing to retry: no file of this job failed or was cancelled.")
+    found = context.service.find_task(task_id)
+    retried = len(found[1]) if found is not None else 0
+    return {
+        "job_id": job_id,
+        "task_id": task_id,
+        "status": "processing",
+        "retried_files": retried,
+        "message": f"Retrying {retried} file(s); follow the new task_id.",
+    }

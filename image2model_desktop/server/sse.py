@@ -1,0 +1,102 @@
+"""Write one task's events to a client as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import StreamingResponse
+
+from .hub import RETRY_MILLISECONDS, Listener, SseMessage, TaskEventHub
+
+SSE_HEADERS = {
+    # Set whole: Starlette would append "; charset=utf-8" to a text/* media type.
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+
+
+def _heartbeat(task_id: str) -> SseMessage:
+    return SseMessage(
+        "heartbeat", {"status": "heartbeat", "timestamp": time.time(), "task_id": task_id}, None
+    )
+
+
+def _timed_out(task_id: str, last_id: int | None, timeout: float) -> SseMessage:
+    data: dict[str, Any] = {
+        "status": "timeout",
+        "message": f"The stream ended after its {timeout:g} s timeout; reconnect to go on.",
+        "task_id": task_id,
+        "timestamp": time.time(),
+    }
+    return SseMessage("connection_timeout", data, last_id, terminal=True)
+
+
+async def event_stream(
+    hub: TaskEventHub,
+    task_id: str,
+    listener: Listener,
+    first: list[SseMessage],
+    *,
+    heartbeat_interval: float,
+    timeout: float,
+) -> AsyncIterator[bytes]:
+    """Yield the first messages, then live ones, heartbeats when idle, until an end."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last_id: int | None = None
+    top_progress = 0.0
+
+    def encode(message: SseMessage) -> bytes:
+        nonlocal last_id, top_progress
+        progress = message.progress
+        if progress is not None and message.event != "file_update":
+            # Belt and braces: the hub never lowers task progress, and a stream never shows it.
+            if progress < top_progress:
+                message = message.with_progress(top_progress)
+            top_progress = max(top_progress, progress)
+        if message.id is not None:
+            last_id = message.id if last_id is None else max(last_id, message.id)
+        return message.wire
+
+    try:
+        yield f"retry: {RETRY_MILLISECONDS}\n".encode() + (encode(first[0]) if first else b"\n")
+        for message in first[1:]:
+            yield encode(message)
+        if any(m.terminal for m in first):
+            return
+        last_write = loop.time()
+        while True:
+            now = loop.time()
+            if now >= deadline:
+                yield encode(_timed_out(task_id, last_id, timeout))
+                return
+            idle_left = heartbeat_interval - (now - last_write)
+            if idle_left <= 0:
+                yield encode(_heartbeat(task_id))
+                last_write = now
+                continue
+            received: SseMessage | None
+            try:
+                async with asyncio.timeout(min(idle_left, deadline - now)):
+                    received = await listener.get()
+            except TimeoutError:
+                continue
+            if received is None:
+                return  # the server is stopping (or the client fell too far behind)
+            message = received
+            if message.id is not None and last_id is not None and message.id < last_id:
+                continue  # already covered by the snapshot
+            yield encode(message)
+            last_write = loop.time()
+            if message.terminal:
+                return
+    finally:
+        hub.detach(task_id, listener)
+
+
+def event_stream_response(body: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(body, headers=SSE_HEADERS)
