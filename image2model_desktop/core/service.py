@@ -162,6 +162,8 @@ class JobService:
         self._engines: dict[EngineName, Engine] = {}
         self._limiters: dict[EngineName, Limiter] = {}
         self._cancel_requested: set[str] = set()
+        #: Files inside an engine's run() right now (they end on their own).
+        self._running: set[str] = set()
         self._finish_waiters: dict[str, list[asyncio.Future[Job]]] = {}
         self._last_progress: dict[str, tuple[str, float, int]] = {}
         self._generating_since: dict[str, tuple[str, float]] = {}
@@ -516,6 +518,7 @@ class JobService:
             if run is not None:
                 run.release_slot()
             self._tasks.pop(file_id, None)
+            self._running.discard(file_id)
             self._cancel_requested.discard(file_id)
             self._generating_since.pop(file_id, None)
             self._explicit_progress.discard(file_id)
@@ -523,6 +526,7 @@ class JobService:
     async def _process(self, run: _FileRun, engine_name: EngineName) -> None:
         job_id = run._job_id
         item = run.file
+        self._running.add(item.file_id)
         self._replace(
             job_id,
             item.model_copy(
@@ -608,6 +612,8 @@ class JobService:
             log.warning("Remote cancel of %s failed: %s", item.file_id, type(exc).__name__)
 
     def _fail(self, job_id: str, file_id: str, error: Image2ModelError) -> None:
+        if self.get_job(job_id).file(file_id).state.is_terminal:
+            return  # already ended (cancelled meanwhile): the first ending stands
         log.info("File %s failed [%s]: %s", file_id, error.code, error.user_message)
         self._apply(
             job_id,
@@ -631,7 +637,7 @@ class JobService:
             if job.engine != engine:
                 continue
             for item in job.files:
-                if item.state != FileState.PENDING:
+                if item.state != FileState.PENDING or item.file_id in self._running:
                     continue
                 if hold:
                     self._apply(
