@@ -1,0 +1,77 @@
+"""Switch the embedded local HTTP API on and off from the window.
+
+The server module (and FastAPI/uvicorn, 0.6 s of imports) is imported only
+when the user turns the API on. If this build has no server module, the
+Settings dialog says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from typing import Any
+
+from image2model_desktop.core.service import JobService
+from image2model_desktop.core.settings import ApiServerSettings
+
+log = logging.getLogger(__name__)
+
+
+class ApiController:
+    """Own the embedded server: start, stop, and describe it in one sentence."""
+
+    def __init__(self, service: JobService) -> None:
+        self._service = service
+        self._server: Any = None
+        #: The per-launch key (or IMAGE2MODEL_API_KEY), shown in Settings.
+        self.api_key = os.environ.get("IMAGE2MODEL_API_KEY") or secrets.token_urlsafe(24)
+        self.status = "Off."
+
+    @property
+    def running(self) -> bool:
+        return bool(self._server is not None and getattr(self._server, "running", False))
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import importlib.util
+
+            return importlib.util.find_spec("image2model_desktop.server.embedded") is not None
+        except (ImportError, ValueError):
+            return False
+
+    async def apply(self, settings: ApiServerSettings) -> str:
+        """Bring the server in line with ``settings``; return the status sentence."""
+        if not settings.enabled:
+            await self.stop()
+            self.status = "Off."
+            return self.status
+        if self.running:
+            await self.stop()
+        try:
+            from image2model_desktop.server.embedded import EmbeddedApiServer
+        except ImportError as error:
+            log.info("Local API unavailable: %s", error)
+            self.status = "Not available in this build."
+            return self.status
+        server = EmbeddedApiServer(self._service, settings, self.api_key)
+        try:
+            port = await server.start()
+        except OSError as error:
+            self.status = (
+                f"Could not start on port {settings.port} ({error.strerror or error}); "
+                "pick another port."
+            )
+            return self.status
+        self._server = server
+        self.status = f"Running at {getattr(server, 'url', f'http://127.0.0.1:{port}')}"
+        return self.status
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            try:
+                await server.stop()
+            except Exception:
+                log.exception("The local API did not stop cleanly")

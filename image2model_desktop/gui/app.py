@@ -1,0 +1,167 @@
+"""Start the window: QApplication, the qasync loop, the runtime, then the 3D stack.
+
+Order matters for a fast first paint: Qt and the core (~0.3 s) come first, the
+window is shown, and only once it is on screen is pyvistaqt (2.4 s, with VTK
+and matplotlib) imported, in a thread, so the window keeps painting meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from image2model_desktop.core.errors import StoreLockedError
+from image2model_desktop.gui.background import cancel_all, in_thread, shutdown_executor
+from image2model_desktop.gui.qt import QApplication, QIcon, QMessageBox, QWidget
+from image2model_desktop.gui.style import STYLESHEET
+from image2model_desktop.resources import app_icon_path
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class Session:
+    """Everything one window needs, built by ``bootstrap``."""
+
+    app: QApplication
+    loop: asyncio.AbstractEventLoop
+    window: object  # MainWindow; typed loosely so importing this module stays light
+    runtime: object  # Runtime
+    temp_root: Path | None = None
+
+
+def make_application() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("Image2Model")
+    app.setOrganizationName("Image2Model")
+    app.setDesktopFileName("image2model")
+    app.setStyleSheet(STYLESHEET)
+    # The session coroutine ends the app after cleanup; Qt quitting by itself on
+    # the last close would stop the qasync loop mid-cleanup.
+    app.setQuitOnLastWindowClosed(False)
+    icon = app_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+    return app
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        path = app_icon_path(size)
+        if path.exists():
+            icon.addFile(str(path))
+    return icon
+
+
+def bootstrap(root: Path | None = None, *, self_test: bool = False) -> Session:
+    """Build the app, the loop, the runtime and the window (not shown yet).
+
+    Raises ``StoreLockedError`` when another instance holds the library.
+    """
+    import qasync
+
+    from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.runtime import open_runtime
+
+    app = make_application()
+    temp_root = None
+    if self_test and root is None:
+        # The self-test never touches the user's library: it gets its own, deleted after.
+        temp_root = Path(tempfile.mkdtemp(prefix="image2model-selftest-"))
+        root = temp_root
+    runtime = open_runtime(root)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(runtime, app_icon())
+    return Session(app, loop, window, runtime, temp_root)
+
+
+async def wait_exposed(widget: QWidget, timeout: float = 10.0) -> None:
+    """Return once ``widget``'s window is on screen (mapped and exposed) and painted."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        handle = widget.windowHandle()
+        if handle is not None and handle.isExposed():
+            break
+        await asyncio.sleep(0.01)
+    # One more turn of the loop lets the expose event's paint happen.
+    await asyncio.sleep(0.01)
+
+
+async def load_3d_stack(window: object) -> None:
+    """Import pyvistaqt in a thread, then create the preview's interactor on the Qt thread."""
+    await in_thread(importlib.import_module, "pyvistaqt")
+    window.attach_preview()  # type: ignore[attr-defined]
+
+
+async def _session(session: Session, args: argparse.Namespace) -> int:
+    window = session.window
+    try:
+        await wait_exposed(window)  # type: ignore[arg-type]
+        starting = asyncio.ensure_future(window.start(list(args.photos or [])))  # type: ignore[attr-defined]
+        try:
+            await load_3d_stack(window)
+        except Exception:
+            log.exception("The 3D preview could not start")
+            window.results.preview.clear(  # type: ignore[attr-defined]
+                "The 3D preview could not start on this computer; models can still be saved."
+            )
+        await starting
+        if args.self_test:
+            from image2model_desktop.gui.selftest import run_self_test
+
+            return await run_self_test(window, args.screenshot)
+        await window.wait_closed()  # type: ignore[attr-defined]
+        return EXIT_OK
+    finally:
+        await close_session(session)
+
+
+async def close_session(session: Session, *, stop_workers: bool = True) -> None:
+    """Tear down in dependency order: widgets' 3D view, background work, the engine."""
+    from image2model_desktop.core.workers import shutdown_process_pool
+
+    window = session.window
+    await window.shutdown()  # type: ignore[attr-defined]
+    window.close()  # type: ignore[attr-defined]
+    await cancel_all()
+    await session.runtime.aclose()  # type: ignore[attr-defined]
+    if stop_workers:
+        shutdown_process_pool()
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the window (the CLI's default command); return the exit code."""
+    try:
+        session = bootstrap(self_test=bool(args.self_test))
+    except StoreLockedError as error:
+        print(f"image2model: {error.user_message}", file=sys.stderr)
+        if not args.self_test:
+            QMessageBox.warning(None, "Image2Model", error.user_message)
+        return EXIT_USAGE
+    session.window.show()  # type: ignore[attr-defined]
+    try:
+        return session.loop.run_until_complete(_session(session, args))
+    except Exception:
+        log.exception("The window stopped on an unexpected error")
+        print(
+            "image2model: the window stopped on an unexpected error; see the log.", file=sys.stderr
+        )
+        return EXIT_FAILED
+    finally:
+        session.loop.close()
+        shutdown_executor()
+        if session.temp_root is not None:
+            shutil.rmtree(session.temp_root, ignore_errors=True)

@@ -1,0 +1,122 @@
+"""One row of the processing list: a file's thumbnail, name, state, progress and actions."""
+
+from __future__ import annotations
+
+from image2model_desktop.core.models import FileItem
+from image2model_desktop.core.states import FileState
+from image2model_desktop.gui.qt import (
+    QHBoxLayout,
+    QLabel,
+    QPixmap,
+    QProgressBar,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from image2model_desktop.gui.style import STATE_COLOURS, repolish
+
+THUMB = 48
+
+STATE_WORDS = {
+    FileState.PENDING: "Waiting",
+    FileState.UPLOADING: "Uploading",
+    FileState.QUEUED: "Queued",
+    FileState.GENERATING: "Generating",
+    FileState.DOWNLOADING: "Saving",
+    FileState.COMPLETED: "Done",
+    FileState.FAILED: "Failed",
+    FileState.CANCELLED: "Cancelled",
+}
+
+
+class FileRow(QWidget):
+    """Shows one ``FileItem``; ``update_file`` takes each new version from the bridge."""
+
+    cancelClicked = Signal(str)  # file_id
+    retryClicked = Signal(str)  # file_id
+
+    def __init__(self, item: FileItem, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.file_id = item.file_id
+        self.setObjectName("fileRow")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(12)
+        self.thumbnail = QLabel()
+        self.thumbnail.setFixedSize(THUMB, THUMB)
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumbnail.setStyleSheet("background: #eef0f4; border-radius: 4px;")
+        middle = QVBoxLayout()
+        middle.setSpacing(3)
+        top = QHBoxLayout()
+        self.name = QLabel(item.filename)
+        self.name.setStyleSheet("font-weight: 600;")
+        self.state = QLabel()
+        self.state.setObjectName("fileState")
+        self.queue = QLabel()
+        self.queue.setObjectName("muted")
+        top.addWidget(self.name)
+        top.addStretch(1)
+        top.addWidget(self.queue)
+        top.addWidget(self.state)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setFixedHeight(8)
+        self.progress.setTextVisible(False)
+        self.message = QLabel()
+        self.message.setObjectName("muted")
+        self.message.setWordWrap(False)
+        self.message.setMinimumWidth(50)
+        middle.addLayout(top)
+        middle.addWidget(self.progress)
+        middle.addWidget(self.message)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName(f"Cancel {item.filename}")
+        self.cancel_button.clicked.connect(lambda: self.cancelClicked.emit(self.file_id))
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setAccessibleName(f"Retry {item.filename}")
+        self.retry_button.clicked.connect(lambda: self.retryClicked.emit(self.file_id))
+        layout.addWidget(self.thumbnail)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.retry_button)
+        self.item = item
+        self.update_file(item)
+
+    def set_thumbnail(self, png: bytes) -> None:
+        pixmap = QPixmap()
+        if pixmap.loadFromData(png):
+            self.thumbnail.setPixmap(
+                pixmap.scaled(
+                    THUMB,
+                    THUMB,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+
+    def update_file(self, item: FileItem) -> None:
+        self.item = item
+        state = item.state
+        colour = STATE_COLOURS.get(state.value, "#667085")
+        self.state.setText(STATE_WORDS.get(state, state.value))
+        self.state.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        self.progress.setValue(round(item.progress if not state.is_terminal else 100))
+        self.progress.setProperty("state", state.value)
+        repolish(self.progress)
+        self.queue.setText(
+            f"#{item.queue_position} in queue" if item.queue_position is not None else ""
+        )
+        text = item.error_message if state == FileState.FAILED else item.message
+        if state == FileState.COMPLETED and item.output is not None:
+            out = item.output
+            text = f"Done: {out.face_count:,} faces in {out.processing_time:.1f} s"
+        self.message.setText(text or "")
+        self.message.setToolTip(text or "")
+        style = "color: #c0362c;" if state == FileState.FAILED else ""
+        self.message.setStyleSheet(style)
+        self.cancel_button.setVisible(not state.is_terminal)
+        retryable = state in (FileState.FAILED, FileState.CANCELLED) and item.input_name
+        self.retry_button.setVisible(bool(retryable))

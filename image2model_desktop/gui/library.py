@@ -1,0 +1,107 @@
+"""The library side list: every past job from the store, newest first."""
+
+from __future__ import annotations
+
+import time
+
+from image2model_desktop.core.models import Job, JobStatus
+from image2model_desktop.core.service import JobService
+from image2model_desktop.gui.qt import (
+    QAbstractItemView,
+    QListWidget,
+    QListWidgetItem,
+    QSize,
+    Qt,
+    QWidget,
+    Signal,
+)
+
+STATUS_WORDS = {
+    JobStatus.PROCESSING: "processing",
+    JobStatus.COMPLETED: "done",
+    JobStatus.PARTIALLY_COMPLETED: "partly done",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+}
+LIST_LIMIT = 500
+
+
+class LibraryList(QListWidget):
+    """Jobs, newest first; ``jobActivated`` asks the window to open one."""
+
+    jobActivated = Signal(str)  # job_id
+    deleteRequested = Signal(str)  # job_id
+
+    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self.setObjectName("libraryList")
+        self.setAccessibleName("Library of past batches")
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSpacing(1)
+        self.itemClicked.connect(self._on_clicked)
+        self.itemActivated.connect(self._on_clicked)
+
+    def reload(self) -> None:
+        """Read the list again from the store, keeping the selection."""
+        selected = self.selected_job_id()
+        self.clear()
+        for job in self._service.list_jobs(LIST_LIMIT):
+            self.addItem(self._entry(job))
+        if selected is not None:
+            self.select_job(selected)
+
+    def job_ids(self) -> list[str]:
+        return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
+
+    def update_job(self, job: Job) -> None:
+        """Refresh one entry in place (live progress), or add it on top if new."""
+        for row in range(self.count()):
+            entry = self.item(row)
+            if entry.data(Qt.ItemDataRole.UserRole) == job.job_id:
+                entry.setText(_describe(job))
+                return
+        self.insertItem(0, self._entry(job))
+
+    def select_job(self, job_id: str) -> None:
+        for row in range(self.count()):
+            if self.item(row).data(Qt.ItemDataRole.UserRole) == job_id:
+                self.blockSignals(True)
+                self.setCurrentRow(row)
+                self.blockSignals(False)
+                return
+
+    def selected_job_id(self) -> str | None:
+        entry = self.currentItem()
+        return entry.data(Qt.ItemDataRole.UserRole) if entry is not None else None
+
+    def request_delete(self) -> None:
+        job_id = self.selected_job_id()
+        if job_id is not None:
+            self.deleteRequested.emit(job_id)
+
+    def _entry(self, job: Job) -> QListWidgetItem:
+        entry = QListWidgetItem(_describe(job))
+        entry.setData(Qt.ItemDataRole.UserRole, job.job_id)
+        entry.setSizeHint(QSize(0, 46))
+        return entry
+
+    def _on_clicked(self, entry: QListWidgetItem) -> None:
+        self.jobActivated.emit(entry.data(Qt.ItemDataRole.UserRole))
+
+
+def _describe(job: Job) -> str:
+    names = [f.filename for f in job.files]
+    first = names[0] if names else "Empty batch"
+    if len(first) > 26:
+        first = first[:24] + "…"
+    title = first if len(names) <= 1 else f"{first} +{len(names) - 1}"
+    when = time.strftime("%b %d, %H:%M", time.localtime(job.created))
+    status = STATUS_WORDS.get(job.status, job.status.value)
+    if job.status == JobStatus.PROCESSING:
+        status = f"{job.progress:.0f}%"
+    models = f"{job.completed_count}/{len(names)}" if job.completed_count != len(names) else ""
+    count = f"{models or len(names)} model{'s' if len(names) != 1 else ''}"
+    return f"{title}\n{when} · {count} · {status}"

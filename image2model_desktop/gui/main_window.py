@@ -1,0 +1,341 @@
+"""The main window: the library on the left, the three phases on the right."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from image2model_desktop.core.errors import Image2ModelError
+from image2model_desktop.core.models import Job, JobParameters
+from image2model_desktop.core.service import StagedInput
+from image2model_desktop.gui.api_server import ApiController
+from image2model_desktop.gui.background import spawn
+from image2model_desktop.gui.bridge import EngineBridge
+from image2model_desktop.gui.header import Header, Phase
+from image2model_desktop.gui.library import LibraryList
+from image2model_desktop.gui.notify import Notifier
+from image2model_desktop.gui.processing import ProcessingPage
+from image2model_desktop.gui.qt import (
+    QApplication,
+    QCloseEvent,
+    QFrame,
+    QIcon,
+    QKeySequence,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSettings,
+    QShortcut,
+    QSplitter,
+    QStackedWidget,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from image2model_desktop.gui.results import ResultsPage
+from image2model_desktop.gui.upload import UploadPage
+from image2model_desktop.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """One window for upload → processing → results, plus the library of past jobs."""
+
+    def __init__(self, runtime: Runtime, icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.service = runtime.service
+        self.setWindowTitle("Image2Model")
+        self.setObjectName("mainWindow")
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self.setAcceptDrops(True)
+        self.bridge = EngineBridge(self.service, self)
+        self.api = ApiController(self.service)
+        self.current_job_id: str | None = None
+        self._closed: asyncio.Future[None] | None = None
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.header = Header()
+        self.header.newBatchClicked.connect(self.show_upload)
+        self.header.settingsClicked.connect(self.open_settings)
+        self.header.aboutClicked.connect(self.open_about)
+        outer.addWidget(self.header)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        sidebar = QFrame()
+        sidebar.setObjectName("sidebar")
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(10, 14, 6, 10)
+        library_title = QLabel("Library")
+        library_title.setObjectName("sectionTitle")
+        self.library = LibraryList(self.service)
+        self.library.jobActivated.connect(self.open_job)
+        self.library.deleteRequested.connect(self.delete_job)
+        side.addWidget(library_title)
+        side.addWidget(self.library, 1)
+        splitter.addWidget(sidebar)
+
+        self.pages = QStackedWidget()
+        self.upload = UploadPage(self.service, runtime.paths.staging)
+        self.upload.generateRequested.connect(self._on_generate)
+        self.processing = ProcessingPage(self.service)
+        self.processing.resultsRequested.connect(self.open_results)
+        self.results = ResultsPage(self.service)
+        self.results.detailsRequested.connect(self.open_processing)
+        for page in (self.upload, self.processing, self.results):
+            self.pages.addWidget(page)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([270, 1050])
+        splitter.setChildrenCollapsible(False)
+        outer.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+        self.bridge.fileUpdated.connect(self.processing.on_file_updated)
+        self.bridge.jobProgress.connect(self._on_progress)
+        self.bridge.jobCreated.connect(self.library.update_job)
+        self.bridge.jobFinished.connect(self._on_job_finished)
+        self.notifier = Notifier(self, icon or QIcon())
+        self._install_shortcuts()
+        self._restore_geometry()
+        self.set_phase(Phase.UPLOAD)
+
+    # -- life cycle -------------------------------------------------------------------
+
+    async def start(self, photos: list[Path]) -> None:
+        """Resume unfinished work, fill the library, queue photos from the command line."""
+        resumed = await self.service.start()
+        self.library.reload()
+        if resumed:
+            self.open_job(resumed[0])
+        if photos:
+            await self.upload.add_paths(photos)
+        if self.runtime.settings.api.enabled:
+            await self.api.apply(self.runtime.settings.api)
+
+    def attach_preview(self) -> None:
+        """Create the 3D view (the caller imported pyvistaqt after the first paint)."""
+        self.results.preview.attach_plotter()
+        if self.pages.currentWidget() is self.results and self.results.job is not None:
+            self.results.show_job(self.results.job)
+
+    async def wait_closed(self) -> None:
+        await self._future()
+
+    def _future(self) -> asyncio.Future[None]:
+        if self._closed is None:
+            self._closed = asyncio.get_event_loop().create_future()
+        return self._closed
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._settings_file().setValue("geometry", self.saveGeometry())
+        self._settings_file().sync()
+        event.accept()
+        future = self._future()
+        if not future.done():
+            future.set_result(None)
+
+    async def shutdown(self) -> None:
+        """Release the interactor, the tray icon, the API server and the bus subscription."""
+        self.bridge.detach()
+        self.notifier.close()
+        await self.api.stop()
+        self.results.preview.close_plotter()
+
+    def _settings_file(self) -> QSettings:
+        # Kept in the data folder, not ~/.config: each library (and each test) has its own.
+        path = self.runtime.paths.root / "window.ini"
+        return QSettings(str(path), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        saved = self._settings_file().value("geometry")
+        if saved is None or not self.restoreGeometry(saved):
+            self.resize(1320, 860)
+
+    # -- phases -----------------------------------------------------------------------
+
+    def set_phase(self, phase: Phase) -> None:
+        page = {Phase.UPLOAD: self.upload, Phase.PROCESSING: self.processing}.get(
+            phase, self.results
+        )
+        self.pages.setCurrentWidget(page)
+        self.header.set_phase(phase)
+
+    def show_upload(self) -> None:
+        self.library.clearSelection()
+        self.set_phase(Phase.UPLOAD)
+
+    def open_job(self, job_id: str) -> None:
+        """Open a job from the library: results when it has any, else its progress."""
+        job = self.service.find_job(job_id)
+        if job is None:
+            self.library.reload()
+            return
+        self.library.select_job(job_id)
+        if job.is_finished and job.completed_count:
+            self.open_results(job_id)
+        else:
+            self.open_processing(job_id)
+
+    def open_processing(self, job_id: str) -> None:
+        self.current_job_id = job_id
+        self.processing.show_job(self.service.get_job(job_id))
+        self.set_phase(Phase.PROCESSING)
+
+    def open_results(self, job_id: str) -> None:
+        self.current_job_id = job_id
+        self.results.show_job(self.service.get_job(job_id))
+        self.set_phase(Phase.RESULTS)
+
+    # -- engine events ----------------------------------------------------------------
+
+    def _on_generate(self, entries: list[StagedInput], parameters: JobParameters) -> None:
+        spawn(self.generate(entries, parameters), on_error=self._generate_failed)
+
+    async def generate(self, entries: list[StagedInput], parameters: JobParameters) -> Job:
+        self.upload.generate_button.setEnabled(False)
+        job = await self.service.submit(entries, parameters)
+        self.upload.batch_submitted()
+        self.library.update_job(job)
+        self.library.select_job(job.job_id)
+        self.open_processing(job.job_id)
+        return job
+
+    def _generate_failed(self, error: BaseException) -> None:
+        self.upload.refresh()
+        if isinstance(error, Image2ModelError):
+            self.upload.notice.show_message(error.user_message, "error")
+        else:
+            log.error("Submitting a batch failed", exc_info=error)
+            self.upload.notice.show_message(
+                "The batch could not be started; see the log file for details.", "error"
+            )
+
+    def _on_progress(self, event: object) -> None:
+        self.processing.on_progress(event)  # type: ignore[arg-type]
+        job = self.service.find_job(event.job_id)  # type: ignore[attr-defined]
+        if job is not None:
+            self.library.update_job(job)
+
+    def _on_job_finished(self, job: Job) -> None:
+        self.processing.on_job_finished(job)
+        self.library.update_job(job)
+        if job.job_id == self.current_job_id:
+            on_processing = self.pages.currentWidget() is self.processing
+            if on_processing and job.completed_count:
+                self.open_results(job.job_id)
+            elif self.pages.currentWidget() is self.results:
+                self.results.show_job(job)
+        self.notifier.batch_ended("Batch finished", f"{job.summary_message()}.")
+
+    # -- commands ---------------------------------------------------------------------
+
+    def delete_job(self, job_id: str) -> None:
+        job = self.service.find_job(job_id)
+        if job is None:
+            return
+        if not self.confirm(f"Delete this batch of {len(job.files)} and its models?"):
+            return
+        try:
+            self.service.delete_job(job_id)
+        except Image2ModelError as error:
+            self.upload.notice.show_message(error.user_message, "error")
+            self.set_phase(Phase.UPLOAD)
+            return
+        if self.current_job_id == job_id:
+            self.current_job_id = None
+            self.results.job = None
+            self.results.preview.clear()
+            self.set_phase(Phase.UPLOAD)
+        self.library.reload()
+
+    def confirm(self, question: str) -> bool:
+        """Ask a yes/no question (tests replace this method)."""
+        answer = QMessageBox.question(self, "Image2Model", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def open_settings(self) -> None:
+        from image2model_desktop.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(
+            self.runtime.settings,
+            self.runtime.paths.root,
+            self.api.api_key,
+            self.api.status,
+            self.api.available(),
+            self,
+        )
+        if dialog.exec():
+            self.apply_settings(dialog.result_settings())
+        dialog.deleteLater()
+        self.upload.refresh()
+
+    def apply_settings(self, settings: object) -> None:
+        from image2model_desktop.core.settings import Settings
+
+        assert isinstance(settings, Settings)
+        api_changed = settings.api != self.runtime.settings.api
+        self.runtime.settings = settings
+        self.service.settings = settings
+        self.service.set_concurrency(settings.concurrency)
+        try:
+            settings.save(self.runtime.paths.settings_file)
+        except OSError as error:
+            self.upload.notice.show_message(
+                f"Settings could not be saved ({error.strerror}); they apply until you quit.",
+                "error",
+            )
+        self.upload.parameters.set_parameters(settings.defaults)
+        if api_changed:
+            spawn(self.api.apply(settings.api))
+
+    def open_about(self) -> None:
+        from image2model_desktop.gui.about import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def _install_shortcuts(self) -> None:
+        bindings = (
+            (QKeySequence.StandardKey.Open, self._browse),
+            (QKeySequence.StandardKey.Save, self.results.save_selected),
+            (QKeySequence.StandardKey.Paste, self._paste),
+            (QKeySequence(Qt.Key.Key_Delete), self._delete),
+        )
+        for sequence, slot in bindings:
+            shortcut = QShortcut(QKeySequence(sequence), self)
+            shortcut.activated.connect(slot)
+        # Ctrl+Q explicitly: StandardKey.Quit is empty on Windows.
+        QShortcut(QKeySequence("Ctrl+Q"), self).activated.connect(self.close)
+
+    def _browse(self) -> None:
+        self.set_phase(Phase.UPLOAD)
+        self.upload.browse()
+
+    def _paste(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        if mime is not None and self.upload.paste(mime):
+            self.set_phase(Phase.UPLOAD)
+
+    def _delete(self) -> None:
+        on_upload = self.upload.tray.hasFocus() or self.pages.currentWidget() is self.upload
+        if on_upload and self.upload.tray.remove_selected():
+            return
+        if self.library.hasFocus() or self.library.selected_job_id():
+            self.library.request_delete()
+
+    # -- dropping anywhere on the window ------------------------------------------------
+
+    def dragEnterEvent(self, event: object) -> None:
+        self.upload.drop_zone.dragEnterEvent(event)  # type: ignore[arg-type]
+
+    def dropEvent(self, event: object) -> None:
+        self.set_phase(Phase.UPLOAD)
+        self.upload.drop_zone.dropEvent(event)  # type: ignore[arg-type]

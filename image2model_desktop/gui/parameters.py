@@ -1,0 +1,172 @@
+"""Batch parameters: engine, face limit (Auto, presets, slider), texture, PBR, seed."""
+
+from __future__ import annotations
+
+from image2model_desktop.core.models import EngineChoice, JobParameters, TextureQuality
+from image2model_desktop.gui.qt import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+
+FACE_PRESETS: tuple[tuple[str, int | None], ...] = (
+    ("Auto", None),
+    ("Low 5,000", 5_000),
+    ("Medium 10,000", 10_000),
+    ("High 20,000", 20_000),
+)
+SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = 1_000, 50_000, 500
+
+ENGINES: tuple[tuple[str, EngineChoice], ...] = (
+    ("Automatic — FAL when a key is set, else offline", "auto"),
+    ("Offline — on this computer, free", "offline"),
+    ("FAL Tripo3D — cloud, billed to your FAL account", "fal"),
+)
+TEXTURES: tuple[tuple[str, TextureQuality], ...] = (
+    ("Standard", "standard"),
+    ("HD", "HD"),
+    ("No texture", "no"),
+)
+
+
+class FaceLimitInput(QWidget):
+    """Auto or a number of faces: four preset buttons plus a 1,000–50,000 slider."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("faceLimitInput")
+        self.setAccessibleName("Face limit")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        self._buttons: list[tuple[QPushButton, int | None]] = []
+        for label, value in FACE_PRESETS:
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setAccessibleName(f"Face limit {label}")
+            self._group.addButton(button)
+            buttons.addWidget(button)
+            button.clicked.connect(lambda _=False, v=value: self.set_value(v))
+            self._buttons.append((button, value))
+        slider_row = QHBoxLayout()
+        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider.setObjectName("faceLimitSlider")
+        self._slider.setAccessibleName("Face limit slider")
+        self._slider.setRange(SLIDER_MIN, SLIDER_MAX)
+        self._slider.setSingleStep(SLIDER_STEP)
+        self._slider.setPageStep(5_000)
+        self._slider.valueChanged.connect(self._on_slider)
+        self._value_label = QLabel()
+        self._value_label.setMinimumWidth(190)
+        slider_row.addWidget(self._slider, 1)
+        slider_row.addWidget(self._value_label)
+        layout.addLayout(buttons)
+        layout.addLayout(slider_row)
+        self._value: int | None = None
+        self.set_value(None)
+
+    def value(self) -> int | None:
+        """The face limit, or None for Auto (the engine decides)."""
+        return self._value
+
+    def set_value(self, value: int | None) -> None:
+        self._value = value
+        self._slider.blockSignals(True)
+        self._slider.setValue(value if value is not None else 20_000)
+        self._slider.blockSignals(False)
+        self._sync()
+        self.changed.emit()
+
+    def _on_slider(self, raw: int) -> None:
+        # Snap to the step so the number shown is a round one.
+        self._value = max(SLIDER_MIN, round(raw / SLIDER_STEP) * SLIDER_STEP)
+        self._sync()
+        self.changed.emit()
+
+    def _sync(self) -> None:
+        for button, value in self._buttons:
+            button.setChecked(value == self._value)
+        if self._value is None:
+            self._value_label.setText("Auto: the engine decides")
+        else:
+            self._value_label.setText(f"{self._value:,} faces at most")
+
+
+class ParametersPanel(QWidget):
+    """Every parameter of a batch; ``parameters()`` returns them as ``JobParameters``."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(10)
+        self.engine = QComboBox()
+        self.engine.setObjectName("engineInput")
+        self.engine.setAccessibleName("Engine")
+        for label, value in ENGINES:
+            self.engine.addItem(label, value)
+        self.face_limit = FaceLimitInput()
+        self.texture = QComboBox()
+        self.texture.setObjectName("textureInput")
+        self.texture.setAccessibleName("Texture")
+        for label, value in TEXTURES:
+            self.texture.addItem(label, value)
+        extras = QHBoxLayout()
+        self.pbr = QCheckBox("PBR materials")
+        self.pbr.setAccessibleName("PBR materials")
+        self.seed = QSpinBox()
+        self.seed.setObjectName("seedInput")
+        self.seed.setAccessibleName("Seed")
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setSpecialValueText("Random")
+        self.seed.setValue(-1)
+        seed_label = QLabel("Seed")
+        extras.addWidget(self.pbr)
+        extras.addSpacing(24)
+        extras.addWidget(seed_label)
+        extras.addWidget(self.seed)
+        extras.addStretch(1)
+        form.addRow("Engine", self.engine)
+        form.addRow("Face limit", self.face_limit)
+        form.addRow("Texture", self.texture)
+        form.addRow("", extras)
+        self.engine.currentIndexChanged.connect(self.changed)
+        self.face_limit.changed.connect(self.changed)
+        self.texture.currentIndexChanged.connect(self.changed)
+        self.pbr.toggled.connect(self.changed)
+        self.seed.valueChanged.connect(self.changed)
+
+    def parameters(self) -> JobParameters:
+        seed = self.seed.value()
+        return JobParameters(
+            engine=self.engine.currentData(),
+            face_limit=self.face_limit.value(),
+            texture=self.texture.currentData(),
+            pbr=self.pbr.isChecked(),
+            seed=None if seed < 0 else seed,
+        )
+
+    def set_parameters(self, parameters: JobParameters) -> None:
+        self.engine.setCurrentIndex(max(0, self.engine.findData(parameters.engine)))
+        self.face_limit.set_value(parameters.face_limit)
+        self.texture.setCurrentIndex(max(0, self.texture.findData(parameters.texture)))
+        self.pbr.setChecked(parameters.pbr)
+        self.seed.setValue(-1 if parameters.seed is None else parameters.seed)

@@ -1,0 +1,178 @@
+"""Phase 2, processing: a row per file, the batch's overall progress, cancel and retry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from image2model_desktop.core.errors import Image2ModelError
+from image2model_desktop.core.events import JobProgress
+from image2model_desktop.core.images import make_thumbnail
+from image2model_desktop.core.models import FileItem, Job
+from image2model_desktop.core.service import JobService
+from image2model_desktop.core.states import FileState
+from image2model_desktop.gui.background import in_thread, spawn
+from image2model_desktop.gui.file_row import THUMB, FileRow
+from image2model_desktop.gui.notice import Notice
+from image2model_desktop.gui.qt import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSize,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from image2model_desktop.gui.style import PRIMARY_BUTTON
+
+
+class ProcessingPage(QWidget):
+    """Follow one job live; ``resultsRequested`` asks the window to show its results."""
+
+    resultsRequested = Signal(str)  # job_id
+
+    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self.job_id: str | None = None
+        self._rows: dict[str, FileRow] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.setSpacing(10)
+        header = QHBoxLayout()
+        self.title = QLabel("Processing")
+        self.title.setObjectName("pageTitle")
+        self.cancel_all_button = QPushButton("Cancel all")
+        self.cancel_all_button.setObjectName("cancelAllButton")
+        self.cancel_all_button.setAccessibleName("Cancel all files")
+        self.cancel_all_button.clicked.connect(self.cancel_all)
+        self.retry_failed_button = QPushButton("Retry failed")
+        self.retry_failed_button.setObjectName("retryFailedButton")
+        self.retry_failed_button.clicked.connect(self.retry_failed)
+        self.results_button = QPushButton("View results")
+        self.results_button.setObjectName("viewResultsButton")
+        self.results_button.setStyleSheet(PRIMARY_BUTTON)
+        self.results_button.clicked.connect(
+            lambda: self.job_id and self.resultsRequested.emit(self.job_id)
+        )
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.retry_failed_button)
+        header.addWidget(self.cancel_all_button)
+        header.addWidget(self.results_button)
+        layout.addLayout(header)
+        self.overall = QProgressBar()
+        self.overall.setObjectName("overallProgress")
+        self.overall.setAccessibleName("Overall progress")
+        self.overall.setRange(0, 1000)
+        self.overall.setFixedHeight(10)
+        self.overall.setTextVisible(False)
+        self.summary = QLabel()
+        self.summary.setObjectName("muted")
+        layout.addWidget(self.overall)
+        layout.addWidget(self.summary)
+        self.notice = Notice()
+        layout.addWidget(self.notice)
+        self.list = QListWidget()
+        self.list.setObjectName("processingList")
+        self.list.setAccessibleName("Files being processed")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        layout.addWidget(self.list, 1)
+
+    def row(self, file_id: str) -> FileRow:
+        return self._rows[file_id]
+
+    def rows(self) -> list[FileRow]:
+        return list(self._rows.values())
+
+    def show_job(self, job: Job) -> None:
+        """Build the rows of ``job`` (replacing whatever was shown)."""
+        self.job_id = job.job_id
+        self._rows.clear()
+        self.list.clear()
+        self.notice.clear_message()
+        noun = "photo" if len(job.files) == 1 else "photos"
+        engine = "FAL Tripo3D" if job.engine == "fal" else "the offline engine"
+        self.title.setText(f"{len(job.files)} {noun} with {engine}")
+        inputs = self._service.paths.inputs(job.job_id)
+        for item in job.files:
+            row = FileRow(item)
+            row.cancelClicked.connect(self._cancel_file)
+            row.retryClicked.connect(self._retry_file)
+            entry = QListWidgetItem(self.list)
+            entry.setSizeHint(QSize(0, THUMB + 40))
+            self.list.setItemWidget(entry, row)
+            self._rows[item.file_id] = row
+            if item.input_name:
+                spawn(self._load_thumbnail(row, inputs / item.input_name))
+        self._show_overall(job.progress, job.summary_message())
+        self._sync_buttons(job)
+
+    async def _load_thumbnail(self, row: FileRow, path: Path) -> None:
+        try:
+            png = await in_thread(make_thumbnail, path, THUMB * 2)
+        except (Image2ModelError, OSError):
+            return
+        if self._rows.get(row.file_id) is row:
+            row.set_thumbnail(png)
+
+    # -- live updates from the bridge ---------------------------------------------
+
+    def on_file_updated(self, item: FileItem) -> None:
+        row = self._rows.get(item.file_id)
+        if row is None or item.job_id != self.job_id:
+            return
+        row.update_file(item)
+
+    def on_progress(self, event: JobProgress) -> None:
+        if event.job_id == self.job_id:
+            self._show_overall(event.progress, event.message)
+            self._sync_buttons(self._service.get_job(event.job_id))
+
+    def on_job_finished(self, job: Job) -> None:
+        if job.job_id == self.job_id:
+            self._sync_buttons(job)
+
+    def _show_overall(self, progress: float, message: str) -> None:
+        self.overall.setValue(round(progress * 10))
+        self.summary.setText(f"{progress:.0f}%  ·  {message}")
+
+    def _sync_buttons(self, job: Job) -> None:
+        running = not job.is_finished
+        self.cancel_all_button.setVisible(running)
+        retryable = any(
+            f.state in (FileState.FAILED, FileState.CANCELLED) and f.input_name for f in job.files
+        )
+        self.retry_failed_button.setVisible(retryable and not running)
+        self.results_button.setVisible(job.completed_count > 0)
+
+    # -- commands -------------------------------------------------------------------
+
+    def cancel_all(self) -> None:
+        if self.job_id is not None:
+            count = self._service.cancel_job(self.job_id)
+            if count:
+                self.notice.show_message(
+                    f"Cancelling {count} file{'s' if count != 1 else ''}; "
+                    "finished models are kept.",
+                    "info",
+                )
+
+    def retry_failed(self) -> None:
+        if self.job_id is not None:
+            spawn(self._service.retry(self.job_id), on_error=self._on_error)
+
+    def _cancel_file(self, file_id: str) -> None:
+        self._service.cancel_file(file_id)
+
+    def _retry_file(self, file_id: str) -> None:
+        if self.job_id is not None:
+            spawn(self._service.retry(self.job_id, [file_id]), on_error=self._on_error)
+
+    def _on_error(self, error: BaseException) -> None:
+        message = getattr(error, "user_message", None) or "That could not be retried."
+        self.notice.show_message(message, "error")

@@ -1,0 +1,299 @@
+"""Phase 3, results: the grid of finished models, the 3D preview, stats and saving."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from image2model_desktop.core.models import FileItem, Job
+from image2model_desktop.core.service import JobService
+from image2model_desktop.core.states import FileState
+from image2model_desktop.gui.background import spawn
+from image2model_desktop.gui.notice import Notice
+from image2model_desktop.gui.preview import PreviewPane
+from image2model_desktop.gui.qt import (
+    QAbstractItemView,
+    QDesktopServices,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QIcon,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPixmap,
+    QPushButton,
+    QSize,
+    QSplitter,
+    Qt,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from image2model_desktop.gui.renders import grid_picture
+from image2model_desktop.gui.saving import SAVE_FILTERS, format_for, save_all, save_one
+from image2model_desktop.gui.saving import texture_warning as texture_warning_for
+from image2model_desktop.gui.style import PRIMARY_BUTTON
+
+log = logging.getLogger(__name__)
+ICON = 132
+
+
+class ResultsPage(QWidget):
+    """Show a finished job's models; the preview is the window's one interactor."""
+
+    detailsRequested = Signal(str)  # job_id
+
+    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self.job: Job | None = None
+        self._last_folder: Path | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.setSpacing(10)
+        header = QHBoxLayout()
+        self.title = QLabel("Results")
+        self.title.setObjectName("pageTitle")
+        self.summary = QLabel()
+        self.summary.setObjectName("muted")
+        self.details_button = QPushButton("Processing details")
+        self.details_button.clicked.connect(
+            lambda: self.job and self.detailsRequested.emit(self.job.job_id)
+        )
+        header.addWidget(self.title)
+        header.addSpacing(12)
+        header.addWidget(self.summary)
+        header.addStretch(1)
+        header.addWidget(self.details_button)
+        layout.addLayout(header)
+        self.notice = Notice()
+        layout.addWidget(self.notice)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.grid = QListWidget()
+        self.grid.setObjectName("resultsGrid")
+        self.grid.setAccessibleName("Finished models")
+        self.grid.setViewMode(QListWidget.ViewMode.IconMode)
+        self.grid.setIconSize(QSize(ICON, ICON))
+        self.grid.setGridSize(QSize(ICON + 24, ICON + 44))
+        self.grid.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.grid.setMovement(QListWidget.Movement.Static)
+        self.grid.setWordWrap(True)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setMinimumWidth(ICON + 60)
+        self.grid.currentItemChanged.connect(self._on_selected)
+        splitter.addWidget(self.grid)
+
+        card = QFrame()
+        card.setObjectName("card")
+        right = QVBoxLayout(card)
+        right.setContentsMargins(12, 10, 12, 12)
+        self.preview = PreviewPane()
+        self.preview.loadFailed.connect(lambda text: self.notice.show_message(text, "error"))
+        right.addWidget(self.preview, 1)
+        self.stats = QLabel()
+        self.stats.setObjectName("modelStats")
+        self.stats.setAccessibleName("Model statistics")
+        right.addWidget(self.stats)
+        buttons = QHBoxLayout()
+        self.open_folder_button = QPushButton("Open folder")
+        self.open_folder_button.setObjectName("openFolderButton")
+        self.open_folder_button.clicked.connect(self.open_folder)
+        self.save_all_button = QPushButton("Save all…")
+        self.save_all_button.setObjectName("saveAllButton")
+        self.save_all_button.setAccessibleName("Save all models")
+        self.save_all_button.clicked.connect(self.save_all)
+        self.save_button = QPushButton("Save as…")
+        self.save_button.setObjectName("saveButton")
+        self.save_button.setAccessibleName("Save the selected model")
+        self.save_button.setStyleSheet(PRIMARY_BUTTON)
+        self.save_button.clicked.connect(self.save_selected)
+        buttons.addWidget(self.open_folder_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_all_button)
+        buttons.addWidget(self.save_button)
+        right.addLayout(buttons)
+        splitter.addWidget(card)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([2 * (ICON + 24) + 30, 900])
+        layout.addWidget(splitter, 1)
+        self._sync_buttons()
+
+    # -- showing a job ----------------------------------------------------------------
+
+    @property
+    def outputs(self) -> Path | None:
+        return self._service.paths.outputs(self.job.job_id) if self.job else None
+
+    def completed(self) -> list[FileItem]:
+        if self.job is None:
+            return []
+        return [f for f in self.job.files if f.state == FileState.COMPLETED and f.output]
+
+    def selected_item(self) -> FileItem | None:
+        entry = self.grid.currentItem()
+        if entry is None or self.job is None:
+            return None
+        return self.job.file(entry.data(Qt.ItemDataRole.UserRole))
+
+    def show_job(self, job: Job) -> None:
+        """Fill the grid with ``job``'s models and preview the first."""
+        same_job = self.job is not None and self.job.job_id == job.job_id
+        keep = self.selected_item() if same_job else None
+        self.job = job
+        self.notice.clear_message()
+        self.grid.blockSignals(True)
+        self.grid.clear()
+        done = self.completed()
+        self.title.setText(f"{len(done)} model{'s' if len(done) != 1 else ''}")
+        self.summary.setText(job.summary_message())
+        outputs = self._service.paths.outputs(job.job_id)
+        for item in done:
+            entry = QListWidgetItem(_caption(item))
+            entry.setData(Qt.ItemDataRole.UserRole, item.file_id)
+            entry.setToolTip(item.filename)
+            entry.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+            self.grid.addItem(entry)
+            spawn(self._load_picture(entry, outputs, item))
+        self.grid.blockSignals(False)
+        if done:
+            index = next((i for i, f in enumerate(done) if keep and f.file_id == keep.file_id), 0)
+            if not same_job or keep is None or self.preview.model is None:
+                self.grid.setCurrentRow(index)
+            else:
+                self.grid.blockSignals(True)
+                self.grid.setCurrentRow(index)
+                self.grid.blockSignals(False)
+        else:
+            self.preview.clear("No model finished in this batch.")
+            self.stats.setText("")
+        failed = len(job.files) - len(done)
+        if failed and job.is_finished:
+            self.notice.show_message(
+                f"{failed} photo{'s' if failed != 1 else ''} did not become a model; "
+                "open Processing details to see why or retry.",
+                "warning",
+            )
+        self._sync_buttons()
+
+    async def _load_picture(self, entry: QListWidgetItem, outputs: Path, item: FileItem) -> None:
+        try:
+            picture = await grid_picture(outputs, item)
+        except Exception as error:
+            log.warning("No grid picture for %s: %s", item.file_id, error)
+            return
+        if picture is None or self.grid.row(entry) < 0:
+            return
+        pixmap = QPixmap(str(picture))
+        if not pixmap.isNull():
+            entry.setIcon(QIcon(pixmap))
+
+    def _on_selected(self, current: QListWidgetItem | None, _previous: object) -> None:
+        item = self.selected_item() if current is not None else None
+        self._sync_buttons()
+        if item is None or item.output is None or self.outputs is None:
+            self.stats.setText("")
+            return
+        self.stats.setText(stats_text(item))
+        spawn(self.preview.show_model(self.outputs / item.output.model_filename))
+
+    def _sync_buttons(self) -> None:
+        has_any = bool(self.completed())
+        self.save_button.setEnabled(self.selected_item() is not None)
+        self.save_all_button.setEnabled(has_any)
+        self.open_folder_button.setEnabled(self.job is not None)
+        self.details_button.setEnabled(self.job is not None)
+
+    # -- saving -----------------------------------------------------------------------
+
+    def save_selected(self) -> None:
+        item = self.selected_item()
+        if item is None or item.output is None or self.outputs is None:
+            return
+        start = self._start_folder() / f"{item.output_stem}.glb"
+        choice = self.ask_save_path(start)
+        if choice is None:
+            return
+        dest, chosen_filter = choice
+        fmt = format_for(dest, chosen_filter)
+        src = self.outputs / item.output.model_filename
+        spawn(self._save(src, dest, fmt, item.output.textured), on_error=self._save_failed)
+
+    async def _save(self, src: Path, dest: Path, fmt: str, textured: bool) -> None:
+        self.notice.show_message(f"Saving {dest.stem} as {fmt.upper()}…", "info")
+        written = await save_one(src, dest, fmt)
+        self._last_folder = written.parent
+        warning = texture_warning_for(fmt, textured)
+        if warning:
+            self.notice.show_message(f"Saved {written.name}. {warning}", "warning")
+        else:
+            self.notice.show_message(f"Saved {written.name} in {written.parent}.", "success")
+
+    def save_all(self) -> None:
+        if self.job is None or self.outputs is None or not self.completed():
+            return
+        folder = self.ask_folder(self._start_folder())
+        if folder is None:
+            return
+        spawn(self._save_all(folder), on_error=self._save_failed)
+
+    async def _save_all(self, folder: Path) -> None:
+        assert self.job is not None and self.outputs is not None
+        self.notice.show_message(f"Saving {len(self.completed())} models…", "info")
+        written = await save_all(list(self.job.files), self.outputs, folder)
+        self._last_folder = folder
+        self.notice.show_message(
+            f"Saved {len(written)} model{'s' if len(written) != 1 else ''} as GLB in {folder}.",
+            "success",
+        )
+
+    def _save_failed(self, error: BaseException) -> None:
+        log.error("Saving failed", exc_info=error)
+        reason = getattr(error, "strerror", None) or "the model could not be converted"
+        self.notice.show_message(
+            f"Saving failed ({reason}); pick another folder or format and try again.", "error"
+        )
+
+    def _start_folder(self) -> Path:
+        if self._last_folder is not None:
+            return self._last_folder
+        configured = self._service.settings.output_folder
+        return Path(configured) if configured else Path.home()
+
+    def open_folder(self) -> None:
+        folder = self._last_folder or self.outputs
+        if folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def ask_save_path(self, suggested: Path) -> tuple[Path, str] | None:
+        """Ask where and in which format to save (tests replace this method)."""
+        filters = ";;".join(label for label, _ in SAVE_FILTERS)
+        name, chosen = QFileDialog.getSaveFileName(self, "Save model as", str(suggested), filters)
+        return (Path(name), chosen) if name else None
+
+    def ask_folder(self, start: Path) -> Path | None:
+        """Ask for the folder of Save all (tests replace this method)."""
+        name = QFileDialog.getExistingDirectory(self, "Save all models in", str(start))
+        return Path(name) if name else None
+
+
+def _caption(item: FileItem) -> str:
+    faces = f"{item.output.face_count:,} faces" if item.output else ""
+    name = item.filename if len(item.filename) <= 22 else item.filename[:20] + "…"
+    return f"{name}\n{faces}"
+
+
+def stats_text(item: FileItem) -> str:
+    """Faces, vertices and size as one line (``extents`` is width, depth, height)."""
+    out = item.output
+    if out is None:
+        return ""
+    width, depth, height = out.extents
+    texture = "textured" if out.textured else "no texture"
+    return (
+        f"{out.face_count:,} faces  ·  {out.vertex_count:,} vertices  ·  "
+        f"{width:.2f} × {depth:.2f} × {height:.2f} (W × D × H)  ·  {texture}"
+    )

@@ -1,0 +1,170 @@
+"""The Settings dialog: FAL key, concurrency, default parameters, output folder, local API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from image2model_desktop.core import credentials
+from image2model_desktop.core.settings import Settings
+from image2model_desktop.gui.parameters import ParametersPanel
+from image2model_desktop.gui.qt import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class SettingsDialog(QDialog):
+    """Edit settings; ``result_settings()`` returns what to save after Accept."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        data_dir: Path,
+        api_key: str,
+        api_status: str,
+        api_available: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsDialog")
+        self.setMinimumWidth(620)
+        self._settings = settings
+        self._data_dir = data_dir
+        layout = QVBoxLayout(self)
+
+        fal = QGroupBox("FAL.AI key (Tripo3D cloud engine)")
+        fal_form = QFormLayout(fal)
+        self.key_status = QLabel()
+        self.key_input = QLineEdit()
+        self.key_input.setObjectName("falKeyInput")
+        self.key_input.setAccessibleName("FAL key")
+        self.key_input.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_input.setPlaceholderText("Paste a new key to replace the stored one")
+        key_buttons = QHBoxLayout()
+        self.save_key_button = QPushButton("Save key")
+        self.save_key_button.clicked.connect(self._save_key)
+        self.clear_key_button = QPushButton("Remove key")
+        self.clear_key_button.clicked.connect(self._clear_key)
+        key_buttons.addWidget(self.save_key_button)
+        key_buttons.addWidget(self.clear_key_button)
+        key_buttons.addStretch(1)
+        fal_form.addRow("Status", self.key_status)
+        fal_form.addRow("New key", self.key_input)
+        fal_form.addRow("", key_buttons)
+        layout.addWidget(fal)
+
+        work = QGroupBox("Processing")
+        work_form = QFormLayout(work)
+        self.concurrency = QSpinBox()
+        self.concurrency.setObjectName("concurrencyInput")
+        self.concurrency.setRange(1, 25)
+        self.concurrency.setValue(settings.concurrency)
+        self.defaults = ParametersPanel()
+        self.defaults.set_parameters(settings.defaults)
+        folder_row = QHBoxLayout()
+        self.output_folder = QLineEdit(settings.output_folder or "")
+        self.output_folder.setPlaceholderText("Ask every time (starts in your home folder)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_folder)
+        folder_row.addWidget(self.output_folder, 1)
+        folder_row.addWidget(browse)
+        work_form.addRow("Photos at once", self.concurrency)
+        work_form.addRow("Default parameters", self.defaults)
+        work_form.addRow("Save models in", folder_row)
+        layout.addWidget(work)
+
+        api = QGroupBox("Local HTTP API")
+        api_form = QFormLayout(api)
+        self.api_enabled = QCheckBox("Run the local API server on 127.0.0.1")
+        self.api_enabled.setObjectName("apiEnabledInput")
+        self.api_enabled.setChecked(settings.api.enabled)
+        self.api_port = QSpinBox()
+        self.api_port.setRange(0, 65535)
+        self.api_port.setSpecialValueText("any free port")
+        self.api_port.setValue(settings.api.port)
+        key_row = QHBoxLayout()
+        self.api_key = QLineEdit(api_key)
+        self.api_key.setReadOnly(True)
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        show = QPushButton("Show")
+        show.setCheckable(True)
+        show.toggled.connect(
+            lambda on: self.api_key.setEchoMode(
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: QApplication.clipboard().setText(api_key))
+        key_row.addWidget(self.api_key, 1)
+        key_row.addWidget(show)
+        key_row.addWidget(copy)
+        self.api_status = QLabel(api_status if api_available else "Not available in this build.")
+        self.api_status.setObjectName("muted")
+        api_form.addRow("", self.api_enabled)
+        api_form.addRow("Port", self.api_port)
+        api_form.addRow("Key", key_row)
+        api_form.addRow("Status", self.api_status)
+        api.setEnabled(api_available)
+        layout.addWidget(api)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self._show_key_status()
+
+    def _show_key_status(self, note: str = "") -> None:
+        source = credentials.key_source(self._data_dir)
+        if source is None:
+            text = "Not set: batches use the offline engine."
+        else:
+            text = f"{credentials.mask('set')}  set, kept in {source}."
+        self.key_status.setText(f"{text} {note}".strip())
+        self.clear_key_button.setEnabled(source is not None)
+
+    def _save_key(self) -> None:
+        key = self.key_input.text().strip()
+        if not key:
+            self._show_key_status("Paste a key first.")
+            return
+        where = credentials.store_fal_key(self._data_dir, key)
+        self.key_input.clear()
+        self._show_key_status(f"Saved in {where}.")
+
+    def _clear_key(self) -> None:
+        credentials.clear_fal_key(self._data_dir)
+        self._show_key_status("Removed.")
+
+    def _browse_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Save models in", self.output_folder.text())
+        if name:
+            self.output_folder.setText(name)
+
+    def result_settings(self) -> Settings:
+        folder = self.output_folder.text().strip() or None
+        api = self._settings.api.model_copy(
+            update={"enabled": self.api_enabled.isChecked(), "port": self.api_port.value()}
+        )
+        return self._settings.model_copy(
+            update={
+                "concurrency": self.concurrency.value(),
+                "defaults": self.defaults.parameters(),
+                "output_folder": folder,
+                "api": api,
+            }
+        )

@@ -1,0 +1,206 @@
+"""Phase 1, upload: the drop zone, the staged photos, the parameters, the cost, Generate."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from image2model_desktop.core.errors import Image2ModelError
+from image2model_desktop.core.images import MAX_FILES_PER_BATCH
+from image2model_desktop.core.models import JobParameters
+from image2model_desktop.core.service import JobService, StagedInput
+from image2model_desktop.gui.background import in_thread, spawn
+from image2model_desktop.gui.dropzone import DropZone
+from image2model_desktop.gui.notice import Notice
+from image2model_desktop.gui.parameters import ParametersPanel
+from image2model_desktop.gui.photos import PhotoTray, expand_paths
+from image2model_desktop.gui.qt import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QImage,
+    QLabel,
+    QMimeData,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from image2model_desktop.gui.style import PRIMARY_BUTTON
+
+
+class UploadPage(QWidget):
+    """Collect photos and parameters; ``generateRequested`` carries the batch to submit."""
+
+    generateRequested = Signal(list, object)  # list[StagedInput], JobParameters
+
+    def __init__(self, service: JobService, staging: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._staging = staging
+        self._pasted = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.setSpacing(12)
+        title = QLabel("New batch")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        self.drop_zone = DropZone()
+        self.drop_zone.pathsDropped.connect(self.add_paths_soon)
+        self.drop_zone.browseRequested.connect(self.browse)
+        layout.addWidget(self.drop_zone)
+        self.notice = Notice()
+        layout.addWidget(self.notice)
+        self.tray = PhotoTray()
+        self.tray.changed.connect(self._refresh)
+        layout.addWidget(self.tray, 1)
+
+        card = QFrame()
+        card.setObjectName("card")
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(16, 14, 16, 14)
+        self.parameters = ParametersPanel()
+        self.parameters.set_parameters(service.settings.defaults)
+        self.parameters.changed.connect(self._refresh)
+        card_layout.addWidget(self.parameters)
+        layout.addWidget(card)
+
+        footer = QHBoxLayout()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        self.cost_label = QLabel()
+        self.cost_label.setObjectName("costLabel")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.tray.clear_photos)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setAccessibleName("Generate models")
+        self.generate_button.setStyleSheet(PRIMARY_BUTTON)
+        self.generate_button.clicked.connect(self.generate)
+        footer.addWidget(self.count_label)
+        footer.addStretch(1)
+        footer.addWidget(self.cost_label)
+        footer.addSpacing(12)
+        footer.addWidget(self.clear_button)
+        footer.addWidget(self.generate_button)
+        layout.addLayout(footer)
+        self._refresh()
+
+    # -- adding photos ----------------------------------------------------------
+
+    def add_paths_soon(self, paths: list[Path]) -> None:
+        spawn(self.add_paths(paths), on_error=self._on_error)
+
+    async def add_paths(self, paths: list[Path]) -> None:
+        """Expand folders, keep within the batch limit, then check each photo."""
+        files, problems = await in_thread(expand_paths, list(paths))
+        fresh = [f for f in files if not self.tray.known(f)]
+        room = MAX_FILES_PER_BATCH - len(self.tray.photos)
+        left_out = max(0, len(fresh) - max(room, 0))
+        fresh = fresh[: max(room, 0)]
+        if left_out:
+            problems.insert(
+                0,
+                f"A batch holds at most {MAX_FILES_PER_BATCH} photos: {left_out} were left out. "
+                "Generate these first, then add the rest.",
+            )
+        if problems:
+            self.notice.show_message(" ".join(problems), "warning")
+        else:
+            self.notice.clear_message()
+        await asyncio.gather(*(self.tray.add(f) for f in fresh))
+
+    def browse(self) -> None:
+        paths = self.ask_photo_paths()
+        if paths:
+            self.add_paths_soon(paths)
+
+    def ask_photo_paths(self) -> list[Path]:
+        """Show the open dialog (tests replace this method)."""
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Add photos", "", "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG)"
+        )
+        return [Path(n) for n in names]
+
+    def paste(self, mime: QMimeData) -> bool:
+        """Take photos from the clipboard: file paths, or image data saved as a PNG."""
+        from image2model_desktop.gui.dropzone import local_paths
+
+        paths = local_paths(mime)
+        if paths:
+            self.add_paths_soon(paths)
+            return True
+        if mime.hasImage():
+            image = QImage(mime.imageData())
+            if image.isNull():
+                return False
+            self._staging.mkdir(parents=True, exist_ok=True)
+            self._pasted += 1
+            target = self._staging / f"pasted-{self._pasted}.png"
+            image.save(str(target), "PNG")
+            self.add_paths_soon([target])
+            return True
+        return False
+
+    # -- state ------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        photos = self.tray.photos
+        valid = self.tray.valid_photos()
+        refused = sum(1 for p in photos if p.reason is not None)
+        parts = [f"{len(photos)} of {MAX_FILES_PER_BATCH} photos"]
+        if refused:
+            parts.append(f"{refused} refused")
+        self.count_label.setText("  ·  ".join(parts) if photos else "No photos yet")
+        label = (
+            f"Generate {len(valid)} model{'s' if len(valid) != 1 else ''}" if valid else "Generate"
+        )
+        self.generate_button.setText(label)
+        self.clear_button.setEnabled(bool(photos))
+        enabled, cost_text = self._cost(len(valid))
+        self.cost_label.setText(cost_text)
+        self.generate_button.setEnabled(enabled and bool(valid) and not self.tray.is_checking())
+
+    def _cost(self, count: int) -> tuple[bool, str]:
+        parameters = self.parameters.parameters()
+        try:
+            engine = self._service.resolve_engine(parameters.engine)
+            cost = self._service.estimate_cost(parameters, max(count, 1))
+        except Image2ModelError:
+            return False, "FAL needs a key: add one in Settings, or pick the offline engine."
+        if cost is None:
+            return True, "Estimated cost: free (offline engine)"
+        name = "FAL Tripo3D" if engine == "fal" else engine
+        return True, f"Estimated cost: ${cost:.2f} for {max(count, 1)} with {name}"
+
+    def refresh(self) -> None:
+        """Re-read the engine state (after Settings changed the key or defaults)."""
+        self._refresh()
+
+    def generate(self) -> None:
+        valid = self.tray.valid_photos()
+        if not valid or self.tray.is_checking():
+            return
+        entries = [
+            StagedInput(
+                source=p.path,
+                display_name=p.name,
+                file_size=p.info.file_size,
+                content_type=p.info.content_type,
+            )
+            for p in valid
+            if p.info is not None
+        ]
+        self.generateRequested.emit(entries, self.parameters.parameters())
+
+    def batch_submitted(self) -> None:
+        """Empty the tray once the batch was accepted."""
+        self.tray.clear_photos()
+        self.notice.clear_message()
+
+    def current_parameters(self) -> JobParameters:
+        return self.parameters.parameters()
+
+    def _on_error(self, error: BaseException) -> None:
+        message = getattr(error, "user_message", None) or "Those photos could not be added."
+        self.notice.show_message(message, "error")

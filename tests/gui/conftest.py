@@ -1,0 +1,218 @@
+"""Fixtures for the window's tests: a qasync loop, a private library, a window, fake engines.
+
+Tests are plain functions that drive the loop with ``run(...)`` (qasync's own
+style). ``qtbot.waitSignal`` is never used inside a coroutine: PLATFORM.md
+records that it corrupts the loop and hangs the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import shutil
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+# Never the user's keyring: every test gets the "no keyring here" backend.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ.pop("FAL_KEY", None)
+
+from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
+from image2model_desktop.core.models import EngineName
+from image2model_desktop.core.paths import LibraryPaths
+from image2model_desktop.core.service import JobService
+from image2model_desktop.core.settings import Settings
+from image2model_desktop.core.states import FileState
+from image2model_desktop.core.store import Store
+from image2model_desktop.engines import create_engine
+from image2model_desktop.resources import sample_photos
+from image2model_desktop.runtime import Runtime, open_runtime
+
+T = TypeVar("T")
+TEST_TIMEOUT = 60.0
+
+
+def make_textured_glb(path: Path, faces: int = 2_000) -> Path:
+    """Write a UV sphere with a checker texture (a model every test can afford)."""
+    rows = max(4, int((faces / 2) ** 0.5))
+    cols = max(4, faces // (2 * rows))
+    u, v = np.meshgrid(np.linspace(0, 1, cols + 1), np.linspace(0, 1, rows + 1))
+    theta, phi = u * 2 * np.pi, v * np.pi
+    vertices = np.stack(
+        [np.sin(phi) * np.cos(theta), np.cos(phi), np.sin(phi) * np.sin(theta)], -1
+    ).reshape(-1, 3)
+    uv = np.stack([u, 1 - v], -1).reshape(-1, 2)
+    index = np.arange((rows + 1) * (cols + 1)).reshape(rows + 1, cols + 1)
+    a, b = index[:-1, :-1].ravel(), index[:-1, 1:].ravel()
+    c, d = index[1:, 1:].ravel(), index[1:, :-1].ravel()
+    triangles = np.concatenate([np.stack([a, c, b], 1), np.stack([a, d, c], 1)])
+    yy, xx = np.mgrid[0:256, 0:256]
+    image = np.zeros((256, 256, 3), np.uint8)
+    image[..., 0] = ((xx // 32 + yy // 32) % 2) * 200 + 40
+    image[..., 1] = xx
+    image[..., 2] = 255 - yy
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(image))
+    visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
+    trimesh.Trimesh(vertices, triangles, visual=visual, process=False).export(path)
+    return path
+
+
+class GatedEngine(Engine):
+    """An engine that waits for ``gate`` before writing a ready-made model: timing is ours."""
+
+    name: EngineName = "offline"
+    expected_seconds = 1.0
+
+    def __init__(self, model: Path) -> None:
+        self.model = model
+        self.gate = asyncio.Event()
+        self.started: list[str] = []
+
+    async def run(self, run: FileRun) -> EngineOutput:
+        self.started.append(run.file.file_id)
+        await run.update(FileState.GENERATING, message="Waiting for the test to open the gate")
+        await self.gate.wait()
+        out = run.output_path(".glb")
+        shutil.copyfile(self.model, out)
+        return EngineOutput(model_path=out)
+
+
+def gated_runtime(root: Path, engine: GatedEngine) -> Runtime:
+    """A runtime whose offline engine is ``engine`` (same wiring as ``open_runtime``)."""
+    paths = LibraryPaths(root)
+    root.mkdir(parents=True, exist_ok=True)
+    settings = Settings.load(paths.settings_file)
+    store = Store.open(paths.database, lock_path=paths.lock_file)
+
+    def factory(name: EngineName) -> Engine:
+        return engine if name == "offline" else create_engine(name, data_dir=root)
+
+    return Runtime(paths, settings, store, JobService(store, paths, settings, factory))
+
+
+@pytest.fixture(scope="session")
+def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    import qasync
+
+    from image2model_desktop.gui.app import make_application
+    from image2model_desktop.gui.background import shutdown_executor
+
+    make_application()
+    event_loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    from image2model_desktop.core.workers import shutdown_process_pool
+
+    shutdown_process_pool()
+    event_loop.close()
+    shutdown_executor()
+
+
+@pytest.fixture
+def run(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """Run a coroutine on the qasync loop (Qt events flow meanwhile), with a timeout."""
+
+    def runner(coro: Coroutine[Any, Any, T], timeout: float = TEST_TIMEOUT) -> T:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    return runner
+
+
+async def until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    """Await ``condition()`` becoming truthy; fail the test when it does not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "library"
+    root.mkdir()
+    monkeypatch.setenv("IMAGE2MODEL_DATA_DIR", str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def model_glb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_textured_glb(tmp_path_factory.mktemp("models") / "sphere.glb")
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> list[Path]:
+    """Copies of the bundled sample photos (tests may rename or damage them)."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    found = sample_photos()
+    assert found, "resources/samples holds no photos"
+    return [Path(shutil.copy(p, folder / p.name)) for p in found]
+
+
+@dataclass
+class WindowHarness:
+    window: Any
+    runtime: Runtime
+    engine: GatedEngine | None
+
+
+@pytest.fixture
+def open_window(
+    loop: asyncio.AbstractEventLoop, qtbot: Any, data_dir: Path
+) -> Iterator[Callable[..., WindowHarness]]:
+    """Build windows on the test's library; each is closed (and its interactor) at teardown."""
+    from image2model_desktop.gui.app import app_icon, wait_exposed
+    from image2model_desktop.gui.main_window import MainWindow
+
+    made: list[WindowHarness] = []
+
+    def factory(
+        engine: GatedEngine | None = None, *, with_3d: bool = True, photos: list[Path] = ()
+    ) -> WindowHarness:
+        runtime = gated_runtime(data_dir, engine) if engine else open_runtime(data_dir)
+        window = MainWindow(runtime, app_icon())
+        window.show()
+        harness = WindowHarness(window, runtime, engine)
+        made.append(harness)
+
+        async def start() -> None:
+            await wait_exposed(window)
+            await window.start(list(photos))
+            if with_3d:
+                from image2model_desktop.gui.app import load_3d_stack
+
+                await load_3d_stack(window)
+
+        loop.run_until_complete(asyncio.wait_for(start(), TEST_TIMEOUT))
+        return harness
+
+    yield factory
+    for harness in made:
+        close_window(loop, harness)
+    gc.collect()
+
+
+def close_window(loop: asyncio.AbstractEventLoop, harness: WindowHarness) -> None:
+    from image2model_desktop.gui.app import Session, close_session
+
+    if getattr(harness, "closed", False):
+        return
+    harness.closed = True  # type: ignore[attr-defined]
+    if harness.engine is not None:
+        harness.engine.gate.set()
+    session = Session(None, loop, harness.window, harness.runtime)  # type: ignore[arg-type]
+    loop.run_until_complete(
+        asyncio.wait_for(close_session(session, stop_workers=False), TEST_TIMEOUT)
+    )

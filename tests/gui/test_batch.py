@@ -1,0 +1,133 @@
+"""Phases 2 and 3: generate → rows progress → results; the preview draws; saving works."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from conftest import until
+
+from image2model_desktop.core.states import FileState
+from image2model_desktop.gui.header import Phase
+from image2model_desktop.gui.selftest import model_pixel_share
+
+
+def test_generate_shows_progress_then_results_with_a_textured_preview(open_window, run, photos):
+    harness = open_window()
+    window, upload = harness.window, harness.window.upload
+    upload.parameters.engine.setCurrentIndex(upload.parameters.engine.findData("offline"))
+    upload.parameters.face_limit.set_value(5_000)
+    run(upload.add_paths(photos[:2]))
+    seen: dict[str, list[tuple[str, int]]] = {}
+    window.bridge.fileUpdated.connect(
+        lambda item: seen.setdefault(item.filename, []).append(
+            (item.state.value, window.processing.row(item.file_id).progress.value())
+        )
+    )
+
+    upload.generate_button.click()
+
+    run(until(lambda: window.header.phase == Phase.PROCESSING, 10, "the processing page"))
+    processing = window.processing
+    assert processing.list.count() == 2
+    assert processing.list.objectName() == "processingList"
+    run(until(lambda: window.header.phase == Phase.RESULTS, 90, "the results page"))
+    # Every row went forward and ended at 100 % with its face count in the log line.
+    for name, history in seen.items():
+        progress = [p for _, p in history]
+        assert progress == sorted(progress), name
+        assert history[-1] == ("completed", 100), name
+    for row in processing.rows():
+        assert "faces" in row.message.text()
+        assert row.item.output.face_count <= 5_000
+    assert processing.overall.value() == 1000
+
+    results = window.results
+    assert results.grid.count() == 2
+    preview = results.preview
+    run(until(lambda: preview.model is not None, 30, "the model in the preview"))
+    assert preview.model.textured
+    pixels = preview.plotter.screenshot(None, return_img=True)
+    assert model_pixel_share(pixels) > 0.02
+    assert "faces" in results.stats.text() and "W × D × H" in results.stats.text()
+    # Texture off changes the picture; wireframe changes it again.
+    preview.texture_button.click()
+    untextured = preview.plotter.screenshot(None, return_img=True)
+    assert np.abs(untextured.astype(int) - pixels.astype(int)).sum() > 0
+    preview.texture_button.click()
+    run(until(lambda: not results.grid.item(0).icon().isNull(), 60, "the grid render"))
+
+
+def test_save_as_writes_files_that_load(open_window, run, model_glb, tmp_path):
+    from conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)
+    engine.gate.set()
+    harness = open_window(engine)
+    window = harness.window
+    photo = sorted(Path(__file__).parents[2].joinpath("resources", "samples").glob("*.jpg"))[0]
+    run(window.upload.add_paths([photo]))
+    window.upload.generate_button.click()
+    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results page"))
+    results = window.results
+    out = tmp_path / "saved"
+
+    results.ask_save_path = lambda start: (out / "model.stl", "")
+    results.save_button.click()
+    run(until(lambda: (out / "model.stl").exists() and "Saved" in results.notice.text()))
+    assert (
+        len(trimesh.load(out / "model.stl").faces)
+        == 2 * len(trimesh.load(model_glb, force="mesh").faces) // 2
+    )
+    assert "texture was not saved" in results.notice.text()
+
+    results.ask_save_path = lambda start: (out / "model", "OBJ + MTL + texture, zipped (*.zip)")
+    results.save_button.click()
+    run(until(lambda: (out / "model.zip").exists()))
+    names = zipfile.ZipFile(out / "model.zip").namelist()
+    assert {"model.obj", "model.mtl"} <= set(names) and any(n.endswith(".png") for n in names)
+
+    results.ask_folder = lambda start: out / "all"
+    results.save_all_button.click()
+    run(until(lambda: "Saved 1 model" in results.notice.text()))
+    saved = list((out / "all").glob("*.glb"))
+    assert len(saved) == 1
+    assert trimesh.load(saved[0]).is_empty is False
+
+
+def test_cancel_then_retry(open_window, run, model_glb, photos):
+    from conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)
+    harness = open_window(engine, with_3d=False)
+    window = harness.window
+    harness.runtime.service.set_concurrency(1)
+    run(window.upload.add_paths(photos[:3]))
+    window.upload.generate_button.click()
+    run(until(lambda: window.processing.list.count() == 3, 10, "three rows"))
+    rows = window.processing.rows()
+    run(until(lambda: rows[0].item.state == FileState.GENERATING, 10, "the first file to start"))
+
+    rows[2].cancel_button.click()
+    run(until(lambda: rows[2].item.state == FileState.CANCELLED, 10, "the cancel"))
+    assert rows[2].retry_button.isVisible() and not rows[2].cancel_button.isVisible()
+    assert rows[2].state.text() == "Cancelled"
+
+    window.processing.cancel_all_button.click()
+    run(until(lambda: all(r.item.state == FileState.CANCELLED for r in rows), 10, "cancel all"))
+    assert "Cancelling" in window.processing.notice.text()
+
+    engine.gate.set()
+    rows[2].retry_button.click()
+    run(until(lambda: rows[2].item.state == FileState.COMPLETED, 30, "the retried file"))
+    assert rows[0].item.state == FileState.CANCELLED
+    # A finished batch with a model moves on to the results; details lead back.
+    run(until(lambda: window.header.phase == Phase.RESULTS, 10, "the results page"))
+    assert "did not become a model" in window.results.notice.text()
+    window.results.details_button.click()
+    rows = window.processing.rows()
+    assert window.processing.retry_failed_button.isVisible()
+    window.processing.retry_failed_button.click()
+    run(until(lambda: all(r.item.state == FileState.COMPLETED for r in rows), 30, "retry all"))
