@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import FileResponse
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.summary import DOWNLOAD_PREFIX
@@ -23,6 +24,15 @@ from .context import ServerContext, check_job_id, get_context
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
+
+
+class _AnyNameConvertor(PathConvertor):
+    """Like ``path`` but also matching CR/LF, so such names reach the 400 check, not a 404."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("anyname", _AnyNameConvertor())
 
 router = APIRouter(prefix="/download", tags=["download"], dependencies=[Depends(require_key)])
 Context = Annotated[ServerContext, Depends(get_context)]
@@ -94,7 +104,7 @@ def _require_job(context: ServerContext, job_id: str) -> None:
         raise ApiError(404, "Job not found.")
 
 
-@router.get("/direct/{filename:path}", summary="Download an output by name across the library")
+@router.get("/direct/{filename:anyname}", summary="Download an output by name across the library")
 async def download_direct(context: Context, filename: str) -> FileResponse:
     check_filename(filename)
     job_ids = context.service.store.jobs_with_output(filename)
@@ -150,7 +160,7 @@ async def list_results(
     return {"job_id": job_id, "files": files, "download_urls": urls, "total_files": len(files)}
 
 
-@router.get("/{job_id}/{filename:path}", summary="Download one file of a job")
+@router.get("/{job_id}/{filename:anyname}", summary="Download one file of a job")
 async def download_file(
     context: Context,
     job_id: Annotated[str, Path(description="The job id")],

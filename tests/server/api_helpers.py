@@ -19,7 +19,9 @@ from image2model_desktop.core.states import FileState
 WAIT = 30.0
 
 
-def photo_bytes(kind: str = "PNG", size: int = 64, colour: tuple[int, int, int] = (200, 60, 40)) -> bytes:
+def photo_bytes(
+    kind: str = "PNG", size: int = 64, colour: tuple[int, int, int] = (200, 60, 40)
+) -> bytes:
     """A small real photo: a coloured disc on a light background."""
     image = Image.new("RGB", (size, size), (235, 235, 230))
     from PIL import ImageDraw

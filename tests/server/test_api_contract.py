@@ -40,8 +40,9 @@ async def upload(client: httpx.AsyncClient, names: list[str], **data: str) -> ht
 async def test_routing_errors_use_the_envelope(client: httpx.AsyncClient) -> None:
     assert_envelope(await client.get("/api/v1/nothing-here"), 404)
     assert_envelope(await client.delete("/api/v1/health/"), 405)
-    body = assert_envelope(await client.get("/api/v1/jobs?limit=0", headers=AUTH), 422,
-                           "VALIDATION_ERROR")
+    body = assert_envelope(
+        await client.get("/api/v1/jobs?limit=0", headers=AUTH), 422, "VALIDATION_ERROR"
+    )
     [error] = body["details"]["validation_errors"]
     assert error["field"] == "query.limit" and set(error) == {"field", "message", "type"}
 
@@ -167,7 +168,7 @@ async def test_upload_shape_and_listing(client: httpx.AsyncClient, library: Libr
     jobs = (await client.get("/api/v1/jobs", headers=AUTH)).json()
     assert jobs["total"] == 1 and jobs["jobs"][0]["job_id"] == body["job_id"]
     assert [f["status"] for f in jobs["jobs"][0]["files"]] == ["completed", "completed"]
-    progress = (await client.get(f"/api/v1/status/jobs/{body['job_id']}/progress", headers=AUTH))
+    progress = await client.get(f"/api/v1/status/jobs/{body['job_id']}/progress", headers=AUTH)
     assert progress.json()["completed_files"] == 2
     status = (await client.get(f"/api/v1/status/tasks/{body['task_id']}/status")).json()
     assert status["state"] == "COMPLETED" and status["status"] == "completed"
@@ -242,25 +243,33 @@ async def test_bad_files_refuse_the_whole_batch(
 
 async def test_file_over_the_limit_is_413(client: httpx.AsyncClient, library: Library) -> None:
     big = photo_bytes() + b"\0" * MAX_FILE_BYTES
-    files = [("files", ("ok.png", photo_bytes(), "image/png")), ("files", ("big.png", big, "image/png"))]
+    files = [
+        ("files", ("ok.png", photo_bytes(), "image/png")),
+        ("files", ("big.png", big, "image/png")),
+    ]
     r = await client.post("/api/v1/upload/", files=files, headers=AUTH)
     body = assert_envelope(r, 413, "FILE_TOO_LARGE")
     assert body["details"]["filename"] == "big.png"
     exactly = photo_bytes()
     exactly += b"\0" * (MAX_FILE_BYTES - len(exactly))
-    r = await client.post("/api/v1/upload/", files=[("files", ("edge.png", exactly, "image/png"))],
-                          headers=AUTH)
+    r = await client.post(
+        "/api/v1/upload/", files=[("files", ("edge.png", exactly, "image/png"))], headers=AUTH
+    )
     assert r.status_code == 200, r.text  # exactly 10 MiB is allowed (trailing bytes are fine)
-    headers = {**AUTH, "Content-Type": "multipart/form-data; boundary=x",
-               "Content-Length": str(300 * 1024 * 1024)}
+    headers = {
+        **AUTH,
+        "Content-Type": "multipart/form-data; boundary=x",
+        "Content-Length": str(300 * 1024 * 1024),
+    }
     r = await client.post("/api/v1/upload/", content=b"", headers=headers)
     assert_envelope(r, 413, "FILE_TOO_LARGE")
     assert staged(library) == []
 
 
 async def test_empty_and_malformed_bodies(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/v1/upload/", files=[("files", ("e.png", b"", "image/png"))],
-                          headers=AUTH)
+    r = await client.post(
+        "/api/v1/upload/", files=[("files", ("e.png", b"", "image/png"))], headers=AUTH
+    )
     body = assert_envelope(r, 400, "FILE_VALIDATION_ERROR")
     assert body["details"]["errors"][0]["error"] == "the file is empty"
     truncated = b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\nabc'

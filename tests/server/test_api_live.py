@@ -46,14 +46,28 @@ async def test_follow_three_files_then_download(live_client: httpx.AsyncClient) 
     assert final["task_id"] == body["task_id"] and final["job_id"] == body["job_id"]
     result = final["result"]
     assert result["status"] == "completed" and result["successful_files"] == 3
-    assert [r["model_filename"] for r in result["results"]] == ["chair.glb", "lamp.glb", "chair_2.glb"]
-    completed = {e.data["file_id"] for e in events if e.event == "file_update"
-                 and e.data["status"] == "completed"}
+    assert [r["model_filename"] for r in result["results"]] == [
+        "chair.glb",
+        "lamp.glb",
+        "chair_2.glb",
+    ]
+    completed = {
+        e.data["file_id"]
+        for e in events
+        if e.event == "file_update" and e.data["status"] == "completed"
+    }
     assert len(completed) == 3
     for e in events:
         if e.event == "file_update":
-            assert set(e.data) >= {"task_id", "job_id", "file_id", "filename", "status",
-                                   "progress", "message"}
+            assert set(e.data) >= {
+                "task_id",
+                "job_id",
+                "file_id",
+                "filename",
+                "status",
+                "progress",
+                "message",
+            }
     listing = (await live_client.get(f"/api/v1/download/{body['job_id']}/all", headers=AUTH)).json()
     assert listing["total_files"] == 3
     for entry, url in zip(listing["files"], listing["download_urls"], strict=True):
@@ -73,9 +87,11 @@ async def test_reconnect_with_last_event_id(
     body = await upload(live_gated_client, ["a.png", "b.png"])
     task_id = body["task_id"]
     # Wait until both files are at the gate, then read the snapshot and drop the stream.
-    await wait_until(lambda: all(
-        f.state == "generating" for f in gated_library.service.get_job(body["job_id"]).files
-    ))
+    await wait_until(
+        lambda: all(
+            f.state == "generating" for f in gated_library.service.get_job(body["job_id"]).files
+        )
+    )
     first = await follow(live_gated_client, task_id, stop_after=3)
     seen = first[-1].id
     assert seen is not None
@@ -130,8 +146,11 @@ async def test_failed_and_cancelled_tasks(
     assert events[-1].data["status"] == "failed"
     assert "test engine refused" in events[-1].data["error"]
     assert events[-1].data["result"]["failed_files"] == 2
-    errors = [e.data.get("error") for e in events if e.data.get("status") == "failed"
-              and e.event == "file_update"]
+    errors = [
+        e.data.get("error")
+        for e in events
+        if e.data.get("status") == "failed" and e.event == "file_update"
+    ]
     assert errors and all(errors)
     # Retry runs the failed files under a new task id.
     gated.fail = set()
@@ -157,9 +176,7 @@ async def test_twenty_streams_and_four_uploads(live_client: httpx.AsyncClient) -
     bodies = await asyncio.gather(
         *(upload(live_client, [f"u{i}a.png", f"u{i}b.jpg"]) for i in range(4))
     )
-    streams = [
-        follow(live_client, body["task_id"]) for body in bodies for _ in range(5)
-    ]
+    streams = [follow(live_client, body["task_id"]) for body in bodies for _ in range(5)]
     results = await asyncio.gather(*streams)
     assert len(results) == 20
     for events in results:
@@ -221,7 +238,9 @@ async def test_key_never_in_logs(library: Library, caplog: pytest.LogCaptureFixt
             logger.removeHandler(keep)
         access.setLevel(old_level)
     # The test's own client (httpx) logs its URLs; only the server's side is checked.
-    server_side = [r for r in records + caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    server_side = [
+        r for r in records + caplog.records if not r.name.startswith(("httpx", "httpcore"))
+    ]
     lines = [r.getMessage() for r in server_side]
     assert any("api_key=***" in line for line in lines), "the access log was not exercised"
     assert not any(API_KEY in line for line in lines)
