@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,9 +15,18 @@ from PIL import Image
 
 from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
 from image2model_desktop.core.errors import EngineError
+from image2model_desktop.core.models import EngineName
+from image2model_desktop.core.paths import LibraryPaths
+from image2model_desktop.core.service import JobService
+from image2model_desktop.core.settings import ApiServerSettings, Settings
 from image2model_desktop.core.states import FileState
+from image2model_desktop.core.store import Store
+from image2model_desktop.engines import create_engine
+from image2model_desktop.server import EmbeddedApiServer, create_app
 
 WAIT = 30.0
+API_KEY = "test-key-7Rq2xv9LmZ"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def photo_bytes(
@@ -167,3 +177,46 @@ async def raw_get(port: int, target: str, headers: dict[str, str]) -> RawRespons
         name, _, value = line.partition(":")
         parsed[name.strip().lower()] = value.strip()
     return RawResponse(int(status_line.split()[1]), parsed, body)
+
+
+class Library:
+    """A job engine on this test's own data directory."""
+
+    def __init__(self, root: Path, engine: Engine | None) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.paths = LibraryPaths(root)
+        self.store = Store.open(self.paths.database, lock_path=self.paths.lock_file)
+
+        def factory(name: EngineName) -> Engine:
+            return engine if engine is not None else create_engine(name, data_dir=root)
+
+        self.service = JobService(
+            self.store, self.paths, Settings(engine="offline"), factory, has_fal_key=lambda: False
+        )
+
+    async def close(self) -> None:
+        await self.service.aclose()
+        self.store.close()
+
+
+def in_process_client(library: Library, **settings: object) -> httpx.AsyncClient:
+    app = create_app(
+        library.service,
+        api_key=API_KEY,
+        settings=ApiServerSettings(**settings),  # type: ignore[arg-type]
+        bound_host="127.0.0.1",
+    )
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
+    client.app = app  # type: ignore[attr-defined]
+    return client
+
+
+async def start_live(library: Library, **options: object) -> EmbeddedApiServer:
+    heartbeat = float(options.pop("heartbeat_interval", 15.0))  # type: ignore[arg-type]
+    access_log = bool(options.pop("access_log", False))
+    settings = ApiServerSettings(port=0, **options)  # type: ignore[arg-type]
+    server = EmbeddedApiServer(
+        library.service, settings, API_KEY, heartbeat_interval=heartbeat, access_log=access_log
+    )
+    await server.start()
+    return server

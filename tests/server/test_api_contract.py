@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import WAIT, photo_bytes, upload_files
-from conftest import API_KEY, AUTH, Library, in_process_client
+from api_helpers import API_KEY, AUTH, WAIT, Library, in_process_client, photo_bytes, upload_files
 from hostile import build_hostile_corpus
 
 from image2model_desktop.core.images import MAX_FILE_BYTES

@@ -11,15 +11,18 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from api_helpers import (
+    API_KEY,
+    AUTH,
     WAIT,
     GatedEngine,
+    Library,
     SseEvent,
     assert_stream_invariants,
     follow,
     sse_events,
+    start_live,
     upload_files,
 )
-from conftest import API_KEY, AUTH, Library, start_live
 
 from image2model_desktop.core.errors import SetupError
 from image2model_desktop.server import EmbeddedApiServer
@@ -262,7 +265,7 @@ async def test_embedded_lifecycle(library: Library) -> None:
         body = await upload(c, ["a.png"])
         # A stream left open must not hold the stop.
         open_stream = c.stream("GET", f"/api/v1/status/tasks/{body['task_id']}/stream")
-        response = await open_stream.__aenter__()
+        await open_stream.__aenter__()
         try:
             loop = asyncio.get_running_loop()
             started = loop.time()

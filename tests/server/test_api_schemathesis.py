@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import schemathesis
-from conftest import API_KEY, AUTH, Library, start_live
+from api_helpers import API_KEY, AUTH, Library, start_live
 from hypothesis import HealthCheck, given, settings
 
 STARTUP_SECONDS = 30.0

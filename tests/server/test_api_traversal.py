@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import WAIT, raw_get, upload_files
-from conftest import AUTH, Library
+from api_helpers import AUTH, WAIT, Library, raw_get, upload_files
 
 from image2model_desktop.server import EmbeddedApiServer
 
