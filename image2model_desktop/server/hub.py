@@ -94,6 +94,13 @@ class Listener:
     async def get(self) -> SseMessage | None:
         return await self._queue.get()
 
+    def drain(self) -> list[SseMessage | None]:
+        """Return what is already queued, without waiting."""
+        ready: list[SseMessage | None] = []
+        while not self._queue.empty():
+            ready.append(self._queue.get_nowait())
+        return ready
+
 
 class _TaskChannel:
     """What the hub knows and announced about one task."""

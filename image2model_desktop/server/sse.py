@@ -63,9 +63,9 @@ async def event_stream(
         return message.wire
 
     try:
-        yield f"retry: {RETRY_MILLISECONDS}\n".encode() + (encode(first[0]) if first else b"\n")
-        for message in first[1:]:
-            yield encode(message)
+        # The snapshot (or replay) goes out as one write, the retry field first.
+        opening = b"".join(encode(m) for m in first) if first else b"\n"
+        yield f"retry: {RETRY_MILLISECONDS}\n".encode() + opening
         if any(m.terminal for m in first):
             return
         last_write = loop.time()
@@ -85,14 +85,24 @@ async def event_stream(
                     received = await listener.get()
             except TimeoutError:
                 continue
-            if received is None:
-                return  # the server is stopping (or the client fell too far behind)
-            message = received
-            if message.id is not None and last_id is not None and message.id < last_id:
-                continue  # already covered by the snapshot
-            yield encode(message)
-            last_write = loop.time()
-            if message.terminal:
+            # Under load many messages wait: send them as one write, which keeps
+            # the per-event cost (and so the delay) flat as clients are added.
+            batch: list[bytes] = []
+            ended = False
+            for message in (received, *listener.drain()):
+                if message is None:
+                    ended = True  # the server is stopping (or the client fell too far behind)
+                    break
+                if message.id is not None and last_id is not None and message.id < last_id:
+                    continue  # already covered by the snapshot
+                batch.append(encode(message))
+                if message.terminal:
+                    ended = True
+                    break
+            if batch:
+                yield b"".join(batch)
+                last_write = loop.time()
+            if ended:
                 return
     finally:
         hub.detach(task_id, listener)
