@@ -20,6 +20,7 @@ from pathlib import Path
 
 from image2model_desktop.core.errors import StoreLockedError
 from image2model_desktop.gui.background import cancel_all, in_thread, shutdown_executor
+from image2model_desktop.gui.gc_guard import MainThreadCollector
 from image2model_desktop.gui.qt import QApplication, QIcon, QMessageBox, QWidget
 from image2model_desktop.gui.style import STYLESHEET
 from image2model_desktop.resources import app_icon_path
@@ -38,6 +39,7 @@ class Session:
     window: object  # MainWindow; typed loosely so importing this module stays light
     runtime: object  # Runtime
     temp_root: Path | None = None
+    collector: object = None  # MainThreadCollector
 
 
 def make_application() -> QApplication:
@@ -84,8 +86,10 @@ def bootstrap(root: Path | None = None, *, self_test: bool = False) -> Session:
     runtime = open_runtime(root)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = MainThreadCollector(app)
+    collector.start()
     window = MainWindow(runtime, app_icon())
-    return Session(app, loop, window, runtime, temp_root)
+    return Session(app, loop, window, runtime, temp_root, collector)
 
 
 async def wait_exposed(widget: QWidget, timeout: float = 10.0) -> None:
@@ -100,9 +104,21 @@ async def wait_exposed(widget: QWidget, timeout: float = 10.0) -> None:
     await asyncio.sleep(0.01)
 
 
+#: Imported in a thread: pure VTK/pyvista/matplotlib, no Qt classes (~1.1 s).
+_THREAD_SAFE_3D_MODULES = ("pyvista.plotting", "vtkmodules.vtkIOImport", "matplotlib.pyplot")
+
+
 async def load_3d_stack(window: object) -> None:
-    """Import pyvistaqt in a thread, then create the preview's interactor on the Qt thread."""
-    await in_thread(importlib.import_module, "pyvistaqt")
+    """Import the 3D stack, then create the preview's interactor on the Qt thread.
+
+    The heavy, Qt-free part is imported in a thread; pyvistaqt itself (0.3 s)
+    is imported here on the Qt thread because it defines Qt classes, and
+    Shiboken creating types in a thread while the Qt thread runs crashed
+    (segfault, measured once in ten runs).
+    """
+    for name in _THREAD_SAFE_3D_MODULES:
+        await in_thread(importlib.import_module, name)
+    importlib.import_module("pyvistaqt")
     window.attach_preview()  # type: ignore[attr-defined]
 
 
@@ -136,6 +152,8 @@ async def close_session(session: Session, *, stop_workers: bool = True) -> None:
     window = session.window
     await window.shutdown()  # type: ignore[attr-defined]
     window.close()  # type: ignore[attr-defined]
+    # Free the widgets now, on the Qt thread, not whenever a collector finds them.
+    window.deleteLater()  # type: ignore[attr-defined]
     await cancel_all()
     await session.runtime.aclose()  # type: ignore[attr-defined]
     if stop_workers:

@@ -34,6 +34,7 @@ from image2model_desktop.core.settings import Settings
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.store import Store
 from image2model_desktop.engines import create_engine
+from image2model_desktop.gui.qt import QApplication, QEvent
 from image2model_desktop.resources import sample_photos
 from image2model_desktop.runtime import Runtime, open_runtime
 
@@ -105,11 +106,15 @@ def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
 
     from image2model_desktop.gui.app import make_application
     from image2model_desktop.gui.background import shutdown_executor
+    from image2model_desktop.gui.gc_guard import MainThreadCollector
 
     make_application()
     event_loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
+    collector = MainThreadCollector()
+    collector.start()
     yield event_loop
+    collector.stop()
     from image2model_desktop.core.workers import shutdown_process_pool
 
     shutdown_process_pool()
@@ -216,3 +221,4 @@ def close_window(loop: asyncio.AbstractEventLoop, harness: WindowHarness) -> Non
     loop.run_until_complete(
         asyncio.wait_for(close_session(session, stop_workers=False), TEST_TIMEOUT)
     )
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
