@@ -72,6 +72,13 @@ class Engine(abc.ABC):
     #: A first guess of how long generation takes, before any history exists.
     expected_seconds: float = 60.0
 
+    async def prepare(self, run: FileRun) -> None:  # noqa: B027 - optional hook
+        """Do work that uses no engine capacity (an upload) before the file's turn.
+
+        Runs for a new file (no request id) while the files ahead of it still
+        hold the concurrency slots; ``run`` follows once a slot is free.
+        """
+
     @abc.abstractmethod
     async def run(self, run: FileRun) -> EngineOutput:
         """Make the model of ``run.file``, resuming ``run.file.request_id`` if set.

@@ -75,16 +75,13 @@ BatchEntry = StagedInput | RejectedInput
 class _FileRun:
     """What an engine may see and do for the one file it runs."""
 
-    def __init__(
-        self,
-        service: JobService,
-        job_id: str,
-        file_id: str,
-        release: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, service: JobService, job_id: str, file_id: str) -> None:
         self._service = service
         self._job_id = job_id
         self._file_id = file_id
+        self._release: Callable[[], None] | None = None
+
+    def hold_slot(self, release: Callable[[], None]) -> None:
         self._release = release
 
     @property
@@ -160,7 +157,8 @@ class JobService:
         self._jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._engines: dict[EngineName, Engine] = {}
-        self._limiters: dict[EngineName, Limiter] = {}
+        #: Per engine: (engine, False) limits files running, (engine, True) preparing.
+        self._limiters: dict[tuple[EngineName, bool], Limiter] = {}
         self._cancel_requested: set[str] = set()
         #: Files inside an engine's run() right now (they end on their own).
         self._running: set[str] = set()
@@ -244,7 +242,7 @@ class JobService:
             limiter.set_limit(limit)
 
     def in_flight(self, engine: EngineName) -> int:
-        limiter = self._limiters.get(engine)
+        limiter = self._limiters.get((engine, False))
         return limiter.active if limiter else 0
 
     # -- queries --------------------------------------------------------------
@@ -466,22 +464,36 @@ class JobService:
         )
         self._tasks[file_id] = task
 
-    def _limiter(self, engine: EngineName) -> Limiter:
-        if engine not in self._limiters:
-            self._limiters[engine] = Limiter(self.settings.concurrency)
-        return self._limiters[engine]
+    def _limiter(self, engine: EngineName, *, preparing: bool = False) -> Limiter:
+        key = (engine, preparing)
+        if key not in self._limiters:
+            self._limiters[key] = Limiter(self.settings.concurrency)
+        return self._limiters[key]
 
     async def _run_file(self, job_id: str, file_id: str) -> None:
         engine_name = self.get_job(job_id).engine
-        limiter = self._limiter(engine_name)
-        run: _FileRun | None = None
+        run = _FileRun(self, job_id, file_id)
         try:
-            await limiter.acquire()
-            run = _FileRun(self, job_id, file_id, limiter.release)
             await self._wait_for_hold(engine_name)
-            if self.get_job(job_id).file(file_id).state.is_terminal:
+            if run.file.state.is_terminal:
                 return
-            await self._process(run, engine_name)
+            engine = self.engine(engine_name)
+            if run.file.request_id is None:
+                # Work that takes no engine capacity (an upload) overlaps the files ahead.
+                async with self._limiter(engine_name, preparing=True).slot():
+                    if run.file.state.is_terminal:
+                        return
+                    self._begin(run, engine_name)
+                    await engine.prepare(run)
+            limiter = self._limiter(engine_name)
+            await limiter.acquire()
+            run.hold_slot(limiter.release)
+            await self._wait_for_hold(engine_name)
+            if run.file.state.is_terminal:
+                return
+            if run.file.file_id not in self._running:
+                self._begin(run, engine_name)
+            await self._process(run, engine)
         except asyncio.CancelledError:
             if file_id not in self._cancel_requested:
                 raise  # shutting down: the file stays resumable
@@ -515,20 +527,19 @@ class JobService:
                 ),
             )
         finally:
-            if run is not None:
-                run.release_slot()
+            run.release_slot()
             self._tasks.pop(file_id, None)
             self._running.discard(file_id)
             self._cancel_requested.discard(file_id)
             self._generating_since.pop(file_id, None)
             self._explicit_progress.discard(file_id)
 
-    async def _process(self, run: _FileRun, engine_name: EngineName) -> None:
-        job_id = run._job_id
+    def _begin(self, run: _FileRun, engine_name: EngineName) -> None:
+        """Mark the file as taken up by its engine (one more attempt)."""
         item = run.file
         self._running.add(item.file_id)
         self._replace(
-            job_id,
+            run._job_id,
             item.model_copy(
                 update={
                     "attempts": item.attempts + 1,
@@ -539,7 +550,8 @@ class JobService:
                 }
             ),
         )
-        engine = self.engine(engine_name)
+
+    async def _process(self, run: _FileRun, engine: Engine) -> None:
         started = time.monotonic()
         timeout = self.settings.file_timeout_seconds
         try:

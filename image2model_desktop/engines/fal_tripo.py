@@ -116,6 +116,8 @@ class FalTripoEngine(Engine):
         self._key_works = False
         self._key_error: AuthError | None = None
         self._first_contact = asyncio.Lock()
+        #: Photo URLs uploaded ahead of their turn, by file id (lost on quit: free).
+        self._uploads: dict[str, str] = {}
 
     def __repr__(self) -> str:  # never show the key
         return "FalTripoEngine()"
@@ -125,10 +127,15 @@ class FalTripoEngine(Engine):
     def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
         return round(PRICE_PER_MODEL[parameters.texture] * count, 2)
 
+    async def prepare(self, run: FileRun) -> None:
+        # Uploading needs no FAL queue capacity: do it while earlier files generate.
+        self._uploads[run.file.file_id] = await self._upload(run)
+
     async def run(self, run: FileRun) -> EngineOutput:
         request_id = run.file.request_id
         if request_id is None:
-            request_id = await self._start(run)
+            image_url = self._uploads.pop(run.file.file_id, None) or await self._upload(run)
+            request_id = await self._submit(run, image_url)
         else:
             log.info("Resuming FAL request for file %s", run.file.file_id)
         await self._wait_until_done(run, request_id)
@@ -158,24 +165,23 @@ class FalTripoEngine(Engine):
 
     # -- steps ----------------------------------------------------------------
 
-    async def _start(self, run: FileRun) -> str:
-        """Upload and submit; the first file proves the key before the others go."""
-        if self._key_works:
-            return await self._submit(run, await self._upload(run))
-        async with self._first_contact:
-            if self._key_error is not None:
-                raise self._key_error
-            if self._key_works:
-                return await self._submit(run, await self._upload(run))
-            try:
-                request_id = await self._submit(run, await self._upload(run))
-            except AuthError as error:
-                self._key_error = error
-                raise
-            self._key_works = True
-            return request_id
-
     async def _upload(self, run: FileRun) -> str:
+        """Upload the photo; until the key has worked once, one file at a time."""
+        if not self._key_works:
+            async with self._first_contact:
+                if self._key_error is not None:
+                    raise self._key_error
+                if not self._key_works:
+                    try:
+                        url = await self._send_photo(run)
+                    except AuthError as error:
+                        self._key_error = error
+                        raise
+                    self._key_works = True
+                    return url
+        return await self._send_photo(run)
+
+    async def _send_photo(self, run: FileRun) -> str:
         from image2model_desktop.core.images import validate_image, write_upload_copy
 
         await run.update(FileState.UPLOADING, message="Sending the photo to FAL")
@@ -200,7 +206,9 @@ class FalTripoEngine(Engine):
         url: str = await _retrying(
             lambda: client.upload(data, content_type, file_name=name), "upload the photo"
         )
-        await run.update(FileState.UPLOADING, fraction=1.0)
+        await run.update(
+            FileState.UPLOADING, fraction=1.0, message="Photo sent; waiting for its turn"
+        )
         return url
 
     async def _submit(self, run: FileRun, image_url: str) -> str:
@@ -233,7 +241,7 @@ class FalTripoEngine(Engine):
     async def _wait_until_done(self, run: FileRun, request_id: str) -> None:
         fal = _fal()
         client = self._fal_client()
-        started = time.monotonic()
+        clock = _PollClock(time.monotonic())
         last_log = ""
         failures = 0
         while True:
@@ -247,18 +255,21 @@ class FalTripoEngine(Engine):
                     raise error from exc
                 await asyncio.sleep(_backoff(failures))
                 continue
+            now = clock.elapsed()
             fraction: float | None = None
+            if isinstance(status, fal.Completed):
+                # It ended between the last pending poll and this one: learn the middle.
+                self._learn((clock.last_pending + now) / 2)
+                return
             if isinstance(status, fal.Queued):
                 await run.update(
                     FileState.QUEUED,
                     queue_position=status.position,
                     message=f"Waiting in FAL's queue (position {status.position})",
                 )
-            elif isinstance(status, fal.InProgress | fal.Completed):
+            elif isinstance(status, fal.InProgress):
+                clock.saw_progress(now)
                 message, fraction = _latest_log(status.logs)
-                if isinstance(status, fal.Completed):
-                    self._learn(time.monotonic() - started)
-                    return
                 if (message and message != last_log) or run.file.state != FileState.GENERATING:
                     last_log = message or last_log
                     await run.update(
@@ -266,7 +277,8 @@ class FalTripoEngine(Engine):
                         fraction=fraction,
                         message=message or "FAL is building the model",
                     )
-            await asyncio.sleep(self._next_poll(time.monotonic() - started, fraction))
+            clock.last_pending = now
+            await asyncio.sleep(self._next_poll(clock, fraction))
 
     async def _fetch_result(self, request_id: str) -> dict[str, Any]:
         # fal-client's result() polls the status once more before fetching; the
@@ -377,11 +389,14 @@ class FalTripoEngine(Engine):
         mean = self._mean_generation
         self._mean_generation = seconds if mean is None else 0.7 * mean + 0.3 * seconds
 
-    def _next_poll(self, elapsed: float, fraction: float | None) -> float:
+    def _next_poll(self, clock: _PollClock, fraction: float | None) -> float:
         """Wait about a second, but aim the next poll just after the predicted end."""
+        elapsed = clock.elapsed()
         predicted: float | None = None
-        if fraction is not None and fraction > 0.05:
-            predicted = elapsed / fraction
+        if fraction is not None and fraction > 0.05 and clock.progress_start is not None:
+            # "Progress: NN%" counts from the start of generation, not from submit.
+            start = clock.progress_start
+            predicted = start + max(elapsed - start, 0.0) / fraction
         elif self._mean_generation is not None:
             predicted = self._mean_generation
         if predicted is None:
@@ -390,6 +405,24 @@ class FalTripoEngine(Engine):
         if remaining <= 0:
             return self._poll_interval
         return min(max(remaining, MIN_POLL_INTERVAL), self._poll_interval)
+
+
+class _PollClock:
+    """What the poll loop knows of one request's timeline (seconds since polling began)."""
+
+    def __init__(self, origin: float) -> None:
+        self._origin = origin
+        #: When the latest poll that found the request unfinished was answered.
+        self.last_pending = 0.0
+        #: Estimated moment generation started (between the last queued poll and now).
+        self.progress_start: float | None = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._origin
+
+    def saw_progress(self, now: float) -> None:
+        if self.progress_start is None:
+            self.progress_start = (self.last_pending + now) / 2
 
 
 def tripo_arguments(image_url: str, parameters: JobParameters) -> dict[str, Any]:
