@@ -30,10 +30,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Messages kept per task for replay; a 25-file batch makes a few hundred.
-HISTORY_SIZE = 4096
+#: Messages kept per task for replay; a 25-file batch makes a few hundred (~0.5 KB each).
+HISTORY_SIZE = 2048
 #: Ended tasks kept (for replay and quick snapshots) before the oldest is dropped.
-MAX_ENDED_TASKS = 128
+MAX_ENDED_TASKS = 32
 #: A stream that falls this far behind is closed; the client reconnects and replays.
 MAX_BACKLOG = 10_000
 RETRY_MILLISECONDS = 3000
