@@ -22,7 +22,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 
 async def run(files: int, seconds: float, concurrency: int) -> None:
-    from conftest import make_photo
+    from testkit import make_photo
 
     from image2model_desktop.core.models import JobParameters
     from image2model_desktop.core.paths import LibraryPaths

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import trimesh
-from conftest import make_photo, subprocess_env
 from hostile import build_hostile_corpus
+from testkit import make_photo, subprocess_env
 
 CLI = [sys.executable, "-m", "image2model_desktop"]
 

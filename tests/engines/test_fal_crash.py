@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_photo, subprocess_env
+from testkit import make_photo, subprocess_env
 
 from tests.fakefal import FakeFal
 

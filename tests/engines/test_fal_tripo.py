@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import trimesh
-from conftest import make_photo
+from testkit import make_photo
 
 from image2model_desktop.core.events import Event, FileUpdated
 from image2model_desktop.core.models import Job, JobParameters
