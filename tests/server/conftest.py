@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from api_helpers import GatedEngine, Library, in_process_client, start_live
 
 from image2model_desktop.server import EmbeddedApiServer, close_app
+
+from .api_helpers import GatedEngine, Library, in_process_client, start_live
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import API_KEY, AUTH, WAIT, Library, in_process_client, photo_bytes, upload_files
 from hostile import build_hostile_corpus
 
 from image2model_desktop.core.images import MAX_FILE_BYTES
 from image2model_desktop.server import close_app
+
+from .api_helpers import API_KEY, AUTH, WAIT, Library, in_process_client, photo_bytes, upload_files
 
 pytestmark = pytest.mark.asyncio
 UNKNOWN = str(uuid.uuid4())

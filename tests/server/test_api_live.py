@@ -10,7 +10,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from api_helpers import (
+
+from image2model_desktop.core.errors import SetupError
+from image2model_desktop.server import EmbeddedApiServer
+
+from .api_helpers import (
     API_KEY,
     AUTH,
     WAIT,
@@ -23,9 +27,6 @@ from api_helpers import (
     start_live,
     upload_files,
 )
-
-from image2model_desktop.core.errors import SetupError
-from image2model_desktop.server import EmbeddedApiServer
 
 pytestmark = pytest.mark.asyncio
 

@@ -7,8 +7,9 @@ import threading
 from pathlib import Path
 
 import schemathesis
-from api_helpers import API_KEY, AUTH, Library, start_live
 from hypothesis import HealthCheck, given, settings
+
+from .api_helpers import API_KEY, AUTH, Library, start_live
 
 STARTUP_SECONDS = 30.0
 #: Examples per operation: enough to vary every field, bounded to keep the suite quick.

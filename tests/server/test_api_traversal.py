@@ -8,9 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import AUTH, WAIT, Library, raw_get, upload_files
 
 from image2model_desktop.server import EmbeddedApiServer
+
+from .api_helpers import AUTH, WAIT, Library, raw_get, upload_files
 
 pytestmark = pytest.mark.asyncio
 SECRET = b"TOPSECRET-not-for-download"
