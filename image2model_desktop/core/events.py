@@ -71,7 +71,10 @@ class EventBus:
     """Fan events out to callbacks and async queues on one event loop."""
 
     def __init__(self) -> None:
-        self._seq = 0
+        # Start from the clock (ms) so ids keep growing across restarts: an SSE
+        # client reconnecting with a Last-Event-ID from before a restart must not
+        # be ahead of the new ids.
+        self._seq = int(time.time() * 1000)
         self._subscribers: list[tuple[Subscriber, str | None]] = []
 
     @property
