@@ -726,7 +726,14 @@ class JobService:
     def _publish_progress(self, job: Job) -> None:
         event = self._progress_event(job, 0)
         last = self._last_progress.get(job.job_id)
-        if last == (job.task_id, event.progress, event.current):
+        # Whole percents are enough for any progress bar, and every event fans
+        # out to each window row and SSE client.
+        if (
+            last is not None
+            and last[0] == job.task_id
+            and last[2] == event.current
+            and math.floor(last[1]) == math.floor(event.progress)
+        ):
             return
         self._last_progress[job.job_id] = (job.task_id, event.progress, event.current)
         self.bus.publish(event.model_copy(update={"seq": self.bus.next_seq()}))
