@@ -106,6 +106,9 @@ async def wait_exposed(widget: QWidget, timeout: float = 10.0) -> None:
 
 #: Imported in a thread: pure VTK/pyvista/matplotlib, no Qt classes (~1.1 s).
 _THREAD_SAFE_3D_MODULES = ("pyvista.plotting", "vtkmodules.vtkIOImport", "matplotlib.pyplot")
+#: Imported lazily by the engine on the loop thread at the first file (a 0.2–0.3 s
+#: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
+_ENGINE_MODULES = ("image2model_desktop.engines.fal_tripo", "image2model_desktop.mesh.inspect")
 
 
 async def load_3d_stack(window: object) -> None:
@@ -118,8 +121,19 @@ async def load_3d_stack(window: object) -> None:
     """
     for name in _THREAD_SAFE_3D_MODULES:
         await in_thread(importlib.import_module, name)
+    for name in _ENGINE_MODULES:
+        try:
+            await in_thread(importlib.import_module, name)
+        except ImportError as error:  # a build without the FAL engine still runs offline
+            log.info("Not preloading %s: %s", name, error)
     importlib.import_module("pyvistaqt")
     window.attach_preview()  # type: ignore[attr-defined]
+    staging = window.runtime.paths.staging  # type: ignore[attr-defined]
+    staging.mkdir(parents=True, exist_ok=True)
+    try:
+        await window.results.preview.warm_up(staging)  # type: ignore[attr-defined]
+    except Exception:
+        log.warning("Preview warm-up failed", exc_info=True)
 
 
 async def _session(session: Session, args: argparse.Namespace) -> int:

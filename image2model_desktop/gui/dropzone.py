@@ -7,6 +7,7 @@ from pathlib import Path
 from image2model_desktop.gui.qt import (
     QDragEnterEvent,
     QDragLeaveEvent,
+    QDragMoveEvent,
     QDropEvent,
     QFrame,
     QLabel,
@@ -63,7 +64,7 @@ class DropZone(QFrame):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:

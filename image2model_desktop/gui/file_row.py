@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from image2model_desktop.core.models import FileItem
 from image2model_desktop.core.states import FileState
+from image2model_desktop.gui.progress import ProgressStrip
 from image2model_desktop.gui.qt import (
     QHBoxLayout,
     QLabel,
     QPixmap,
-    QProgressBar,
     QPushButton,
     Qt,
     QVBoxLayout,
     QWidget,
     Signal,
 )
-from image2model_desktop.gui.style import STATE_COLOURS, repolish
+from image2model_desktop.gui.style import STATE_COLOURS
 
 THUMB = 48
 
@@ -61,10 +61,7 @@ class FileRow(QWidget):
         top.addStretch(1)
         top.addWidget(self.queue)
         top.addWidget(self.state)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setFixedHeight(8)
-        self.progress.setTextVisible(False)
+        self.progress = ProgressStrip(8)
         self.message = QLabel()
         self.message.setObjectName("muted")
         self.message.setWordWrap(False)
@@ -78,11 +75,20 @@ class FileRow(QWidget):
         self.retry_button = QPushButton("Retry")
         self.retry_button.setAccessibleName(f"Retry {item.filename}")
         self.retry_button.clicked.connect(lambda: self.retryClicked.emit(self.file_id))
+        # A fixed-width action column keeps every progress bar the same length,
+        # whichever buttons a row shows.
+        actions = QWidget()
+        actions.setFixedWidth(172)
+        action_layout = QHBoxLayout(actions)
+        action_layout.setContentsMargins(0, 0, 0, 0)
+        action_layout.addStretch(1)
+        action_layout.addWidget(self.retry_button)
+        action_layout.addWidget(self.cancel_button)
         layout.addWidget(self.thumbnail)
         layout.addLayout(middle, 1)
-        layout.addWidget(self.cancel_button)
-        layout.addWidget(self.retry_button)
+        layout.addWidget(actions)
         self.item = item
+        self._shown_state: FileState | None = None
         self.update_file(item)
 
     def set_thumbnail(self, png: bytes) -> None:
@@ -100,23 +106,24 @@ class FileRow(QWidget):
     def update_file(self, item: FileItem) -> None:
         self.item = item
         state = item.state
-        colour = STATE_COLOURS.get(state.value, "#667085")
-        self.state.setText(STATE_WORDS.get(state, state.value))
-        self.state.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        if state != self._shown_state:
+            # Stylesheets are costly to re-apply: only when the state changes.
+            self._shown_state = state
+            colour = STATE_COLOURS.get(state.value, "#667085")
+            self.state.setText(STATE_WORDS.get(state, state.value))
+            self.state.setStyleSheet(f"color: {colour}; font-weight: 600;")
+            self.message.setStyleSheet("color: #c0362c;" if state == FileState.FAILED else "")
         self.progress.setValue(round(item.progress if not state.is_terminal else 100))
-        self.progress.setProperty("state", state.value)
-        repolish(self.progress)
-        self.queue.setText(
-            f"#{item.queue_position} in queue" if item.queue_position is not None else ""
-        )
+        self.progress.set_state(state.value)
+        queued = item.queue_position is not None
+        self.queue.setText(f"#{item.queue_position} in queue" if queued else "")
+        self.queue.setVisible(queued)
         text = item.error_message if state == FileState.FAILED else item.message
         if state == FileState.COMPLETED and item.output is not None:
             out = item.output
             text = f"Done: {out.face_count:,} faces in {out.processing_time:.1f} s"
         self.message.setText(text or "")
         self.message.setToolTip(text or "")
-        style = "color: #c0362c;" if state == FileState.FAILED else ""
-        self.message.setStyleSheet(style)
         self.cancel_button.setVisible(not state.is_terminal)
         retryable = state in (FileState.FAILED, FileState.CANCELLED) and item.input_name
         self.retry_button.setVisible(bool(retryable))

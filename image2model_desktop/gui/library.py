@@ -8,8 +8,11 @@ from image2model_desktop.core.models import Job, JobStatus
 from image2model_desktop.core.service import JobService
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
+    QColor,
     QListWidget,
     QListWidgetItem,
+    QPainter,
+    QPaintEvent,
     QSize,
     Qt,
     QWidget,
@@ -75,12 +78,25 @@ class LibraryList(QListWidget):
 
     def selected_job_id(self) -> str | None:
         entry = self.currentItem()
-        return entry.data(Qt.ItemDataRole.UserRole) if entry is not None else None
+        return str(entry.data(Qt.ItemDataRole.UserRole)) if entry is not None else None
 
     def request_delete(self) -> None:
         job_id = self.selected_job_id()
         if job_id is not None:
             self.deleteRequested.emit(job_id)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.count() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor("#667085"))
+            painter.drawText(
+                self.viewport().rect().adjusted(8, 8, -8, -8),
+                int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+                | int(Qt.TextFlag.TextWordWrap),
+                "No batches yet. Each batch you generate is kept here, newest first.",
+            )
+            painter.end()
 
     def _entry(self, job: Job) -> QListWidgetItem:
         entry = QListWidgetItem(_describe(job))

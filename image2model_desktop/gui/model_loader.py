@@ -50,7 +50,7 @@ def read_model(path: Path) -> LoadedModel:
     window.AddRenderer(renderer)
     importer.SetRenderWindow(window)
     importer.Update()
-    actors = list(renderer.GetActors())
+    actors: list[Any] = list(renderer.GetActors())  # type: ignore[call-overload]
     if not actors:
         raise ValueError(f"{path.name} holds no mesh to show")
     for actor in actors:
@@ -96,3 +96,18 @@ def set_textured(actor: Any, texture: Any, on: bool) -> None:
             prop.RemoveTexture("albedoTex")
     else:
         actor.SetTexture(texture if on else None)
+
+
+def write_warmup_model(path: Path) -> Path:
+    """Write a tiny textured GLB like the engines' output (to compile shaders early)."""
+    import numpy as np
+    import trimesh
+    from PIL import Image
+
+    mesh = trimesh.creation.box()
+    uv = np.tile([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], (2, 1))
+    image = Image.new("RGB", (4, 4), (200, 200, 200))
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=image)  # type: ignore[no-untyped-call]
+    mesh.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)  # type: ignore[no-untyped-call]
+    mesh.export(path)
+    return path

@@ -121,14 +121,14 @@ class ParametersPanel(QWidget):
         self.engine = QComboBox()
         self.engine.setObjectName("engineInput")
         self.engine.setAccessibleName("Engine")
-        for label, value in ENGINES:
-            self.engine.addItem(label, value)
+        for label, engine in ENGINES:
+            self.engine.addItem(label, engine)
         self.face_limit = FaceLimitInput()
         self.texture = QComboBox()
         self.texture.setObjectName("textureInput")
         self.texture.setAccessibleName("Texture")
-        for label, value in TEXTURES:
-            self.texture.addItem(label, value)
+        for label, texture in TEXTURES:
+            self.texture.addItem(label, texture)
         extras = QHBoxLayout()
         self.pbr = QCheckBox("PBR materials")
         self.pbr.setAccessibleName("PBR materials")
@@ -139,11 +139,16 @@ class ParametersPanel(QWidget):
         self.seed.setSpecialValueText("Random")
         self.seed.setValue(-1)
         seed_label = QLabel("Seed")
+        self.seed.setMinimumWidth(140)
         extras.addWidget(self.pbr)
-        extras.addSpacing(24)
+        extras.addSpacing(28)
         extras.addWidget(seed_label)
+        extras.addSpacing(6)
         extras.addWidget(self.seed)
         extras.addStretch(1)
+        # Combos sized to their text, not stretched across the card.
+        for combo in (self.engine, self.texture):
+            combo.setMaximumWidth(420)
         form.addRow("Engine", self.engine)
         form.addRow("Face limit", self.face_limit)
         form.addRow("Texture", self.texture)

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from image2model_desktop.gui.background import in_thread
-from image2model_desktop.gui.model_loader import LoadedModel, read_model, set_textured, texture_of
+from image2model_desktop.gui.model_loader import (
+    LoadedModel,
+    read_model,
+    set_textured,
+    texture_of,
+    write_warmup_model,
+)
 from image2model_desktop.gui.qt import (
     QFileDialog,
     QHBoxLayout,
@@ -107,8 +113,8 @@ class PreviewPane(QWidget):
         plotter.setObjectName("previewInteractor")
         # Its own drop handler would load dropped files into the scene: photos go to the tray.
         plotter.setAcceptDrops(False)
-        plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
-        plotter.add_light(pv.Light(light_type="headlight", intensity=0.75))
+        plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)  # type: ignore[arg-type]
+        plotter.add_light(pv.Light(light_type="headlight", intensity=0.9))
         plotter.add_light(pv.Light(position=(1.5, 3.0, 4.0), focal_point=(0, 0, 0), intensity=0.5))
         plotter.add_light(
             pv.Light(position=(-3.0, 1.0, -2.0), focal_point=(0, 0, 0), intensity=0.3)
@@ -117,6 +123,26 @@ class PreviewPane(QWidget):
         self._stack.addWidget(plotter)
         self._placeholder.setText("Select a model to preview it")
         self._sync_tools()
+
+    async def warm_up(self, folder: Path) -> None:
+        """Draw a tiny textured model once, hidden, so the first real one skips shader builds.
+
+        llvmpipe compiles the PBR + texture shaders at the first such frame
+        (~0.2 s); paying that at startup keeps it out of the results phase.
+        """
+        if self.plotter is None:
+            return
+        path = await in_thread(write_warmup_model, folder / "warmup.glb")
+        model = await in_thread(read_model, path)
+        if self.plotter is None or self.model is not None:
+            return
+        for actor in model.actors:
+            self.plotter.renderer.AddActor(actor)
+        self.plotter.render()
+        for actor in model.actors:
+            actor.ReleaseGraphicsResources(self.plotter.ren_win)
+            self.plotter.renderer.RemoveActor(actor)
+        path.unlink(missing_ok=True)
 
     def close_plotter(self) -> None:
         """Release the interactor and its GL context (on quit; safe to call twice)."""

@@ -13,13 +13,13 @@ from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.file_row import THUMB, FileRow
 from image2model_desktop.gui.notice import Notice
+from image2model_desktop.gui.progress import ProgressStrip
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QSize,
     QVBoxLayout,
@@ -64,12 +64,9 @@ class ProcessingPage(QWidget):
         header.addWidget(self.cancel_all_button)
         header.addWidget(self.results_button)
         layout.addLayout(header)
-        self.overall = QProgressBar()
+        self.overall = ProgressStrip(10, maximum=1000)
         self.overall.setObjectName("overallProgress")
         self.overall.setAccessibleName("Overall progress")
-        self.overall.setRange(0, 1000)
-        self.overall.setFixedHeight(10)
-        self.overall.setTextVisible(False)
         self.summary = QLabel()
         self.summary.setObjectName("muted")
         layout.addWidget(self.overall)

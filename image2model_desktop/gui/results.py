@@ -8,7 +8,7 @@ from pathlib import Path
 from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
-from image2model_desktop.gui.background import spawn
+from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.notice import Notice
 from image2model_desktop.gui.preview import PreviewPane
 from image2model_desktop.gui.qt import (
@@ -18,6 +18,7 @@ from image2model_desktop.gui.qt import (
     QFrame,
     QHBoxLayout,
     QIcon,
+    QImage,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -187,9 +188,10 @@ class ResultsPage(QWidget):
             return
         if picture is None or self.grid.row(entry) < 0:
             return
-        pixmap = QPixmap(str(picture))
-        if not pixmap.isNull():
-            entry.setIcon(QIcon(pixmap))
+        # QImage (unlike QPixmap) may be decoded off the Qt thread: do the WebP/PNG work there.
+        image = await in_thread(_scaled_image, picture)
+        if not image.isNull() and self.grid.row(entry) >= 0:
+            entry.setIcon(QIcon(QPixmap.fromImage(image)))
 
     def _on_selected(self, current: QListWidgetItem | None, _previous: object) -> None:
         item = self.selected_item() if current is not None else None
@@ -278,6 +280,18 @@ class ResultsPage(QWidget):
         """Ask for the folder of Save all (tests replace this method)."""
         name = QFileDialog.getExistingDirectory(self, "Save all models in", str(start))
         return Path(name) if name else None
+
+
+def _scaled_image(path: Path) -> QImage:
+    image = QImage(str(path))
+    if image.isNull():
+        return image
+    return image.scaled(
+        ICON * 2,
+        ICON * 2,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
 
 
 def _caption(item: FileItem) -> str:

@@ -137,7 +137,7 @@ class UploadPage(QWidget):
             self._staging.mkdir(parents=True, exist_ok=True)
             self._pasted += 1
             target = self._staging / f"pasted-{self._pasted}.png"
-            image.save(str(target), "PNG")
+            image.save(str(target))  # the .png suffix picks the format
             self.add_paths_soon([target])
             return True
         return False

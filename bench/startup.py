@@ -1,0 +1,148 @@
+"""Startup and big-model benchmarks of the window.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python bench/startup.py
+
+Prints:
+* launch → window visible: from starting a fresh Python process (as the
+  ``image2model`` command does) to the window being exposed on screen.
+  Goal < 1 s.
+* result → textured preview visible: from asking the preview to show a
+  procedurally made, textured 500,000-face GLB to the first rendered frame.
+  Goal < 1.5 s.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHILD = r"""
+import sys, time, asyncio, tempfile
+from pathlib import Path
+import image2model_desktop.cli  # the console script imports this first
+from image2model_desktop.gui.app import bootstrap, close_session, wait_exposed
+root = Path(tempfile.mkdtemp())
+session = bootstrap(root)
+session.window.show()
+async def main():
+    await wait_exposed(session.window)
+    print(f"VISIBLE {time.time():.6f}", flush=True)
+    await close_session(session)
+session.loop.run_until_complete(main())
+session.loop.close()
+"""
+
+
+def launch_to_visible(runs: int = 5) -> list[float]:
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    times = []
+    for _ in range(runs):
+        start = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120
+        ).stdout
+        visible = next(
+            float(line.split()[1]) for line in out.splitlines() if line.startswith("VISIBLE")
+        )
+        times.append(visible - start)
+    return times
+
+
+def make_big_glb(path: Path, faces: int = 500_000) -> Path:
+    """A textured UV sphere with ``faces`` triangles (about 11 MB)."""
+    import trimesh
+    from PIL import Image
+
+    rows = int((faces / 2) ** 0.5)
+    cols = faces // (2 * rows)
+    u, v = np.meshgrid(np.linspace(0, 1, cols + 1), np.linspace(0, 1, rows + 1))
+    theta, phi = u * 2 * np.pi, v * np.pi
+    ripple = 1 + 0.05 * np.sin(12 * theta) * np.sin(8 * phi)
+    vertices = np.stack(
+        [
+            ripple * np.sin(phi) * np.cos(theta),
+            ripple * np.cos(phi),
+            ripple * np.sin(phi) * np.sin(theta),
+        ],
+        -1,
+    ).reshape(-1, 3)
+    uv = np.stack([u, 1 - v], -1).reshape(-1, 2)
+    index = np.arange((rows + 1) * (cols + 1)).reshape(rows + 1, cols + 1)
+    a, b = index[:-1, :-1].ravel(), index[:-1, 1:].ravel()
+    c, d = index[1:, 1:].ravel(), index[1:, :-1].ravel()
+    triangles = np.concatenate([np.stack([a, c, b], 1), np.stack([a, d, c], 1)])
+    yy, xx = np.mgrid[0:1024, 0:1024]
+    image = np.zeros((1024, 1024, 3), np.uint8)
+    image[..., 0] = ((xx // 128 + yy // 128) % 2) * 180 + 60
+    image[..., 1] = xx // 4
+    image[..., 2] = 255 - yy // 4
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(image))
+    mesh = trimesh.Trimesh(
+        vertices,
+        triangles,
+        visual=trimesh.visual.TextureVisuals(uv=uv, material=material),
+        process=False,
+    )
+    mesh.export(path)
+    return path
+
+
+def result_to_preview(glb: Path, runs: int = 3) -> list[float]:
+    from image2model_desktop.gui.app import bootstrap, close_session, load_3d_stack, wait_exposed
+    from image2model_desktop.gui.selftest import model_pixel_share
+
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as root:
+        session = bootstrap(Path(root))
+        window = session.window
+        window.show()
+
+        async def main() -> None:
+            await wait_exposed(window)
+            await load_3d_stack(window)
+            window.set_phase(window.header.phase.RESULTS)
+            preview = window.results.preview
+            try:
+                for _ in range(runs):
+                    start = time.perf_counter()
+                    assert await preview.show_model(glb)
+                    times.append(time.perf_counter() - start)
+                    share = model_pixel_share(preview.plotter.screenshot(None, return_img=True))
+                    assert preview.model.textured and share > 0.05, share
+                    preview.clear()
+            finally:
+                await close_session(session)
+
+        session.loop.run_until_complete(main())
+        session.loop.close()
+    return times
+
+
+def main() -> int:
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    launch = launch_to_visible()
+    print(
+        f"launch → window visible: median {statistics.median(launch):.2f} s, "
+        f"best {min(launch):.2f} s, worst {max(launch):.2f} s "
+        f"over {len(launch)} launches (goal < 1 s)"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        glb = make_big_glb(Path(folder) / "big.glb")
+        preview = result_to_preview(glb)
+    print(
+        "result → textured preview visible (500,000 faces): "
+        + ", ".join(f"{t:.2f} s" for t in preview)
+        + " (first includes texture upload and shader build; goal < 1.5 s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
