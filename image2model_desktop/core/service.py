@@ -313,44 +313,35 @@ class JobService:
         placements: list[tuple[StagedInput, str]] = []
         for position, (entry, stem) in enumerate(zip(entries, stems, strict=True)):
             file_id = new_id()
+            common: dict[str, Any] = {
+                "file_id": file_id,
+                "job_id": job_id,
+                "position": position,
+                "filename": entry.display_name,
+                "output_stem": stem,
+                "engine": engine_name,
+                "created": now,
+                "updated": now,
+            }
             if isinstance(entry, RejectedInput):
-                items.append(
-                    FileItem(
-                        file_id=file_id,
-                        job_id=job_id,
-                        position=position,
-                        filename=entry.display_name,
-                        input_name=None,
-                        output_stem=stem,
-                        state=FileState.FAILED,
-                        error_code="INVALID_IMAGE",
-                        error_message=entry.reason,
-                        message=entry.reason,
-                        engine=engine_name,
-                        created=now,
-                        updated=now,
-                        finished=now,
-                    )
+                # Refused photos stay in the batch, so every front end reports them.
+                common.update(
+                    input_name=None,
+                    state=FileState.FAILED,
+                    error_code="INVALID_IMAGE",
+                    error_message=entry.reason,
+                    message=entry.reason,
+                    finished=now,
                 )
-                continue
-            suffix = ".png" if entry.content_type == "image/png" else ".jpg"
-            input_name = f"{file_id}{suffix}"
-            placements.append((entry, input_name))
-            items.append(
-                FileItem(
-                    file_id=file_id,
-                    job_id=job_id,
-                    position=position,
-                    filename=entry.display_name,
-                    input_name=input_name,
+            else:
+                suffix = ".png" if entry.content_type == "image/png" else ".jpg"
+                common.update(
+                    input_name=f"{file_id}{suffix}",
                     input_size=entry.file_size,
                     content_type=entry.content_type,
-                    output_stem=stem,
-                    engine=engine_name,
-                    created=now,
-                    updated=now,
                 )
-            )
+                placements.append((entry, common["input_name"]))
+            items.append(FileItem(**common))
         await self._place_inputs(job_id, placements)
         job = Job(
             job_id=job_id,
