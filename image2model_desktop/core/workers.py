@@ -7,6 +7,7 @@ copies locks in unknown states. Workers start lazily on the first job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -31,9 +32,18 @@ def get_process_pool() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(
-                max_workers=pool_size(), mp_context=multiprocessing.get_context("spawn")
+                max_workers=pool_size(),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
             )
         return _pool
+
+
+def _lower_priority() -> None:
+    """Let the window's thread win the CPU over mesh work (it must answer in ms)."""
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(5)
 
 
 async def run_in_process(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -107,6 +108,7 @@ class FalTripoEngine(Engine):
         self._key = key
         self._poll_interval = max(poll_interval, MIN_POLL_INTERVAL)
         self._client: fal_client.AsyncClient | None = None
+        self._sync: fal_client.SyncClient | None = None
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Running mean of submit → completed, to poll tightly near the end.
@@ -156,6 +158,10 @@ class FalTripoEngine(Engine):
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        sync, self._sync = self._sync, None
+        sync_http = sync.__dict__.get("_client") if sync is not None else None
+        if isinstance(sync_http, httpx.Client):
+            sync_http.close()
         client, self._client = self._client, None
         # fal-client caches its httpx client lazily and offers no close(); close it
         # only if it was made (asking for it would create one).
@@ -202,10 +208,10 @@ class FalTripoEngine(Engine):
             return data, content_type, f"{item.output_stem}{suffix}"
 
         data, content_type, name = await loop.run_in_executor(None, prepare)
-        client = self._fal_client()
-        url: str = await _retrying(
-            lambda: client.upload(data, content_type, file_name=name), "upload the photo"
-        )
+        # fal-client builds a fresh httpx client (TLS context, CA bundle) for every
+        # upload; its sync twin does that in a worker thread, off the event loop.
+        upload = functools.partial(self._sync_client().upload, data, content_type, file_name=name)
+        url: str = await _retrying(lambda: loop.run_in_executor(None, upload), "upload the photo")
         await run.update(
             FileState.UPLOADING, fraction=1.0, message="Photo sent; waiting for its turn"
         )
@@ -378,6 +384,11 @@ class FalTripoEngine(Engine):
             self._loop = loop
         return self._client
 
+    def _sync_client(self) -> Any:
+        if self._sync is None:
+            self._sync = _fal().SyncClient(key=self._key)
+        return self._sync
+
     def _http_client(self) -> httpx.AsyncClient:
         if self._http is None:
             self._http = httpx.AsyncClient(
@@ -455,6 +466,10 @@ def classify(exc: BaseException) -> EngineError:
         )
     if isinstance(exc, fal.client.FalClientHTTPError):
         return _classify_http(exc.status_code, exc.error_type, exc.message)
+    if isinstance(exc, httpx.HTTPStatusError):
+        # Some fal-client paths (the sync CDN token fetch) raise httpx's own error.
+        detail, error_type = _error_body(exc.response)
+        return _classify_http(exc.response.status_code, error_type, detail)
     if isinstance(exc, httpx.TimeoutException | httpx.TransportError):
         return TransientError(
             "Could not reach FAL (network problem); check the internet connection. "
