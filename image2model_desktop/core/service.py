@@ -157,6 +157,7 @@ class JobService:
         self._jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._engines: dict[EngineName, Engine] = {}
+        self._retired_engines: list[Engine] = []
         #: Per engine: (engine, False) limits files running, (engine, True) preparing.
         self._limiters: dict[tuple[EngineName, bool], Limiter] = {}
         self._cancel_requested: set[str] = set()
@@ -206,12 +207,13 @@ class JobService:
         if self._ticker is not None:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
-        for engine in self._engines.values():
+        for engine in [*self._engines.values(), *self._retired_engines]:
             try:
                 await engine.aclose()
             except Exception:
                 log.exception("Engine %s did not close cleanly", engine.name)
         self._engines.clear()
+        self._retired_engines.clear()
 
     # -- engines --------------------------------------------------------------
 
@@ -230,6 +232,13 @@ class JobService:
         if name not in self._engines:
             self._engines[name] = self._engine_factory(name)
         return self._engines[name]
+
+    def reset_engine(self, name: EngineName) -> None:
+        """Forget an engine (its key changed); files already running keep the old one."""
+        engine = self._engines.pop(name, None)
+        if engine is not None:
+            self._retired_engines.append(engine)
+        self.release_hold(name)
 
     def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
         """Estimated price in USD of ``count`` files, or None for a free engine."""
@@ -389,6 +398,8 @@ class JobService:
     async def retry(self, job_id: str, file_ids: Sequence[str] | None = None) -> str | None:
         """Run the failed/cancelled files of a job again; return the new task id."""
         job = self.get_job(job_id)
+        # Retrying is how a person says "I fixed it" (topped up the balance).
+        self.release_hold(job.engine)
         targets = [
             f
             for f in job.files

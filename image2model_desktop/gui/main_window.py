@@ -261,8 +261,10 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def open_settings(self) -> None:
+        from image2model_desktop.core.credentials import load_fal_key
         from image2model_desktop.gui.settings_dialog import SettingsDialog
 
+        key_before = load_fal_key(self.runtime.paths.root)
         dialog = SettingsDialog(
             self.runtime.settings,
             self.runtime.paths.root,
@@ -274,6 +276,9 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.apply_settings(dialog.result_settings())
         dialog.deleteLater()
+        if load_fal_key(self.runtime.paths.root) != key_before:
+            # The FAL engine holds the key it was made with (and any verdict on it).
+            self.service.reset_engine("fal")
         self.upload.refresh()
 
     def apply_settings(self, settings: object) -> None:

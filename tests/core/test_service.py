@@ -298,3 +298,35 @@ async def test_restart_resumes_by_request_id_and_restarts_unpaid(
 async def test_engine_choice(harness: Harness) -> None:
     assert harness.service.resolve_engine("auto") == "fal"
     assert harness.service.resolve_engine("offline") == "offline"
+
+
+async def test_retry_releases_a_balance_hold(tmp_path: Path, photo: Path) -> None:
+    engine = ScriptedEngine()
+    engine.errors["a.png"] = BalanceError("Your FAL balance is exhausted — top up, then retry.")
+    h = Harness(tmp_path / "lib", engine, concurrency=1)
+    try:
+        job = await h.service.submit(entries(photo, ["a.png", "b.png"]), OFFLINE)
+        failed = asyncio.Event()
+        h.service.bus.subscribe(
+            lambda e: (
+                failed.set()
+                if isinstance(e, FileUpdated) and e.file.state == FileState.FAILED
+                else None
+            )
+        )
+        await asyncio.wait_for(failed.wait(), WAIT)
+        del engine.errors["a.png"]
+        await h.service.retry(job.job_id)
+        final = await asyncio.wait_for(h.service.wait_finished(job.job_id), WAIT)
+        assert final.status == "completed"
+    finally:
+        await h.close()
+
+
+async def test_reset_engine_builds_a_new_one(harness: Harness) -> None:
+    made: list[object] = []
+    harness.service._engine_factory = lambda name: made.append(name) or harness.engine  # type: ignore[assignment]
+    harness.service.engine("offline")
+    harness.service.reset_engine("offline")
+    harness.service.engine("offline")
+    assert made == ["offline", "offline"]
