@@ -1,0 +1,245 @@
+"""What goes into the PyInstaller bundle and what is left out (read by ``build.spec``).
+
+Kept apart from the spec so a plain test can check it without running PyInstaller.
+
+The VTK list is measured, not guessed: ``python packaging/vtk_usage.py`` runs the
+self-test and reads/renders a model in every format the app previews (GLB, OBJ,
+STL, PLY) with a hook that records ``sys.modules`` in every process (the GUI and
+its spawned workers), and prints the ``vtkmodules.vtk*`` extension modules that
+were imported. pyvista resolves VTK classes lazily (``pyvista._vtk``), and
+VTK's Python modules import their own dependencies on load, so that set is
+closed. Everything else under ``vtkmodules`` (about 110 extension modules and
+the libraries only they link, e.g. the Viskores/VTK-m filters, IOSS, HDF5,
+NetCDF, the web/VR renderers) is excluded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: ``vtkmodules`` extension modules the app imports at run time (measured with
+#: packaging/vtk_usage.py on vtk 9.7.2, pyvista 0.49.1, pyvistaqt 0.13.1).
+VTK_KEEP: frozenset[str] = frozenset(
+    {
+        "vtkChartsCore",
+        "vtkCommonColor",
+        "vtkCommonCore",
+        "vtkCommonDataModel",
+        "vtkCommonExecutionModel",
+        "vtkCommonMath",
+        "vtkCommonMisc",
+        "vtkCommonSystem",
+        "vtkCommonTransforms",
+        "vtkFiltersCellGrid",
+        "vtkFiltersCore",
+        "vtkFiltersGeneral",
+        "vtkFiltersPython",
+        "vtkFiltersSources",
+        "vtkIOCellGrid",
+        "vtkIOCore",
+        "vtkIOGeometry",
+        "vtkIOImage",
+        "vtkIOImport",
+        "vtkIOLegacy",
+        "vtkIOPLY",
+        "vtkImagingCore",
+        "vtkImagingMath",
+        "vtkImagingSources",
+        "vtkInteractionStyle",
+        "vtkInteractionWidgets",
+        "vtkParallelCore",
+        "vtkPythonContext2D",
+        "vtkRenderingAnnotation",
+        "vtkRenderingContext2D",
+        "vtkRenderingContextOpenGL2",
+        "vtkRenderingCore",
+        "vtkRenderingFreeType",
+        "vtkRenderingHyperTreeGrid",
+        "vtkRenderingLabel",
+        "vtkRenderingMatplotlib",
+        "vtkRenderingOpenGL2",
+        "vtkRenderingUI",
+        "vtkRenderingVolume",
+        "vtkRenderingVolumeOpenGL2",
+        "vtkViewsContext2D",
+        "vtkViewsCore",
+    }
+)
+
+#: Pure-Python parts of ``vtkmodules`` that are never imported: ``all`` (and the
+#: ``vtk`` shim that imports it) would pull in every VTK module; the GUI-toolkit
+#: glue (pyvistaqt brings its own Qt interactor), tests and web.
+VTK_PACKAGES_EXCLUDED = (
+    "vtk",
+    "vtkmodules.all",
+    "vtkmodules.generate_pyi",
+    "vtkmodules.gtk",
+    "vtkmodules.qt",
+    "vtkmodules.test",
+    "vtkmodules.tk",
+    "vtkmodules.web",
+    "vtkmodules.wx",
+)
+
+#: Qt modules the app never imports (it uses Core, Gui, Widgets, OpenGL, OpenGLWidgets).
+QT_EXCLUDED = tuple(
+    f"PySide6.{name}"
+    for name in [
+        "Qt3DAnimation",
+        "Qt3DCore",
+        "Qt3DExtras",
+        "Qt3DInput",
+        "Qt3DLogic",
+        "Qt3DRender",
+        "QtAxContainer",
+        "QtBluetooth",
+        "QtCharts",
+        "QtConcurrent",
+        "QtDataVisualization",
+        "QtDBus",
+        "QtDesigner",
+        "QtGraphs",
+        "QtHelp",
+        "QtHttpServer",
+        "QtLocation",
+        "QtMultimedia",
+        "QtMultimediaWidgets",
+        "QtNetwork",
+        "QtNetworkAuth",
+        "QtNfc",
+        "QtPdf",
+        "QtPdfWidgets",
+        "QtPositioning",
+        "QtPrintSupport",
+        "QtQml",
+        "QtQuick",
+        "QtQuick3D",
+        "QtQuickControls2",
+        "QtQuickTest",
+        "QtQuickWidgets",
+        "QtRemoteObjects",
+        "QtScxml",
+        "QtSensors",
+        "QtSerialBus",
+        "QtSerialPort",
+        "QtSpatialAudio",
+        "QtSql",
+        "QtStateMachine",
+        "QtSvgWidgets",
+        "QtTest",
+        "QtTextToSpeech",
+        "QtUiTools",
+        "QtWebChannel",
+        "QtWebEngineCore",
+        "QtWebEngineQuick",
+        "QtWebEngineWidgets",
+        "QtWebSockets",
+        "QtWebView",
+        "QtXml",
+    ]
+)
+
+#: Development tools and optional integrations that third-party packages import
+#: only inside ``try``/``if`` blocks. ``mypy``: pyvista.typing.mypy_plugin imports
+#: it only when ``find_spec("mypy")`` finds it (and costs 30 ms at startup then).
+DEV_EXCLUDED = (
+    "tkinter",
+    "_tkinter",
+    "turtle",
+    "turtledemo",
+    "idlelib",
+    "lib2to3",
+    "pydoc_data",
+    "pytest",
+    "_pytest",
+    "pytestqt",
+    "pytest_asyncio",
+    "pytest_timeout",
+    "pytest_xvfb",
+    "pyvirtualdisplay",
+    "hypothesis",
+    "hypothesis_graphql",
+    "schemathesis",
+    "trustme",
+    "mypy",
+    "mypyc",
+    "mypy_extensions",
+    "librt",
+    "ast_serialize",
+    "ruff",
+    "IPython",
+    "ipykernel",
+    "ipywidgets",
+    "jupyter_client",
+    "notebook",
+    "trame",
+    "trame_vtk",
+    "trame_vuetify",
+    "pyvista.trame",
+    "pyvista.ext",
+    "pyvista.examples",
+    "werkzeug",
+    "graphql",
+    "harfile",
+    "jsonschema_rs",
+    "pyrate_limiter",
+    "matplotlib.tests",
+    "numpy.tests",
+    "scipy.tests",
+    "PIL.ImageTk",
+    "PIL.AvifImagePlugin",  # the app takes JPEG and PNG; libavif alone is 5 MB
+    "PIL._avif",
+    "setuptools",
+    "pkg_resources",
+    "distutils",
+)
+
+#: Data files nobody reads: Qt's own UI translations (the app loads no
+#: QTranslator) and matplotlib's sample data.
+DATA_EXCLUDED_PREFIXES = (
+    "PySide6/Qt/translations/",
+    "matplotlib/mpl-data/sample_data/",
+    # Type-1 font metrics for matplotlib's PostScript/PDF backends (only Agg ships).
+    "matplotlib/mpl-data/fonts/afm/",
+    "matplotlib/mpl-data/fonts/pdfcorefonts/",
+)
+
+#: Qt platform plugins for embedded/kiosk targets (framebuffer, KMS, VNC);
+#: xcb (X11), wayland, offscreen and minimal stay.
+BINARY_EXCLUDED_PREFIXES = (
+    "PySide6/Qt/plugins/platforms/libqeglfs.so",
+    "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
+    "PySide6/Qt/plugins/platforms/libqminimalegl.so",
+    "PySide6/Qt/plugins/platforms/libqvnc.so",
+    "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
+    "PySide6/Qt/plugins/egldeviceintegrations/",
+    "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so",
+    "PySide6/Qt/lib/libQt6EglFsKmsSupport.so",
+)
+
+
+def vtk_extension_modules() -> list[str]:
+    """Names of the installed ``vtkmodules`` extension modules (``vtkCommonCore`` …)."""
+    import vtkmodules
+
+    folder = Path(vtkmodules.__file__).parent
+    names = {p.name.split(".", 1)[0] for p in folder.iterdir() if p.name.startswith("vtk")}
+    return sorted(n for n in names if _is_extension(folder, n))
+
+
+def _is_extension(folder: Path, name: str) -> bool:
+    return any(folder.glob(f"{name}.*.so")) or any(folder.glob(f"{name}.*.pyd"))
+
+
+def excludes() -> list[str]:
+    """Every module name to pass to ``Analysis(excludes=…)``."""
+    vtk_dropped = [f"vtkmodules.{n}" for n in vtk_extension_modules() if n not in VTK_KEEP]
+    return sorted({*VTK_PACKAGES_EXCLUDED, *vtk_dropped, *QT_EXCLUDED, *DEV_EXCLUDED})
+
+
+def keep_data(dest: str) -> bool:
+    return not dest.replace("\\", "/").startswith(DATA_EXCLUDED_PREFIXES)
+
+
+def keep_binary(dest: str) -> bool:
+    return not dest.replace("\\", "/").startswith(BINARY_EXCLUDED_PREFIXES)
