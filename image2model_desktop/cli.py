@@ -330,7 +330,11 @@ def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
         if item.output is not None:
             print(f"  ✓ {item.filename} → {outputs / item.output.model_filename}", file=stream)
         else:
-            print(f"  ✗ {item.error_message or item.filename + ': cancelled'}", file=stream)
+            reason = item.error_message or "cancelled"
+            # Refusals already start with the file's name; engine errors do not.
+            if not reason.startswith(f"{item.filename}:"):
+                reason = f"{item.filename}: {reason}"
+            print(f"  ✗ {reason}", file=stream)
 
 
 async def _resume(args: argparse.Namespace) -> int:

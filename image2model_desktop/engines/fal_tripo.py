@@ -522,11 +522,10 @@ def _reasons(detail: Any) -> str:
         parts = []
         for entry in detail:
             if isinstance(entry, dict):
+                # Only the reason: the field name (loc) means nothing to a person.
                 msg = str(entry.get("msg") or entry.get("message") or "").strip()
-                loc = entry.get("loc")
-                field = loc[-1] if isinstance(loc, list | tuple) and loc else None
                 if msg:
-                    parts.append(f"{msg} ({field})" if field and field != "body" else msg)
+                    parts.append(msg.rstrip("."))
             elif entry:
                 parts.append(str(entry))
         text = "; ".join(parts)
