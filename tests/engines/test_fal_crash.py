@@ -72,3 +72,24 @@ def test_kill_9_after_every_submit_then_resume(
     assert len(outputs) == 5
     assert not list((isolated_environment / "jobs").rglob("*.part"))
     assert fake.key not in result.stdout + result.stderr
+
+
+def test_cli_with_a_key_uses_fal_shows_cost_and_names_failures(
+    fake: FakeFal, tmp_path: Path
+) -> None:
+    photos = [make_photo(tmp_path / name, 96) for name in ("chair.png", "cat_reject422.png")]
+    env = subprocess_env(**fake.env())
+    result = subprocess.run(
+        [*CLI, "generate", *map(str, photos), "--texture", "HD"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Engine: FAL Tripo3D v2.5" in result.stdout
+    assert "Estimated cost: $0.80 for 2 models" in result.stdout
+    assert "  ✓ chair.png → " in result.stdout
+    assert "  ✗ cat_reject422.png: FAL could not use this image: " in result.stdout
+    assert fake.key not in result.stdout + result.stderr
