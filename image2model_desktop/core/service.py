@@ -419,7 +419,7 @@ class JobService:
                     "message": "",
                     "error_code": None,
                     "error_message": None,
-                    "request_id": None,
+                    "request_id": _resumable_request(f),
                     "output": None,
                     "started": None,
                     "finished": None,
@@ -820,6 +820,18 @@ class JobService:
                 f"The photos could not be copied into the library ({error.strerror}). "
                 "Free some disk space and try again."
             ) from error
+
+
+#: Failures that happened after the engine took the request, while its paid
+#: result is still there to fetch (a full disk, a download that kept failing).
+_RESUMABLE_FAILURES = frozenset({"OUTPUT", "TRANSIENT"})
+
+
+def _resumable_request(item: FileItem) -> str | None:
+    """The request a retry of ``item`` re-attaches to, instead of paying for a new one."""
+    if item.state == FileState.FAILED and item.error_code in _RESUMABLE_FAILURES:
+        return item.request_id
+    return None
 
 
 def _estimated_fraction(elapsed: float, typical: float) -> float:

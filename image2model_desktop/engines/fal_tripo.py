@@ -69,6 +69,9 @@ BACKOFF_CAP = 30.0
 START_TIMEOUT_SECONDS = 3600
 
 RESULT_TIMEOUT = httpx.Timeout(120.0, connect=30.0)
+#: Downloads of models and previews; a stalled body fails after `read` seconds
+#: without a byte and is retried (tests shorten it).
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 #: How long a quit waits for a submit already on the wire to be answered.
 SUBMIT_GRACE_SECONDS = 30.0
 
@@ -391,9 +394,7 @@ class FalTripoEngine(Engine):
 
     def _http_client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(
-                timeout=httpx.Timeout(60.0, connect=15.0), follow_redirects=True
-            )
+            self._http = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True)
         return self._http
 
     def _learn(self, seconds: float) -> None:

@@ -24,7 +24,10 @@ Reproduced (as fal-client 1.0.3 exercises them):
   `X-Fal-Error-Type`. Cancel: 202 CANCELLATION_REQUESTED, 400 ALREADY_COMPLETED,
   404 NOT_FOUND (`{"status": ...}` bodies). Unknown or expired request → 404.
 * Downloads: Content-Length, Range (206/416), HEAD, optional throttling, and
-  scripted failures (500, connection dropped mid-body, short body).
+  scripted failures (500, connection dropped mid-body, short body, a stall).
+* Faults beyond FAL's own answers: an upload that fails on both routes, a
+  submit answered 503, a status connection reset, an upload held back (to kill
+  a client mid-upload); `started()` shows replies still being sent.
 
 Not reproduced: run()/stream()/realtime/websockets, webhooks, `/status/stream`,
 the backup domains (falrun.com), ingress (nginx) 502–504 pages, per-account
@@ -38,7 +41,7 @@ captured from the real service: code should branch on status and error_type.
 
 from .scenarios import MARKERS, SCENARIO_KINDS, Scenario, ScenarioKind
 from .server import DEFAULT_KEY, TRIPO_ENDPOINT, FakeFal
-from .state import CancelRecord, LoggedRequest, StatusPoll, SubmitRecord
+from .state import CancelRecord, LoggedRequest, StartedReply, StatusPoll, SubmitRecord
 
 __all__ = [
     "DEFAULT_KEY",
@@ -50,6 +53,7 @@ __all__ = [
     "LoggedRequest",
     "Scenario",
     "ScenarioKind",
+    "StartedReply",
     "StatusPoll",
     "SubmitRecord",
 ]

@@ -35,6 +35,7 @@ from .scenarios import Scenario
 from .state import (
     CancelRecord,
     Endpoint,
+    FailureCounter,
     FakeState,
     QueueRequest,
     StatusPoll,
@@ -63,7 +64,12 @@ _TRIPO_ENUMS = {
 
 @dataclass
 class Reply:
-    """What to put on the wire; `cut_after` drops the connection mid-body."""
+    """What to put on the wire; `cut_after` drops the connection mid-body.
+
+    `reset` answers nothing and resets the connection; `delay_seconds` holds the
+    whole answer back; `stall_after` sends that many body bytes, pauses
+    `stall_seconds`, then drops the connection.
+    """
 
     status: int
     body: bytes = b""
@@ -74,6 +80,10 @@ class Reply:
     cut_after: int | None = None
     bytes_per_second: float | None = None
     head_only: bool = False
+    reset: bool = False
+    delay_seconds: float | None = None
+    stall_after: int | None = None
+    stall_seconds: float = 0.0
 
 
 def json_reply(status: int, payload: Any, endpoint: Endpoint, **extra: Any) -> Reply:
@@ -163,14 +173,42 @@ class FalProtocol:
         return json_reply(200, payload, "token")
 
     def cdn_upload(self, headers: dict[str, str], body: bytes) -> Reply:
-        stored = self._store_input(headers.get("x-fal-file-name"), headers, body)
+        name = headers.get("x-fal-file-name")
+        scenario = self.state.scenario_for(hashlib.sha256(body).hexdigest(), name)
+        failed = self._upload_failure(scenario, name, "upload")
+        if failed is not None:
+            return failed
+        stored = self._store_input(name, headers, body)
         payload = {"access_url": self.base_url + stored.path}
-        return json_reply(200, payload, "upload", detail=stored.name)
+        reply = json_reply(200, payload, "upload", detail=stored.name)
+        if scenario.upload_delay_seconds and self._slow_turn(scenario, name, "slow_upload"):
+            reply.delay_seconds = scenario.upload_delay_seconds
+        return reply
+
+    def _upload_failure(
+        self, scenario: Scenario, name: str | None, endpoint: Endpoint
+    ) -> Reply | None:
+        """Answer 500 while an `upload_fails_once` input has failures left (both routes)."""
+        if scenario.kind != "upload_fails_once":
+            return None
+        # Each of the app's tries goes through the CDN and then fal-client's fallback.
+        if not self.state.take_failure(f"name:{name}", "upload_500", 2 * scenario.times):
+            return None
+        body = {"detail": "Upload failed: storage backend error"}
+        return json_reply(500, body, endpoint, detail=f"upload failed: {name}")
+
+    def _slow_turn(self, scenario: Scenario, key: str | None, counter: FailureCounter) -> bool:
+        if scenario.slow_times is None:
+            return True
+        return self.state.take_failure(f"slow:{key}", counter, scenario.slow_times)
 
     def storage_initiate(self, body: bytes) -> Reply:
         request = json.loads(body or b"{}")
         name = str(request.get("file_name") or "upload.bin")
         content_type = str(request.get("content_type") or "application/octet-stream")
+        failed = self._upload_failure(self.state.scenario_for(None, name), name, "storage_initiate")
+        if failed is not None:
+            return failed
         stored = self.state.add_file(
             base_url=self.base_url, name=name, content_type=content_type, data=b"", role="input"
         )
@@ -258,6 +296,14 @@ class FalProtocol:
         ):
             detail = "Rate limit exceeded. Please retry shortly."
             return json_reply(429, {"detail": detail}, "submit", detail=label)
+        if scenario.kind == "submit_503_once" and self.state.take_failure(
+            input_key, "submit_503", scenario.times
+        ):
+            # FAL's own answer (x-fal-request-id): fal-client raises at once, and
+            # nothing was enqueued, so nothing is billed.
+            body = {"detail": "Service temporarily unavailable", "error_type": "runner_unavailable"}
+            headers = {"x-fal-request-id": _uuid(), "X-Fal-Error-Type": "runner_unavailable"}
+            return json_reply(503, body, "submit", detail=f"503: {label}", headers=headers)
 
         request = self._new_request(endpoint_id, arguments, image_url, label, input_key, scenario)
         owner_alias = request.app_base
@@ -348,6 +394,11 @@ class FalProtocol:
             self._record_poll(rid, found.status, "NOT_FOUND", None, with_logs)
             return found
         request = found
+        if request.scenario.kind == "status_resets_once" and self.state.take_failure(
+            request.input_key, "status_reset", request.scenario.times
+        ):
+            self._record_poll(rid, 0, "RESET", None, with_logs)
+            return Reply(0, endpoint="status", request_id=rid, detail="reset", reset=True)
         now = time.monotonic()
         phase = request.phase(now)
         base = f"{self.base_url}/{request.app_base}/requests/{rid}"
@@ -465,7 +516,10 @@ class FalProtocol:
         reply.detail = stored.role
         if request is not None and stored.role == "model" and not head_only:
             scenario = request.scenario
-            reply.bytes_per_second = scenario.download_bytes_per_second
+            if scenario.download_bytes_per_second and self._slow_turn(
+                scenario, request.input_key, "slow_download"
+            ):
+                reply.bytes_per_second = scenario.download_bytes_per_second
             failure = self._download_failure(request)
             if failure == "download_500":
                 body = {"detail": "Internal Server Error"}
@@ -476,6 +530,10 @@ class FalProtocol:
             if failure == "truncate":
                 data = data[: len(data) * 3 // 5]
                 reply.detail = "model truncated"
+            if failure == "download_stall":
+                reply.stall_after = len(data) // 2
+                reply.stall_seconds = scenario.stall_seconds
+                reply.detail = "model stalled"
         start, end = 0, len(data)
         wanted = _parse_range(headers.get("range"), len(data))
         if isinstance(wanted, str):
@@ -502,6 +560,10 @@ class FalProtocol:
             return "download_drop"
         if kind == "model_download_truncated" and self.state.take_failure(key, "truncate", times):
             return "truncate"
+        if kind == "model_download_stalls_once" and self.state.take_failure(
+            key, "download_stall", times
+        ):
+            return "download_stall"
         return None
 
 

@@ -27,6 +27,10 @@ ScenarioKind = Literal[
     "model_download_drops_once",
     "model_download_truncated",
     "slow_generation",
+    "upload_fails_once",
+    "submit_503_once",
+    "status_resets_once",
+    "model_download_stalls_once",
 ]
 
 SCENARIO_KINDS: tuple[ScenarioKind, ...] = (
@@ -41,21 +45,29 @@ SCENARIO_KINDS: tuple[ScenarioKind, ...] = (
     "model_download_drops_once",
     "model_download_truncated",
     "slow_generation",
+    "upload_fails_once",
+    "submit_503_once",
+    "status_resets_once",
+    "model_download_stalls_once",
 )
 
 # Checked against the lower-cased file name with "-", "_", "." and spaces
 # removed; longest first so "downloadfails" is not read as something shorter.
 MARKERS: dict[str, ScenarioKind] = {
+    "downloadstalls": "model_download_stalls_once",
     "neverfinishes": "never_finishes",
     "downloadfails": "model_download_fails_once",
     "downloaddrops": "model_download_drops_once",
+    "statusresets": "status_resets_once",
     "unauthorized": "unauthorized",
     "ratelimited": "rate_limited_then_ok",
+    "uploadfails": "upload_fails_once",
     "reject422": "reject_422",
     "runner503": "runner_503_then_ok",
     "truncated": "model_download_truncated",
-    "locked": "locked",
+    "submit503": "submit_503_once",
     "slowgen": "slow_generation",
+    "locked": "locked",
 }
 
 SLOW_GENERATION_SECONDS = 5.0
@@ -73,6 +85,20 @@ class Scenario:
     queue_positions: the first queue_position reported; it counts down to 0.
     model_size: pad the GLB to this many bytes (streaming tests); None keeps ~2 kB.
     download_bytes_per_second: throttle model downloads; None sends at once.
+    upload_delay_seconds: hold the answer to an upload of this input this long
+        (the file is stored at once; the client waits), e.g. to kill a client
+        while it uploads.
+    slow_times: how many uploads / model downloads of an input the delay and the
+        throttle apply to; None applies them every time.
+    stall_seconds: how long a `model_download_stalls_once` download pauses after
+        its first half, before the connection is dropped.
+
+    Failure kinds beyond the names: `upload_fails_once` answers 500 on both of
+    fal-client's upload routes (its CDN, then its fallback), `times` uploads in a
+    row, so the app itself must send the photo again; `submit_503_once` answers
+    a submit 503 with `x-fal-request-id` (FAL's own answer: fal-client does not
+    retry it, and nothing was enqueued); `status_resets_once` resets the status
+    connection before any answer.
     """
 
     kind: ScenarioKind = "ok"
@@ -82,6 +108,9 @@ class Scenario:
     queue_positions: int = 2
     model_size: int | None = None
     download_bytes_per_second: float | None = None
+    upload_delay_seconds: float | None = None
+    slow_times: int | None = None
+    stall_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if self.kind not in SCENARIO_KINDS:

@@ -27,7 +27,14 @@ from typing import Any
 from .assets import rendered_preview_webp, textured_cube_glb
 from .protocol import FalProtocol
 from .scenarios import Scenario, ScenarioKind
-from .state import CancelRecord, FakeState, LoggedRequest, StatusPoll, SubmitRecord
+from .state import (
+    CancelRecord,
+    FakeState,
+    LoggedRequest,
+    StartedReply,
+    StatusPoll,
+    SubmitRecord,
+)
 from .transport import TlsThreadingServer
 
 DEFAULT_KEY = "fakefal-key-id:fakefal-key-secret"
@@ -276,6 +283,12 @@ class FakeFal:
     def log(self, endpoint: str | None = None) -> list[LoggedRequest]:
         with self._state.cond:
             return [e for e in self._state.log if endpoint is None or e.endpoint == endpoint]
+
+    def started(self, endpoint: str | None = None) -> list[StartedReply]:
+        """Replies begun, oldest first: a held upload or a throttled download is here
+        while the client still waits for it (`log()` has it only once it ended)."""
+        with self._state.cond:
+            return [e for e in self._state.started if endpoint is None or e.endpoint == endpoint]
 
     def submits(self) -> list[SubmitRecord]:
         """Accepted submits, oldest first (rejected attempts are in `log("submit")`)."""

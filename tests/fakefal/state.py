@@ -34,7 +34,19 @@ Endpoint = Literal[
     "download",
     "unknown",
 ]
-FailureCounter = Literal["rate_limit", "runner_503", "download_500", "download_drop", "truncate"]
+FailureCounter = Literal[
+    "rate_limit",
+    "runner_503",
+    "download_500",
+    "download_drop",
+    "truncate",
+    "upload_500",
+    "submit_503",
+    "status_reset",
+    "download_stall",
+    "slow_upload",
+    "slow_download",
+]
 
 
 @dataclass
@@ -162,6 +174,23 @@ class LoggedRequest:
 
 
 @dataclass(frozen=True)
+class StartedReply:
+    """A reply the fake began to send (logged before its body, unlike `LoggedRequest`).
+
+    A throttled download or a held upload shows up here while the client still
+    waits, so a test can act (kill the client) in the middle of that phase.
+    """
+
+    t: float
+    method: str
+    path: str
+    endpoint: Endpoint
+    status: int
+    request_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
 class SubmitRecord:
     """An accepted submit: which input it named and which scenario it got."""
 
@@ -219,6 +248,7 @@ class FakeState:
         self.cdn_tokens: dict[str, str] = {}
         self.multipart: dict[str, dict[int, bytes]] = {}
         self.log: list[LoggedRequest] = []
+        self.started: list[StartedReply] = []
         self.submits: list[SubmitRecord] = []
         self.polls: dict[str, list[StatusPoll]] = {}
         self.cancels: list[CancelRecord] = []
@@ -235,6 +265,11 @@ class FakeState:
     def record(self, entry: LoggedRequest) -> None:
         with self.cond:
             self.log.append(entry)
+            self.cond.notify_all()
+
+    def record_started(self, entry: StartedReply) -> None:
+        with self.cond:
+            self.started.append(entry)
             self.cond.notify_all()
 
     def record_error(self, text: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .protocol import FalProtocol, Reply, json_reply
-from .state import FakeState, LoggedRequest
+from .state import FakeState, LoggedRequest, StartedReply
 
 _CHUNK = 64 * 1024
 _IDLE_TIMEOUT_SECONDS = 30.0
@@ -116,6 +117,17 @@ class FalRequestHandler(BaseHTTPRequestHandler):
             print(f"fakefal: error answering {self.command} {self.path}\n{text}", file=sys.stderr)
             reply = json_reply(500, {"detail": "fakefal internal error"}, "unknown")
         status = reply.status
+        self.server.state.record_started(
+            StartedReply(
+                t=time.monotonic(),
+                method=self.command,
+                path=path,
+                endpoint=reply.endpoint,
+                status=reply.status,
+                request_id=reply.request_id,
+                detail=reply.detail,
+            )
+        )
         try:
             self._write(reply)
         except _EXPECTED_DISCONNECTS:
@@ -151,6 +163,14 @@ class FalRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _write(self, reply: Reply) -> None:
+        if reply.reset:
+            # Linger 0: close() sends RST, as a crashed proxy or a dropped Wi-Fi would.
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            raise ConnectionResetError("reset on purpose")
+        if reply.delay_seconds:
+            time.sleep(reply.delay_seconds)
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -158,6 +178,15 @@ class FalRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if reply.head_only or self.command == "HEAD":
             self.wfile.flush()
+            return
+        if reply.stall_after is not None:
+            self.wfile.write(reply.body[: reply.stall_after])
+            self.wfile.flush()
+            time.sleep(reply.stall_seconds)
+            # The client has given up by now (read timeout): drop what is left.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
             return
         body = reply.body if reply.cut_after is None else reply.body[: reply.cut_after]
         for offset in range(0, len(body), _CHUNK):

@@ -1,0 +1,45 @@
+"""Fixtures of the reliability suite: the fake FAL with quick backoff, and the headless app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from faultrig import FalRig
+
+from image2model_desktop.engines import fal_tripo
+from tests.fakefal import FakeFal
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _process_pool() -> Iterator[None]:
+    """Mesh inspection's worker processes: stopped once, after the last test."""
+    yield
+    from image2model_desktop.core.workers import shutdown_process_pool
+
+    shutdown_process_pool()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeFal]:
+    with FakeFal(generation_seconds=0.5) as server:
+        yield server
+        assert server.server_errors() == []
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the engine's retry schedule (5 tries, doubling) but in milliseconds."""
+    monkeypatch.setattr(fal_tripo, "BACKOFF_BASE", 0.02)
+
+
+@pytest_asyncio.fixture
+async def rig(
+    fake: FakeFal, isolated_environment: Path, quick_retries: None
+) -> AsyncIterator[FalRig]:
+    with fake.patch_fal_client(max_attempts=2):
+        r = FalRig(isolated_environment, fake, concurrency=4)
+        yield r
+        await r.close()
