@@ -218,6 +218,21 @@ BINARY_EXCLUDED_PREFIXES = (
 )
 
 
+#: What of resources/ ships (to _internal/resources, where
+#: image2model_desktop.resources finds it through sys._MEIPASS): icons, sample
+#: photos, the .desktop entry. The make_*.py generators and notes stay behind.
+RESOURCE_SUFFIXES = frozenset({".png", ".svg", ".ico", ".icns", ".jpg", ".jpeg", ".desktop"})
+
+
+def resource_files(root: Path) -> list[tuple[str, str]]:
+    """``(source file, destination folder)`` pairs for ``Analysis(datas=…)``."""
+    return [
+        (str(path), path.parent.relative_to(root).as_posix())
+        for path in sorted((root / "resources").rglob("*"))
+        if path.is_file() and path.suffix.lower() in RESOURCE_SUFFIXES
+    ]
+
+
 def vtk_extension_modules() -> list[str]:
     """Names of the installed ``vtkmodules`` extension modules (``vtkCommonCore`` …)."""
     import vtkmodules

@@ -1,0 +1,142 @@
+"""The bundle's configuration agrees with the code it packages (no PyInstaller run).
+
+The slow proof is ``bench/bundle.py`` (build, then the self-test from the bundle);
+these catch, in milliseconds, the edits that would break it: the app importing a
+module the spec leaves out, a resource the app looks up that would not ship, a
+frozen entry point that spawns windows instead of workers.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "packaging"))
+
+import bundle_config  # noqa: E402
+import strip  # noqa: E402
+
+PACKAGE = REPO / "image2model_desktop"
+
+
+def app_imports() -> set[str]:
+    """Every module named by an import statement anywhere in the app's code."""
+    names: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def excluded(name: str, excludes: list[str]) -> bool:
+    return any(name == e or name.startswith(e + ".") for e in excludes)
+
+
+def test_the_app_imports_nothing_the_bundle_excludes() -> None:
+    excludes = bundle_config.excludes()
+    hits = sorted(name for name in app_imports() if excluded(name, excludes))
+    assert hits == [], f"the app imports modules build.spec leaves out: {hits}"
+
+
+def test_every_vtk_module_the_app_names_is_kept() -> None:
+    # Import statements and importlib strings alike (gui/app.py imports some by name).
+    named = set()
+    for path in PACKAGE.rglob("*.py"):
+        named.update(re.findall(r"vtkmodules\.(vtk\w+)", path.read_text()))
+    assert named, "expected the app to name some vtkmodules"
+    assert named <= bundle_config.VTK_KEEP, sorted(named - bundle_config.VTK_KEEP)
+
+
+def test_the_vtk_keep_list_matches_the_installed_vtk() -> None:
+    pytest.importorskip("vtkmodules")
+    installed = set(bundle_config.vtk_extension_modules())
+    assert installed >= bundle_config.VTK_KEEP, sorted(bundle_config.VTK_KEEP - installed)
+    # The ones the 3D preview cannot start without are never excluded.
+    for name in ("vtkRenderingOpenGL2", "vtkRenderingUI", "vtkIOImport", "vtkInteractionStyle"):
+        assert not excluded(f"vtkmodules.{name}", bundle_config.excludes())
+
+
+def test_the_vtk_keep_list_is_closed_under_pyinstallers_dependency_map() -> None:
+    hooks = pytest.importorskip("_pyinstaller_hooks_contrib.utils.vtkmodules")
+    dependencies = getattr(hooks, "_module_dependencies", None)
+    if dependencies is None:
+        pytest.skip("this pyinstaller-hooks-contrib has no VTK dependency map")
+    needed = {
+        dep.split(".")[1]
+        for name in bundle_config.VTK_KEEP
+        for dep in dependencies.get(f"vtkmodules.{name}", [])
+        if dep.startswith("vtkmodules.vtk")
+    }
+    assert needed <= bundle_config.VTK_KEEP, sorted(needed - bundle_config.VTK_KEEP)
+
+
+def test_every_resource_the_app_looks_up_ships() -> None:
+    shipped = {
+        Path(dest, Path(src).name).as_posix() for src, dest in bundle_config.resource_files(REPO)
+    }
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        assert f"resources/icons/image2model-{size}.png" in shipped
+    assert "resources/icons/image2model.ico" in shipped  # the Windows executable's icon
+    assert "resources/icons/image2model.icns" in shipped  # the macOS app's icon
+    assert "resources/image2model.desktop" in shipped
+    samples = {p.name for p in (REPO / "resources" / "samples").iterdir()}
+    assert {s for s in shipped if s.startswith("resources/samples/")} == {
+        f"resources/samples/{name}" for name in samples if not name.endswith((".md", ".py"))
+    }
+    assert not [s for s in shipped if s.endswith(".py")], "generator scripts must not ship"
+
+
+def test_the_frozen_entry_calls_freeze_support_first() -> None:
+    tree = ast.parse((REPO / "packaging" / "entry.py").read_text())
+    main_block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+    )
+    first = main_block.body[0]
+    assert ast.unparse(first) == "multiprocessing.freeze_support()"
+
+
+def test_the_spec_builds_a_windowed_one_folder_bundle_named_image2model() -> None:
+    spec = (REPO / "build.spec").read_text()
+    assert 'name="Image2Model"' in spec
+    assert "console=False" in spec
+    assert "exclude_binaries=True" in spec  # one folder, not one file
+    assert "copy_metadata(dist)" in spec and '"image2model-desktop"' in spec
+    assert "upx=True" not in spec
+
+
+def elf_with_load(offset: int, vaddr: int, align: int = 4096) -> bytes:
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 32, 64)  # e_phoff
+    struct.pack_into("<HH", header, 54, 56, 1)  # e_phentsize, e_phnum
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, offset, vaddr, vaddr, 16, 16, align)
+    return bytes(header) + phdr
+
+
+def test_strip_guard_refuses_a_library_the_loader_would_refuse(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.so", tmp_path / "bad.so"
+    good.write_bytes(elf_with_load(0x2000, 0x3000))
+    bad.write_bytes(elf_with_load(0x2008, 0x3000))  # what GNU strip made of numpy's OpenBLAS
+    assert strip.loadable(good, good)
+    assert not strip.loadable(bad, good)
+
+
+def test_strip_guard_accepts_the_real_libraries_of_this_python() -> None:
+    spec = importlib.util.find_spec("_ssl") or importlib.util.find_spec("_ctypes")
+    assert spec is not None and spec.origin is not None
+    library = Path(spec.origin)
+    assert strip.load_segments(library), library
+    assert strip.loadable(library, library)
