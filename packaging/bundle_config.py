@@ -206,7 +206,16 @@ DATA_EXCLUDED_PREFIXES = (
 
 #: Qt platform plugins for embedded/kiosk targets (framebuffer, KMS, VNC);
 #: xcb (X11), wayland, offscreen and minimal stay.
+#:
+#: The C++ runtime comes from the target system, not the build machine: the
+#: system's Mesa GL drivers (loaded into this process) need a libstdc++ as new as
+#: the system's, and a bundled older one makes them fail ("MESA-LOADER: failed to
+#: open iris: …/libstdc++.so.6: version `GLIBCXX_3.4.3x' not found"), leaving the
+#: 3D preview without GL. The bundle needs glibc >= 2.36 anyway (Debian 12 builds),
+#: and every such system has a libstdc++ with the GLIBCXX_3.4.30 the bundle needs.
 BINARY_EXCLUDED_PREFIXES = (
+    "libstdc++.so.6",
+    "libgcc_s.so.1",
     "PySide6/Qt/plugins/platforms/libqeglfs.so",
     "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
     "PySide6/Qt/plugins/platforms/libqminimalegl.so",
