@@ -15,11 +15,13 @@ ROOT=$PWD
 VENV=$ROOT/.venv
 STAMP=$VENV/.bootstrap-stamp
 
-# Qt's xcb platform and the offscreen GL used by the 3D preview (see shared PLATFORM.md).
+# Qt's xcb platform and the offscreen GL used by the 3D preview (see shared PLATFORM.md);
+# libxcursor1: VTK's X11 layer loads libXcursor.so.1 (warns "Failed to load Xcursor" without it).
 APT_PACKAGES=(
   python3 python3-venv ca-certificates
   xvfb xauth libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libdbus-1-3 libfontconfig1 libglib2.0-0
+  libxcursor1
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
