@@ -747,6 +747,10 @@ class JobService:
         for waiter in self._finish_waiters.pop(job.job_id, []):
             if not waiter.done():
                 waiter.set_result(job)
+        # The store has every committed change: keep only running jobs in memory,
+        # so a long session does not grow with its history (bench/soak.py).
+        self._jobs.pop(job.job_id, None)
+        self._last_progress.pop(job.job_id, None)
 
     def _job_of_file(self, file_id: str) -> Job | None:
         for job in self._jobs.values():
