@@ -100,6 +100,19 @@ def test_more_than_25_photos_is_refused(photo: Path, tmp_path: Path) -> None:
     assert "Too many photos: 26 given, at most 25" in result.stderr
 
 
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_kill_9_mid_batch_keeps_the_store_and_the_next_run_finishes(
     tmp_path: Path, isolated_environment: Path
 ) -> None:
@@ -120,8 +133,15 @@ def test_kill_9_mid_batch_keeps_the_store_and_the_next_run_finishes(
         if "done (" in line:
             break
         assert time.monotonic() < deadline, "".join(seen)
+    workers = children_of(proc.pid)
+    assert workers, "the offline engine runs in pool processes"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    # Orphaned pool workers must notice and leave (they would linger forever).
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, f"workers {workers} outlived the killed app"
+        time.sleep(0.2)
 
     db = sqlite3.connect(isolated_environment / "library.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -11,6 +11,7 @@ import contextlib
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +19,9 @@ from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+#: How often a worker checks that the app that started it is still alive.
+_ORPHAN_CHECK_SECONDS = 1.0
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -34,16 +38,30 @@ def get_process_pool() -> ProcessPoolExecutor:
             _pool = ProcessPoolExecutor(
                 max_workers=pool_size(),
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
             )
         return _pool
 
 
-def _lower_priority() -> None:
-    """Let the window's thread win the CPU over mesh work (it must answer in ms)."""
+def _init_worker(app_pid: int) -> None:
+    """Prepare a pool worker: lower priority, and die with the app."""
+    # The window's thread must win the CPU over mesh work (it answers in ms).
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(5)
+    # A worker blocks on a pipe it also holds, so it never notices a parent that
+    # was killed (-9) and would linger forever. Linux's parent-death signal is no
+    # help: it fires when the spawning *thread* ends, not the process. The app's
+    # pid comes from the app: a worker still starting up when the app died would
+    # read its new parent (init) from getppid() and wait for it forever.
+    threading.Thread(target=_exit_when_orphaned, args=(app_pid,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+    os._exit(0)
 
 
 async def run_in_process(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
