@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
-from conftest import until
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.selftest import model_pixel_share
+
+from .conftest import until
 
 
 def test_generate_shows_progress_then_results_with_a_textured_preview(open_window, run, photos):
@@ -61,7 +62,7 @@ def test_generate_shows_progress_then_results_with_a_textured_preview(open_windo
 
 
 def test_save_as_writes_files_that_load(open_window, run, model_glb, tmp_path):
-    from conftest import GatedEngine
+    from .conftest import GatedEngine
 
     engine = GatedEngine(model_glb)
     engine.gate.set()
@@ -98,7 +99,7 @@ def test_save_as_writes_files_that_load(open_window, run, model_glb, tmp_path):
 
 
 def test_cancel_then_retry(open_window, run, model_glb, photos):
-    from conftest import GatedEngine
+    from .conftest import GatedEngine
 
     engine = GatedEngine(model_glb)
     harness = open_window(engine, with_3d=False)

@@ -6,8 +6,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import until
-
 from image2model_desktop.gui.qt import (
     QApplication,
     QDragEnterEvent,
@@ -17,6 +15,8 @@ from image2model_desktop.gui.qt import (
     Qt,
     QUrl,
 )
+
+from .conftest import until
 
 
 def drop_files(widget: Any, paths: list[Path]) -> QDropEvent:

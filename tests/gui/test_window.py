@@ -10,12 +10,13 @@ import weakref
 from pathlib import Path
 
 import pytest
-from conftest import GatedEngine, close_window, until
 from PIL import Image
 
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QWidget
+
+from .conftest import GatedEngine, close_window, until
 
 AUTOMATION_NAMES = (
     "dropZone",
@@ -155,7 +156,8 @@ def test_batch_end_notifies_when_the_window_is_not_focused(open_window, run, mod
 
 def test_one_interactor_reused_and_released(open_window, run, loop, model_glb, tmp_path):
     import pyvista
-    from conftest import make_textured_glb
+
+    from .conftest import make_textured_glb
 
     harness = open_window()
     preview = harness.window.results.preview
