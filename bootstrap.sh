@@ -2,7 +2,7 @@
 # Set up everything Image2Model Desktop needs on this machine, then run it.
 #
 #   ./bootstrap.sh            set up, then open the window (offline engine unless a FAL key is set)
-#   ./bootstrap.sh test       set up, then run the whole check suite (lint, types, tests, self-test)
+#   ./bootstrap.sh test       set up, then run every check (lint, types, tests, self-test, bundle)
 #   ./bootstrap.sh bundle     set up, then build the PyInstaller bundle into dist/Image2Model
 #   ./bootstrap.sh cli ARGS   set up, then run `image2model ARGS` (e.g. generate resources/samples/*)
 #
@@ -14,6 +14,8 @@ cd "$(dirname "$(readlink -f "$0")")"
 ROOT=$PWD
 VENV=$ROOT/.venv
 STAMP=$VENV/.bootstrap-stamp
+# One set of extras for every command, so switching commands never reinstalls.
+EXTRAS=dev,bundle
 
 # Qt's xcb platform and the offscreen GL used by the 3D preview (see shared PLATFORM.md);
 # libxcursor1: VTK's X11 layer loads libXcursor.so.1 (warns "Failed to load Xcursor" without it).
@@ -87,13 +89,13 @@ run_tests() {
   timeout --signal=INT --kill-after=60 1500 "$py" -m pytest -p no:cacheprovider "$@" || rc=$?
   # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
   [ $rc -eq 0 ] || { say "pytest failed (exit $rc)"; exit 1; }
-  if [ -f image2model_desktop/gui/app.py ]; then
-    say "Self-test (window + offline engine + 3D preview under Xvfb)"
-    local shot
-    shot=$(mktemp -d)/self-test.png
-    timeout 300 xvfb-run -a -s "-screen 0 1600x1000x24" "$VENV/bin/image2model" --self-test --screenshot "$shot"
-    say "Self-test passed; screenshot at $shot"
-  fi
+  local shots
+  shots=$(mktemp -d)
+  say "Self-test (window + offline engine + 3D preview under Xvfb)"
+  timeout 300 xvfb-run -a -s "-screen 0 1600x1000x24" "$VENV/bin/image2model" --self-test --screenshot "$shots/self-test.png"
+  say "Bundle (PyInstaller build, then its self-test and CLI from a clean environment)"
+  timeout 900 "$py" bench/bundle.py --build --runs 3 --screenshot "$shots/bundle-self-test.png"
+  say "All checks passed; screenshots in $shots"
 }
 
 main() {
@@ -101,10 +103,10 @@ main() {
   [ $# -gt 0 ] && shift
   install_system_packages
   case "$command" in
-    app) setup_venv dev; run_app "$@" ;;
-    test) setup_venv dev; run_tests "$@" ;;
-    bundle) setup_venv dev,bundle; exec "$VENV/bin/python" bench/bundle.py --build "$@" ;;
-    cli) setup_venv dev; exec "$VENV/bin/image2model" "$@" ;;
+    app) setup_venv "$EXTRAS"; run_app "$@" ;;
+    test) setup_venv "$EXTRAS"; run_tests "$@" ;;
+    bundle) setup_venv "$EXTRAS"; exec "$VENV/bin/python" bench/bundle.py --build "$@" ;;
+    cli) setup_venv "$EXTRAS"; exec "$VENV/bin/image2model" "$@" ;;
     *) say "Unknown command '$command' (use: app, test, bundle, cli)"; exit 2 ;;
   esac
 }
