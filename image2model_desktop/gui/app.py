@@ -44,7 +44,9 @@ class Session:
 
 def make_application() -> QApplication:
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    # Qt names the X11 window class after argv[0]; a fixed one keeps it equal to the
+    # .desktop file's StartupWMClass whether started from source or the bundle.
+    app = existing if isinstance(existing, QApplication) else QApplication(["image2model"])
     app.setApplicationName("Image2Model")
     app.setOrganizationName("Image2Model")
     app.setDesktopFileName("image2model")
