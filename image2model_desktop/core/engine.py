@@ -90,6 +90,9 @@ class Engine(abc.ABC):
     async def cancel_remote(self, item: FileItem) -> None:  # noqa: B027 - optional hook
         """Best effort: stop the engine's remote work for ``item`` (paid requests)."""
 
+    def forget(self, file_id: str) -> None:  # noqa: B027 - optional hook
+        """Drop anything kept for a file that has left this engine (run or not)."""
+
     def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
         """Return the estimated price in USD of ``count`` files, None when free."""
         return None

@@ -530,6 +530,9 @@ class JobService:
             )
         finally:
             run.release_slot()
+            held = self._engines.get(engine_name)
+            if held is not None:
+                held.forget(file_id)
             self._tasks.pop(file_id, None)
             self._running.discard(file_id)
             self._cancel_requested.discard(file_id)

@@ -148,6 +148,10 @@ class FalTripoEngine(Engine):
         result = await _retrying(lambda: self._fetch_result(request_id), "fetch the result")
         return await self._download_outputs(run, result)
 
+    def forget(self, file_id: str) -> None:
+        # A photo uploaded ahead of its turn whose file was cancelled or failed.
+        self._uploads.pop(file_id, None)
+
     async def cancel_remote(self, item: FileItem) -> None:
         if item.request_id is None:
             return

@@ -257,3 +257,38 @@ async def test_cost_estimate_table(rig: Rig) -> None:
     assert engine.estimate_cost(JobParameters(texture="standard"), 10) == 3.0
     assert engine.estimate_cost(JobParameters(texture="HD"), 3) == 1.2
     assert "k" not in repr(engine)
+
+
+async def test_cancelled_file_uploaded_ahead_leaves_nothing_behind(
+    tmp_path: Path, fake: FakeFal
+) -> None:
+    rig = Rig(tmp_path / "lib", fake, concurrency=1)
+    try:
+        entries = [
+            StagedInput(p, p.name, p.stat().st_size, "image/png")
+            for p in photos(tmp_path, "first_slowgen.png", "second.png")
+        ]
+        job = await rig.service.submit(entries, FAL)
+        second = job.files[1].file_id
+        uploaded_ahead = asyncio.Event()
+        rig.service.bus.subscribe(
+            lambda e: (
+                uploaded_ahead.set()
+                if isinstance(e, FileUpdated)
+                and e.file.file_id == second
+                and e.file.state == FileState.UPLOADING
+                and e.file.progress >= 15
+                else None
+            )
+        )
+        await asyncio.wait_for(uploaded_ahead.wait(), WAIT)
+        (engine,) = rig.engines
+        assert second in engine._uploads
+        rig.service.cancel_file(second)
+        rig.service.cancel_file(job.files[0].file_id)
+        final = await asyncio.wait_for(rig.service.wait_finished(job.job_id), WAIT)
+        assert {f.state for f in final.files} == {FileState.CANCELLED}
+        assert engine._uploads == {}
+        assert len(fake.submits()) == 1
+    finally:
+        await rig.close()
