@@ -1,10 +1,16 @@
 """Time and peak memory of the offline engine on synthetic 256², 1024² and 4096² photos.
 
-Each size runs in a fresh subprocess. ``build MB`` is tracemalloc's peak during
-the call (numpy buffers included), i.e. what the engine adds on top of the
-photo it is given; ``process MB`` is ``ru_maxrss``, which for 4096² is set by
-synthesising the test photo. Timings are after a warm-up call, as in a pool
-worker that has already imported trimesh and scipy.
+Each size runs in a fresh subprocess, after a warm-up call (as in a pool worker
+that has already imported trimesh and scipy). Two measurements per size:
+
+* ``build``: ``build_offline_model`` on the decoded photo; ``build MB`` is
+  tracemalloc's peak during the call (numpy buffers included), i.e. what the
+  algorithm adds on top of the photo it is given.
+* ``worker``: what a pool worker really does with a photo *file* (JPEG written
+  by this script): validate, decode, orient, downscale to 2048 px, build, write
+  the GLB. ``worker MB`` is that process's peak RSS (``VmHWM``), imports
+  included: the memory one image costs the machine.
+
 Run: ``.venv/bin/python bench/offline.py``.
 """
 
@@ -52,27 +58,75 @@ def run_one(size: int) -> dict[str, float]:
         "seconds": seconds,
         "faces": stats.faces,
         "build_mb": build_peak / 2**20,
-        "process_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "process_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries that over from the
+    parent across fork and exec, so it would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_worker(photo: str) -> dict[str, float]:
+    from image2model_desktop.engines.offline import build_in_worker
+
+    with tempfile.TemporaryDirectory() as folder:
+        warm = Path(folder) / "warm.jpg"
+        _save_jpeg(synthetic_photo(64), warm)
+        build_in_worker(warm, Path(folder) / "warm.glb", 20_000)
+        started = time.perf_counter()
+        faces = build_in_worker(Path(photo), Path(folder) / "m.glb", 20_000)
+        seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "faces": faces,
+        "worker_mb": peak_rss_mb(),
+    }
+
+
+def _save_jpeg(rgba: object, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(rgba[..., :3]).save(path, quality=90)  # type: ignore[index]
+
+
+def _child(*args: str) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    )
+    row: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return row
 
 
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         print(json.dumps(run_one(int(sys.argv[2]))))
         return
-    print(f"{'photo':>10} {'seconds':>8} {'faces':>7} {'build MB':>9} {'process MB':>11}")
-    for size in SIZES:
-        result = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        row = json.loads(result.stdout.strip().splitlines()[-1])
-        print(
-            f"{size:>5}x{size:<4} {row['seconds']:8.2f} {row['faces']:7d}"
-            f" {row['build_mb']:9.0f} {row['process_mb']:11.0f}"
-        )
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        print(json.dumps(run_worker(sys.argv[2])))
+        return
+    print(
+        f"{'photo':>10} {'build s':>8} {'faces':>7} {'build MB':>9}"
+        f" {'worker s':>9} {'worker MB':>10} {'jpeg MB':>8}"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        for size in SIZES:
+            build = _child("--one", str(size))
+            photo = Path(folder) / f"photo{size}.jpg"
+            _save_jpeg(synthetic_photo(size), photo)
+            worker = _child("--worker", str(photo))
+            print(
+                f"{size:>5}x{size:<4} {build['seconds']:8.2f} {build['faces']:7.0f}"
+                f" {build['build_mb']:9.0f} {worker['seconds']:9.2f}"
+                f" {worker['worker_mb']:10.0f} {photo.stat().st_size / 2**20:8.1f}"
+            )
 
 
 if __name__ == "__main__":
