@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import json
 import os
 import shutil
 import subprocess
@@ -77,23 +76,11 @@ class LagProbe:
 
 
 def start_fake(seconds: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakefal",
-            "--port",
-            "0",
-            "--generation-seconds",
-            str(seconds),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdout is not None
-    env = json.loads(fake.stdout.readline())
-    return fake, env
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from tests.fakefal.process import start_fake_process
+
+    return start_fake_process(seconds)
 
 
 def stage_photos(folder: Path, count: int) -> list[Path]:

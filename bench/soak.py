@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import shutil
 import subprocess
@@ -53,23 +52,9 @@ def leftovers(library: Path) -> list[Path]:
 
 
 def start_fake(seconds: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakefal",
-            "--port",
-            "0",
-            "--generation-seconds",
-            str(seconds),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdout is not None
-    env: dict[str, str] = json.loads(fake.stdout.readline())
-    return fake, env
+    from tests.fakefal.process import start_fake_process
+
+    return start_fake_process(seconds)
 
 
 async def soak(batches: int, files: int, concurrency: int, work: Path, key: str) -> bool:

@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 CHILD = r"""
 import sys, time, asyncio, tempfile
 from pathlib import Path
@@ -56,42 +54,11 @@ def launch_to_visible(runs: int = 5) -> list[float]:
 
 
 def make_big_glb(path: Path, faces: int = 500_000) -> Path:
-    """A textured UV sphere with ``faces`` triangles (about 11 MB)."""
-    import trimesh
-    from PIL import Image
+    """Write a rippled, textured 500k-face sphere (what a detailed FAL model weighs)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from testkit import make_textured_sphere_glb
 
-    rows = int((faces / 2) ** 0.5)
-    cols = faces // (2 * rows)
-    u, v = np.meshgrid(np.linspace(0, 1, cols + 1), np.linspace(0, 1, rows + 1))
-    theta, phi = u * 2 * np.pi, v * np.pi
-    ripple = 1 + 0.05 * np.sin(12 * theta) * np.sin(8 * phi)
-    vertices = np.stack(
-        [
-            ripple * np.sin(phi) * np.cos(theta),
-            ripple * np.cos(phi),
-            ripple * np.sin(phi) * np.sin(theta),
-        ],
-        -1,
-    ).reshape(-1, 3)
-    uv = np.stack([u, 1 - v], -1).reshape(-1, 2)
-    index = np.arange((rows + 1) * (cols + 1)).reshape(rows + 1, cols + 1)
-    a, b = index[:-1, :-1].ravel(), index[:-1, 1:].ravel()
-    c, d = index[1:, 1:].ravel(), index[1:, :-1].ravel()
-    triangles = np.concatenate([np.stack([a, c, b], 1), np.stack([a, d, c], 1)])
-    yy, xx = np.mgrid[0:1024, 0:1024]
-    image = np.zeros((1024, 1024, 3), np.uint8)
-    image[..., 0] = ((xx // 128 + yy // 128) % 2) * 180 + 60
-    image[..., 1] = xx // 4
-    image[..., 2] = 255 - yy // 4
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(image))
-    mesh = trimesh.Trimesh(
-        vertices,
-        triangles,
-        visual=trimesh.visual.TextureVisuals(uv=uv, material=material),
-        process=False,
-    )
-    mesh.export(path)
-    return path
+    return make_textured_sphere_glb(path, faces, texture_size=1024, ripple=0.05)
 
 
 def result_to_preview(glb: Path, runs: int = 3) -> list[float]:

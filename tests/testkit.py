@@ -32,3 +32,39 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("FAL_KEY", "IMAGE2MODEL_API_KEY")}
     env.update(extra)
     return env
+
+
+def make_textured_sphere_glb(
+    path: Path, faces: int = 2_000, *, texture_size: int = 256, ripple: float = 0.0
+) -> Path:
+    """Write a UV sphere (optionally rippled) with a checker texture as GLB."""
+    import trimesh
+
+    rows = max(4, int((faces / 2) ** 0.5))
+    cols = max(4, faces // (2 * rows))
+    u, v = np.meshgrid(np.linspace(0, 1, cols + 1), np.linspace(0, 1, rows + 1))
+    theta, phi = u * 2 * np.pi, v * np.pi
+    radius = 1 + ripple * np.sin(12 * theta) * np.sin(8 * phi)
+    vertices = np.stack(
+        [
+            radius * np.sin(phi) * np.cos(theta),
+            radius * np.cos(phi),
+            radius * np.sin(phi) * np.sin(theta),
+        ],
+        -1,
+    ).reshape(-1, 3)
+    uv = np.stack([u, 1 - v], -1).reshape(-1, 2)
+    index = np.arange((rows + 1) * (cols + 1)).reshape(rows + 1, cols + 1)
+    a, b = index[:-1, :-1].ravel(), index[:-1, 1:].ravel()
+    c, d = index[1:, 1:].ravel(), index[1:, :-1].ravel()
+    triangles = np.concatenate([np.stack([a, c, b], 1), np.stack([a, d, c], 1)])
+    size = texture_size
+    yy, xx = np.mgrid[0:size, 0:size]
+    image = np.zeros((size, size, 3), np.uint8)
+    image[..., 0] = ((xx // (size // 8) + yy // (size // 8)) % 2) * 190 + 50
+    image[..., 1] = xx * 255 // size
+    image[..., 2] = 255 - yy * 255 // size
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(image))
+    visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
+    trimesh.Trimesh(vertices, triangles, visual=visual, process=False).export(path)
+    return path

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import pytest
-import trimesh
-from PIL import Image
 
 # Never the user's keyring: every test gets the "no keyring here" backend.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("FAL_KEY", None)
+
+from testkit import make_textured_sphere_glb
 
 from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
 from image2model_desktop.core.models import EngineName
@@ -44,27 +43,7 @@ TEST_TIMEOUT = 60.0
 
 def make_textured_glb(path: Path, faces: int = 2_000) -> Path:
     """Write a UV sphere with a checker texture (a model every test can afford)."""
-    rows = max(4, int((faces / 2) ** 0.5))
-    cols = max(4, faces // (2 * rows))
-    u, v = np.meshgrid(np.linspace(0, 1, cols + 1), np.linspace(0, 1, rows + 1))
-    theta, phi = u * 2 * np.pi, v * np.pi
-    vertices = np.stack(
-        [np.sin(phi) * np.cos(theta), np.cos(phi), np.sin(phi) * np.sin(theta)], -1
-    ).reshape(-1, 3)
-    uv = np.stack([u, 1 - v], -1).reshape(-1, 2)
-    index = np.arange((rows + 1) * (cols + 1)).reshape(rows + 1, cols + 1)
-    a, b = index[:-1, :-1].ravel(), index[:-1, 1:].ravel()
-    c, d = index[1:, 1:].ravel(), index[1:, :-1].ravel()
-    triangles = np.concatenate([np.stack([a, c, b], 1), np.stack([a, d, c], 1)])
-    yy, xx = np.mgrid[0:256, 0:256]
-    image = np.zeros((256, 256, 3), np.uint8)
-    image[..., 0] = ((xx // 32 + yy // 32) % 2) * 200 + 40
-    image[..., 1] = xx
-    image[..., 2] = 255 - yy
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(image))
-    visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
-    trimesh.Trimesh(vertices, triangles, visual=visual, process=False).export(path)
-    return path
+    return make_textured_sphere_glb(path, faces)
 
 
 class GatedEngine(Engine):
