@@ -190,3 +190,30 @@ def test_config_set_key_never_echoes_the_key(isolated_environment: Path) -> None
     log_dir = isolated_environment / "logs"
     for log_file in log_dir.glob("*") if log_dir.exists() else []:
         assert secret not in log_file.read_text(encoding="utf-8", errors="replace")
+
+
+def test_ctrl_c_cancels_cleanly_and_keeps_what_finished(tmp_path: Path) -> None:
+    photos = [make_photo(tmp_path / f"p{i}.png", 320) for i in range(6)]
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*CLI, "generate", *map(str, photos), "--concurrency", "1", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # blocks on the child's output until the first model is done
+        if "done (" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, errors = proc.communicate(timeout=60)
+    assert proc.returncode == 1, rest + errors
+    assert "Traceback" not in rest + errors
+    assert "Cancelling… finished models are kept" in rest
+    kept = [line for line in rest.splitlines() if line.startswith("  ✓ ")]
+    cancelled = [line for line in rest.splitlines() if line.endswith(": cancelled")]
+    assert kept and cancelled, rest
+    assert len(kept) + len(cancelled) == 6
+    assert len(list(out.glob("*.glb"))) == len(kept)
