@@ -213,7 +213,11 @@ def test_ctrl_c_cancels_cleanly_and_keeps_what_finished(tmp_path: Path) -> None:
     assert "Traceback" not in rest + errors
     assert "Cancelling… finished models are kept" in rest
     kept = [line for line in rest.splitlines() if line.startswith("  ✓ ")]
-    cancelled = [line for line in rest.splitlines() if line.endswith(": cancelled")]
+    cancelled = [
+        line
+        for line in rest.splitlines()
+        if line.startswith("  ✗ ") and line.endswith(": cancelled")
+    ]
     assert kept and cancelled, rest
     assert len(kept) + len(cancelled) == 6
     assert len(list(out.glob("*.glb"))) == len(kept)
