@@ -29,10 +29,9 @@ APT_PACKAGES=(
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-install_system_packages() {
-  command -v dpkg-query >/dev/null 2>&1 || { say "Not a Debian-like system: install the equivalents of: ${APT_PACKAGES[*]}"; return 0; }
+ensure_packages() {
   local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -q '^installed$' || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -41,6 +40,17 @@ install_system_packages() {
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_system_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || { say "Not a Debian-like system: install the equivalents of: ${APT_PACKAGES[*]}"; return 0; }
+  ensure_packages "${APT_PACKAGES[@]}"
+  # PyInstaller needs the Python shared library, which Debian ships apart from python3.
+  local version
+  version=$("$(find_python)" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  if apt-cache show "libpython$version" >/dev/null 2>&1; then
+    ensure_packages "libpython$version"
+  fi
 }
 
 find_python() {
