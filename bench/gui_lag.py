@@ -63,7 +63,7 @@ class LagProbe:
                 frame = sys._current_frames().get(main or 0)
                 if frame is not None:
                     where = traceback.format_stack(frame, limit=12)
-                    self.stacks["".join(where[-6:])] += 1
+                    self.stacks[f"[{self.phase}]\n" + "".join(where[-6:])] += 1
 
     def stop(self) -> None:
         if self._task is not None:
