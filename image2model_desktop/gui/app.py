@@ -110,7 +110,14 @@ async def wait_exposed(widget: QWidget, timeout: float = 10.0) -> None:
 _THREAD_SAFE_3D_MODULES = ("pyvista.plotting", "vtkmodules.vtkIOImport", "matplotlib.pyplot")
 #: Imported lazily by the engine on the loop thread at the first file (a 0.2–0.3 s
 #: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
-_ENGINE_MODULES = ("image2model_desktop.engines.fal_tripo", "image2model_desktop.mesh.inspect")
+_ENGINE_MODULES = (
+    "image2model_desktop.engines.fal_tripo",
+    "image2model_desktop.engines.offline",
+    "image2model_desktop.mesh.inspect",
+    # The FAL engine imports fal-client at its first upload; PySide's import hook
+    # then reads each new module's source on the loop (20–40 ms measured).
+    "fal_client",
+)
 
 
 async def load_3d_stack(window: object) -> None:
