@@ -12,8 +12,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=${1:-/var/tmp/image2model-fresh}
 # The same Debian mirror this machine's apt uses.
-MIRROR=$(grep -hoE '^(URIs:|deb) +[a-z]+://[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-  | awk '{print $2}' | grep -v security | head -1)
+MIRROR=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+  | grep -oE '^(URIs:|deb) +[a-z]+://[^ ]+' | awk '{print $2}' | grep -v security | head -1 || true)
 [ -n "$MIRROR" ] || { echo "No Debian mirror found in this machine's apt sources." >&2; exit 2; }
 
 rm -rf "$ROOT"
