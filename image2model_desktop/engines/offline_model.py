@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from image2model_desktop.mesh.export import atomic_output
+from image2model_desktop.core.fsutil import atomic_destination
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -446,7 +446,7 @@ def _write_glb(
     scene = tm.Scene()
     scene.add_geometry(mesh, geom_name="offline_model", node_name="offline_model")
     data: Any = scene.export(file_type="glb")
-    with atomic_output(out_glb) as tmp:
+    with atomic_destination(out_glb) as tmp:
         tmp.write_bytes(data)
 
 

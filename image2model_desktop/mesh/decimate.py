@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from image2model_desktop.mesh.export import atomic_output, load_single_mesh
+from image2model_desktop.core.fsutil import atomic_destination
+from image2model_desktop.mesh.export import load_single_mesh
 
 
 def decimate_model(src: Path, dest: Path, max_faces: int) -> int:
@@ -26,7 +27,7 @@ def decimate_model(src: Path, dest: Path, max_faces: int) -> int:
         mesh = _simplified(mesh, max_faces)
         _ = mesh.vertex_normals  # cached normals are exported, so viewers shade smoothly
     data: bytes = mesh.export(file_type=dest.suffix.lower().lstrip(".") or "glb")
-    with atomic_output(dest) as tmp:
+    with atomic_destination(dest) as tmp:
         tmp.write_bytes(data)
     return len(mesh.faces)
 

@@ -7,33 +7,15 @@ Disk problems surface as plain ``OSError``; callers turn them into a sentence.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import shutil
-import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from image2model_desktop.core.fsutil import atomic_destination
+
 SUPPORTED_FORMATS = ("glb", "obj", "stl", "ply")
-
-#: Same suffix as ``core.fsutil``, so the startup sweep removes leftovers of a crash.
-PARTIAL_SUFFIX = ".part"
-
-
-@contextlib.contextmanager
-def atomic_output(dest: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``dest``; rename it onto ``dest`` when the block succeeds."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
-    try:
-        yield tmp
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def format_keeps_texture(fmt: str) -> bool:
@@ -46,7 +28,7 @@ def export_model(src: Path, dest: Path, fmt: str) -> Path:
     fmt = _checked(fmt)
     dest = dest.with_suffix(".zip" if fmt == "obj" else f".{fmt}")
     if fmt == "glb" and src.suffix.lower() == ".glb":
-        with atomic_output(dest) as tmp:
+        with atomic_destination(dest) as tmp:
             shutil.copyfile(src, tmp)
         return dest
     mesh = load_single_mesh(src)
@@ -58,7 +40,7 @@ def export_model(src: Path, dest: Path, fmt: str) -> Path:
         data = mesh.export(file_type="stl")
     else:
         data = _colored_ply(mesh)
-    with atomic_output(dest) as tmp:
+    with atomic_destination(dest) as tmp:
         tmp.write_bytes(data)
     return dest
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image
 
-from image2model_desktop.mesh.export import atomic_output
+from image2model_desktop.core.fsutil import atomic_destination
 
 BACKGROUND_TOP = (0.93, 0.93, 0.94)
 BACKGROUND_BOTTOM = (0.74, 0.75, 0.77)
@@ -39,7 +39,7 @@ def render_preview(model_path: Path, out_png: Path, size: int = 512) -> Path:
         pixels = plotter.screenshot(None, return_img=True)
     finally:
         plotter.close()
-    with atomic_output(out_png) as tmp:
+    with atomic_destination(out_png) as tmp:
         Image.fromarray(pixels).save(tmp, format="PNG")
     return out_png
 

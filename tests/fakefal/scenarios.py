@@ -13,7 +13,7 @@ the app's retry succeeds whether it re-fetches or resubmits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 ScenarioKind = Literal[
     "ok",
@@ -33,23 +33,7 @@ ScenarioKind = Literal[
     "model_download_stalls_once",
 ]
 
-SCENARIO_KINDS: tuple[ScenarioKind, ...] = (
-    "ok",
-    "unauthorized",
-    "locked",
-    "reject_422",
-    "rate_limited_then_ok",
-    "runner_503_then_ok",
-    "never_finishes",
-    "model_download_fails_once",
-    "model_download_drops_once",
-    "model_download_truncated",
-    "slow_generation",
-    "upload_fails_once",
-    "submit_503_once",
-    "status_resets_once",
-    "model_download_stalls_once",
-)
+SCENARIO_KINDS: tuple[ScenarioKind, ...] = get_args(ScenarioKind)
 
 # Checked against the lower-cased file name with "-", "_", "." and spaces
 # removed; longest first so "downloadfails" is not read as something shorter.
