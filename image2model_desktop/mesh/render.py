@@ -1,87 +1,166 @@
 """Render a still, textured preview of a model without a window (thumbnails, self-test).
 
-Uses ``pyvista.Plotter(off_screen=True)``, which needs no X display (EGL +
-llvmpipe). Never sets ``pyvista.OFF_SCREEN``: that global blanks the GUI's
-embedded view.
+Pure numpy on top of :mod:`.scene` and :mod:`.raster`: no display, no OpenGL,
+so it runs the same in a spawned worker, a test and a headless CI box.
+Textures are photos with their lighting baked in, so they are shaded gently
+(mostly ambient) and their colours taken as they are, with no sRGB decode.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from image2model_desktop.core.fsutil import atomic_destination
+from image2model_desktop.mesh.raster import Fragments, rasterize, sample_texture
+from image2model_desktop.mesh.scene import Part, Scene, load_scene
 
 BACKGROUND_TOP = (0.93, 0.93, 0.94)
 BACKGROUND_BOTTOM = (0.74, 0.75, 0.77)
 #: Three-quarter view: turned to the viewer's right, seen a little from above.
 AZIMUTH_DEGREES = 35.0
 ELEVATION_DEGREES = 18.0
+#: Vertical field of view, VTK's default, which the previews were first tuned with.
+VIEW_ANGLE_DEGREES = 30.0
+#: Share of the frame the model's larger projected side fills.
+FILL = 0.86
+#: Each output pixel averages SUPERSAMPLE² samples, which smooths the outline.
+SUPERSAMPLE = 2
+UNTEXTURED_GREY = (0xB8 / 255, 0xB4 / 255, 0xAC / 255)
+AMBIENT = 0.35
+DIFFUSE = 0.75
+SPECULAR = 0.08
+SPECULAR_POWER = 24.0
+#: Directional lights besides the headlight: (world direction towards the light, intensity).
+HEADLIGHT_INTENSITY = 0.7
+SCENE_LIGHTS = (((1.5, 3.0, 4.0), 0.4), ((-3.0, 1.0, -2.0), 0.25))
+
+FloatArray = NDArray[np.float64]
 
 
 def render_preview(model_path: Path, out_png: Path, size: int = 512) -> Path:
     """Render ``model_path`` in three-quarter view to a ``size``² PNG at ``out_png``."""
-    import pyvista as pv
-
-    plotter: Any = pv.Plotter(off_screen=True, window_size=[size, size], lighting="none")
-    try:
-        _add_model(plotter, model_path)
-        plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
-        _light(plotter)
-        # Models are Y up and face +Z: look at the front, then turn to three-quarters.
-        plotter.camera_position = "xy"
-        plotter.camera.azimuth = AZIMUTH_DEGREES
-        plotter.camera.elevation = ELEVATION_DEGREES
-        plotter.reset_camera()
-        plotter.camera.zoom(1.15)
-        pixels = plotter.screenshot(None, return_img=True)
-    finally:
-        plotter.close()
+    pixels = render_scene(load_scene(model_path), size)
     with atomic_destination(out_png) as tmp:
         Image.fromarray(pixels).save(tmp, format="PNG")
     return out_png
 
 
-def _add_model(plotter: Any, model_path: Path) -> None:
-    import pyvista as pv
+def render_scene(scene: Scene, size: int) -> NDArray[np.uint8]:
+    """Return a (size, size, 3) uint8 image of ``scene`` in three-quarter view."""
+    side = size * SUPERSAMPLE
+    eye, axes = _camera(scene)
+    positions = np.concatenate([part.positions for part in scene.parts]).astype(np.float64)
+    screen, inverse_depth = _project(positions, eye, axes, side)
+    offsets = np.cumsum([0] + [len(part.positions) for part in scene.parts])
+    faces = np.concatenate(
+        [part.faces + np.uint32(offset) for part, offset in zip(scene.parts, offsets, strict=False)]
+    )
+    fragments = rasterize(screen, inverse_depth, faces, side, side)
+    image = _background(side).reshape(-1, 3)
+    face_offsets = np.cumsum([0] + [len(part.faces) for part in scene.parts])
+    for index, part in enumerate(scene.parts):
+        chosen = (fragments.faces >= face_offsets[index]) & (fragments.faces < face_offsets[index + 1])
+        if chosen.any():
+            local = Fragments(
+                pixels=fragments.pixels[chosen],
+                faces=fragments.faces[chosen] - face_offsets[index],
+                weights=fragments.weights[chosen],
+            )
+            image[local.pixels] = _shade(part, local, eye, axes[2])
+    image = image.reshape(size, SUPERSAMPLE, size, SUPERSAMPLE, 3).mean(axis=(1, 3))
+    return np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
 
-    suffix = model_path.suffix.lower()
-    if suffix in (".glb", ".gltf"):
-        plotter.import_gltf(str(model_path))
-        _show_textures_as_photos(plotter)
-    elif suffix == ".obj":
-        plotter.import_obj(str(model_path))
+
+def _camera(scene: Scene) -> tuple[FloatArray, FloatArray]:
+    """Place the eye like VTK's reset camera; return it and the (right, up, forward) rows."""
+    low, high = scene.bounds
+    centre = (low + high) / 2
+    radius = max(float(np.linalg.norm(high - low)) / 2, 1e-9)
+    azimuth, elevation = np.radians(AZIMUTH_DEGREES), np.radians(ELEVATION_DEGREES)
+    # Models are Y up and face +Z: start in front, then swing right (+X) and up.
+    towards_eye = np.array(
+        [
+            np.sin(azimuth) * np.cos(elevation),
+            np.sin(elevation),
+            np.cos(azimuth) * np.cos(elevation),
+        ]
+    )
+    eye = centre + towards_eye * radius / np.sin(np.radians(VIEW_ANGLE_DEGREES) / 2)
+    forward = -towards_eye
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, forward)
+    return eye, np.array([right, up, forward])
+
+
+def _project(
+    positions: FloatArray, eye: FloatArray, axes: FloatArray, side: int
+) -> tuple[FloatArray, FloatArray]:
+    """Project to pixels (y down), scaled and centred so the model fills FILL of the frame."""
+    view = (positions - eye) @ axes.T
+    depth = np.maximum(view[:, 2], 1e-12)
+    tangent = view[:, :2] / depth[:, None]
+    low, high = tangent.min(axis=0), tangent.max(axis=0)
+    scale = FILL * side / max(float((high - low).max()), 1e-12)
+    middle = (low + high) / 2
+    screen = np.column_stack(
+        [
+            side / 2 + (tangent[:, 0] - middle[0]) * scale,
+            side / 2 - (tangent[:, 1] - middle[1]) * scale,
+        ]
+    )
+    return screen, 1.0 / depth
+
+
+def _background(side: int) -> FloatArray:
+    share = np.linspace(0.0, 1.0, side)[:, None]
+    column = (1 - share) * np.array(BACKGROUND_TOP) + share * np.array(BACKGROUND_BOTTOM)
+    return np.repeat(column[:, None, :], side, axis=1)
+
+
+def _shade(part: Part, fragments: Fragments, eye: FloatArray, forward: FloatArray) -> FloatArray:
+    """Light one part's fragments: colour × (ambient + diffuse × Lambert) plus a little gloss."""
+    corners = part.faces[fragments.faces]
+    weights = fragments.weights.astype(np.float32)[:, :, None]
+    normal = (part.normals[corners] * weights).sum(axis=1).astype(np.float64)
+    position = (part.positions[corners] * weights).sum(axis=1).astype(np.float64)
+    to_eye = _unit(eye - position)
+    normal = _unit(normal)
+    # Draw both sides of open meshes: a normal facing away is lit as its back face.
+    normal *= np.where((normal * to_eye).sum(axis=1) < 0, -1.0, 1.0)[:, None]
+    lights = [(-forward, HEADLIGHT_INTENSITY)] + [
+        (_unit(np.array([direction])), intensity) for direction, intensity in SCENE_LIGHTS
+    ]
+    diffuse = np.zeros(len(normal))
+    gloss = np.zeros(len(normal))
+    for direction, intensity in lights:
+        towards_light = np.broadcast_to(direction.reshape(1, 3), normal.shape)
+        diffuse += intensity * np.clip((normal * towards_light).sum(axis=1), 0, None)
+        halfway = _unit(towards_light + to_eye)
+        gloss += intensity * np.clip((normal * halfway).sum(axis=1), 0, None) ** SPECULAR_POWER
+    albedo = _albedo(part, corners, weights)
+    return albedo * (AMBIENT + DIFFUSE * diffuse)[:, None] + SPECULAR * gloss[:, None]
+
+
+def _albedo(part: Part, corners: NDArray[np.uint32], weights: NDArray[np.float32]) -> FloatArray:
+    """Return each fragment's base colour 0..1: texture, vertex colours or material colour."""
+    base = np.array(part.base_color[:3])
+    if part.texture is not None and part.uvs is not None:
+        uvs = (part.uvs[corners] * weights).sum(axis=1)
+        colour = sample_texture(part.texture, uvs)[:, :3].astype(np.float64) * base
+    elif part.colors is None and part.base_color == (1.0, 1.0, 1.0, 1.0):
+        colour = np.broadcast_to(np.array(UNTEXTURED_GREY), (len(corners), 3))
     else:
-        mesh = pv.read(str(model_path))
-        rgb = "RGB" in mesh.point_data or "RGBA" in mesh.point_data
-        plotter.add_mesh(mesh, rgb=rgb, color=None if rgb else "#b8b4ac", smooth_shading=True)
+        colour = np.broadcast_to(base, (len(corners), 3))
+    if part.colors is not None:
+        colour = colour * (part.colors[corners][:, :, :3] * weights).sum(axis=1) / 255
+    return np.asarray(colour, dtype=np.float64)
 
 
-def _show_textures_as_photos(plotter: Any) -> None:
-    """Shade imported glTF actors with Phong and the texture's colours taken as they are.
-
-    Our textures are photos with their lighting baked in. VTK's PBR path decodes
-    them as sRGB and, without an environment map, renders them dark and olive.
-    """
-    for actor in plotter.renderer.actors.values():
-        prop = actor.GetProperty()
-        texture = prop.GetTexture("albedoTex")
-        if texture is None:
-            continue
-        texture.SetUseSRGBColorSpace(False)
-        actor.SetTexture(texture)
-        prop.SetInterpolationToPhong()
-        prop.SetColor(1.0, 1.0, 1.0)
-        prop.SetAmbient(0.35)
-        prop.SetDiffuse(0.75)
-        prop.SetSpecular(0.1)
-
-
-def _light(plotter: Any) -> None:
-    import pyvista as pv
-
-    plotter.add_light(pv.Light(light_type="headlight", intensity=0.7))
-    plotter.add_light(pv.Light(position=(1.5, 3.0, 4.0), focal_point=(0, 0, 0), intensity=0.4))
-    plotter.add_light(pv.Light(position=(-3.0, 1.0, -2.0), focal_point=(0, 0, 0), intensity=0.25))
+def _unit(vectors: FloatArray) -> FloatArray:
+    lengths = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
