@@ -104,3 +104,83 @@ def test_render_preview_draws_the_textured_model(model: Path, tmp_path: Path) ->
     yellow = (pixels[..., 0] > 150) & (pixels[..., 1] > 110) & (pixels[..., 2] < 90)
     assert yellow.mean() > 0.1
     assert [p.name for p in tmp_path.iterdir()] == ["preview.png"]
+
+
+def _model_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Mask of pixels that differ from the background (column 0 of the same row)."""
+    return np.abs(pixels - pixels[:, :1]).max(axis=2) > 6
+
+
+def _centroid(mask: np.ndarray) -> np.ndarray:
+    rows, columns = np.nonzero(mask)
+    return np.array([columns.mean(), rows.mean()])
+
+
+@pytest.mark.slow
+def test_render_preview_is_neither_mirrored_nor_upside_down(tmp_path: Path) -> None:
+    from image2model_desktop.mesh.render import render_preview
+
+    # Seen from the front (+Z): a red block up on the left, a blue block down on the right.
+    left = trimesh.creation.box(extents=(1, 1, 1))
+    left.apply_translation((-0.6, 0.6, 0))
+    left.visual.face_colors = (255, 0, 0, 255)
+    right = trimesh.creation.box(extents=(1, 1, 1))
+    right.apply_translation((0.6, -0.6, 0))
+    right.visual.face_colors = (0, 0, 255, 255)
+    path = tmp_path / "blocks.ply"
+    trimesh.util.concatenate([left, right]).export(str(path))
+    pixels = np.asarray(Image.open(render_preview(path, tmp_path / "b.png", 96))).astype(int)
+    red = (pixels[..., 0] > 2 * pixels[..., 2] + 30) & (pixels[..., 1] < 80)
+    blue = (pixels[..., 2] > 2 * pixels[..., 0] + 30) & (pixels[..., 1] < 80)
+    assert red.mean() > 0.05 and blue.mean() > 0.05
+    (red_x, red_y), (blue_x, blue_y) = _centroid(red), _centroid(blue)
+    assert red_x < blue_x - 15 and red_y < blue_y - 15
+
+
+@pytest.mark.slow
+def test_render_preview_shows_texture_the_right_way_round(tmp_path: Path) -> None:
+    from image2model_desktop.mesh.render import render_preview
+
+    # A quad facing +Z; its texture is red on the left half and blue on the right,
+    # with green along the top rows.
+    texture = np.zeros((64, 64, 3), dtype=np.uint8)
+    texture[:, :32] = (255, 0, 0)
+    texture[:, 32:] = (0, 0, 255)
+    texture[:8] = (0, 255, 0)
+    vertices = [[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]]
+    uv = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(texture))
+    quad = trimesh.Trimesh(
+        vertices=vertices,
+        faces=[[0, 1, 2], [0, 2, 3]],
+        visual=trimesh.visual.TextureVisuals(uv=uv, material=material),
+        process=False,
+    )
+    path = tmp_path / "quad.glb"
+    quad.export(str(path))
+    pixels = np.asarray(Image.open(render_preview(path, tmp_path / "q.png", 96))).astype(int)
+    red = (pixels[..., 0] > 2 * pixels[..., 2] + 30) & (pixels[..., 1] < 80)
+    blue = (pixels[..., 2] > 2 * pixels[..., 0] + 30) & (pixels[..., 1] < 80)
+    green = (pixels[..., 1] > pixels[..., 0] + 40) & (pixels[..., 1] > pixels[..., 2] + 40)
+    assert red.mean() > 0.05 and blue.mean() > 0.05 and green.mean() > 0.005
+    assert _centroid(red)[0] < _centroid(blue)[0] - 10
+    assert _centroid(green)[1] < min(_centroid(red)[1], _centroid(blue)[1]) - 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["stl", "ply"])
+def test_render_preview_of_untextured_formats(model: Path, tmp_path: Path, fmt: str) -> None:
+    from image2model_desktop.mesh.render import render_preview
+
+    exported = export_model(model, tmp_path / "duck", fmt)
+    pixels = np.asarray(Image.open(render_preview(exported, tmp_path / "p.png", 120))).astype(int)
+    shown = _model_pixels(pixels)
+    assert shown.mean() > 0.2
+    spread = pixels.max(axis=2) - pixels.min(axis=2)
+    yellow = (pixels[..., 0] > 150) & (pixels[..., 1] > 110) & (pixels[..., 2] < 90)
+    if fmt == "stl":
+        # Grey #b8b4ac: nearly neutral everywhere.
+        assert (spread[shown] < 30).mean() > 0.95
+        assert not yellow.any()
+    else:
+        assert yellow.mean() > 0.1

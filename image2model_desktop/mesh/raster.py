@@ -59,8 +59,9 @@ def rasterize(
     front of the camera). Both sides of a triangle are drawn.
     """
     corners = screen[faces]
-    low = corners.min(axis=1)
-    high = corners.max(axis=1)
+    # Elementwise over the three corners: a reduction along a length-3 axis is slow in numpy.
+    low = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
+    high = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])
     first = np.maximum(np.ceil(low - 0.5), 0).astype(np.int64)
     last = np.minimum(np.floor(high - 0.5), [width - 1, height - 1]).astype(np.int64)
     span = last - first + 1
@@ -170,7 +171,7 @@ def _fragments(
     )
     # Screen-space weights interpolate 1/z linearly; attributes need them divided back out.
     weighted = screen_weights * corner_inverse_depth[faces]
-    total = weighted.sum(axis=1, keepdims=True)
+    total = (weighted[:, 0] + weighted[:, 1] + weighted[:, 2])[:, None]
     weights = np.divide(weighted, total, out=np.full_like(weighted, 1 / 3), where=total > 0)
     return Fragments(pixels=pixels, faces=faces, weights=weights)
 

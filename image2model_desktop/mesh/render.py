@@ -62,17 +62,41 @@ def render_scene(scene: Scene, size: int) -> NDArray[np.uint8]:
     fragments = rasterize(screen, inverse_depth, faces, side, side)
     image = _background(side).reshape(-1, 3)
     face_offsets = np.cumsum([0] + [len(part.faces) for part in scene.parts])
-    for index, part in enumerate(scene.parts):
-        chosen = (fragments.faces >= face_offsets[index]) & (fragments.faces < face_offsets[index + 1])
-        if chosen.any():
-            local = Fragments(
+    for part, local in zip(scene.parts, _split_by_part(fragments, face_offsets), strict=True):
+        if len(local.pixels):
+            image[local.pixels] = _shade(part, local, eye, axes[2])
+    return _downsample(image.reshape(side, side, 3))
+
+
+def _split_by_part(fragments: Fragments, face_offsets: NDArray[np.int64]) -> list[Fragments]:
+    """Split the fragments of the concatenated faces into each part's, with part-local faces."""
+    if len(face_offsets) == 2:
+        return [fragments]
+    part_of = np.searchsorted(face_offsets, fragments.faces, side="right") - 1
+    order = np.argsort(part_of, kind="stable")
+    bounds = np.searchsorted(part_of[order], np.arange(len(face_offsets)))
+    pieces = []
+    for index in range(len(face_offsets) - 1):
+        chosen = order[bounds[index] : bounds[index + 1]]
+        pieces.append(
+            Fragments(
                 pixels=fragments.pixels[chosen],
                 faces=fragments.faces[chosen] - face_offsets[index],
                 weights=fragments.weights[chosen],
             )
-            image[local.pixels] = _shade(part, local, eye, axes[2])
-    image = image.reshape(size, SUPERSAMPLE, size, SUPERSAMPLE, 3).mean(axis=(1, 3))
-    return np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+        )
+    return pieces
+
+
+def _downsample(image: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """Average SUPERSAMPLE² blocks into one pixel and convert to 8 bits."""
+    total = np.zeros_like(image[::SUPERSAMPLE, ::SUPERSAMPLE])
+    for row in range(SUPERSAMPLE):
+        for column in range(SUPERSAMPLE):
+            total += image[row::SUPERSAMPLE, column::SUPERSAMPLE]
+    scale = np.float32(255 / SUPERSAMPLE**2)
+    pixels: NDArray[np.uint8] = np.clip(np.rint(total * scale), 0, 255).astype(np.uint8)
+    return pixels
 
 
 def _camera(scene: Scene) -> tuple[FloatArray, FloatArray]:
@@ -116,51 +140,78 @@ def _project(
     return screen, 1.0 / depth
 
 
-def _background(side: int) -> FloatArray:
+def _background(side: int) -> NDArray[np.float32]:
     share = np.linspace(0.0, 1.0, side)[:, None]
     column = (1 - share) * np.array(BACKGROUND_TOP) + share * np.array(BACKGROUND_BOTTOM)
-    return np.repeat(column[:, None, :], side, axis=1)
+    return np.repeat(column.astype(np.float32)[:, None, :], side, axis=1)
 
 
-def _shade(part: Part, fragments: Fragments, eye: FloatArray, forward: FloatArray) -> FloatArray:
+def _shade(
+    part: Part, fragments: Fragments, eye: FloatArray, forward: FloatArray
+) -> NDArray[np.float32]:
     """Light one part's fragments: colour × (ambient + diffuse × Lambert) plus a little gloss."""
     corners = part.faces[fragments.faces]
-    weights = fragments.weights.astype(np.float32)[:, :, None]
-    normal = (part.normals[corners] * weights).sum(axis=1).astype(np.float64)
-    position = (part.positions[corners] * weights).sum(axis=1).astype(np.float64)
-    to_eye = _unit(eye - position)
-    normal = _unit(normal)
+    weights = fragments.weights.astype(np.float32)
+    # One gather for both attributes: fragments outnumber vertices, so gathers dominate.
+    blended = _interpolate(np.hstack([part.normals, part.positions]), corners, weights)
+    normal = _unit(blended[:, :3])
+    to_eye = _unit(eye.astype(np.float32) - blended[:, 3:])
     # Draw both sides of open meshes: a normal facing away is lit as its back face.
-    normal *= np.where((normal * to_eye).sum(axis=1) < 0, -1.0, 1.0)[:, None]
+    normal *= np.where(_dot(normal, to_eye) < 0, np.float32(-1), np.float32(1))[:, None]
     lights = [(-forward, HEADLIGHT_INTENSITY)] + [
-        (_unit(np.array([direction])), intensity) for direction, intensity in SCENE_LIGHTS
+        (np.array(direction) / np.linalg.norm(direction), intensity)
+        for direction, intensity in SCENE_LIGHTS
     ]
-    diffuse = np.zeros(len(normal))
-    gloss = np.zeros(len(normal))
+    diffuse = np.zeros(len(normal), dtype=np.float32)
+    gloss = np.zeros(len(normal), dtype=np.float32)
     for direction, intensity in lights:
-        towards_light = np.broadcast_to(direction.reshape(1, 3), normal.shape)
-        diffuse += intensity * np.clip((normal * towards_light).sum(axis=1), 0, None)
-        halfway = _unit(towards_light + to_eye)
-        gloss += intensity * np.clip((normal * halfway).sum(axis=1), 0, None) ** SPECULAR_POWER
+        towards_light = direction.astype(np.float32)
+        diffuse += intensity * np.clip(normal @ towards_light, 0, None)
+        halfway = _unit(to_eye + towards_light)
+        gloss += intensity * np.clip(_dot(normal, halfway), 0, None) ** SPECULAR_POWER
     albedo = _albedo(part, corners, weights)
-    return albedo * (AMBIENT + DIFFUSE * diffuse)[:, None] + SPECULAR * gloss[:, None]
+    lit: NDArray[np.float32] = (
+        albedo * (AMBIENT + DIFFUSE * diffuse)[:, None] + SPECULAR * gloss[:, None]
+    )
+    return lit
 
 
-def _albedo(part: Part, corners: NDArray[np.uint32], weights: NDArray[np.float32]) -> FloatArray:
+def _albedo(
+    part: Part, corners: NDArray[np.uint32], weights: NDArray[np.float32]
+) -> NDArray[np.float32]:
     """Return each fragment's base colour 0..1: texture, vertex colours or material colour."""
-    base = np.array(part.base_color[:3])
+    base = np.array(part.base_color[:3], dtype=np.float32)
     if part.texture is not None and part.uvs is not None:
-        uvs = (part.uvs[corners] * weights).sum(axis=1)
-        colour = sample_texture(part.texture, uvs)[:, :3].astype(np.float64) * base
+        uvs = _interpolate(part.uvs, corners, weights)
+        colour = sample_texture(part.texture, uvs)[:, :3] * base
     elif part.colors is None and part.base_color == (1.0, 1.0, 1.0, 1.0):
-        colour = np.broadcast_to(np.array(UNTEXTURED_GREY), (len(corners), 3))
+        colour = np.broadcast_to(np.array(UNTEXTURED_GREY, dtype=np.float32), (len(corners), 3))
     else:
         colour = np.broadcast_to(base, (len(corners), 3))
     if part.colors is not None:
-        colour = colour * (part.colors[corners][:, :, :3] * weights).sum(axis=1) / 255
-    return np.asarray(colour, dtype=np.float64)
+        rgb = part.colors[:, :3].astype(np.float32) / np.float32(255)
+        colour = colour * _interpolate(rgb, corners, weights)
+    return np.asarray(colour, dtype=np.float32)
 
 
-def _unit(vectors: FloatArray) -> FloatArray:
-    lengths = np.linalg.norm(vectors, axis=-1, keepdims=True)
+def _interpolate(
+    values: NDArray[np.float32], corners: NDArray[np.uint32], weights: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """Blend per-vertex ``values`` at each fragment by its corner weights."""
+    blended: NDArray[np.float32] = (
+        values[corners[:, 0]] * weights[:, 0, None]
+        + values[corners[:, 1]] * weights[:, 1, None]
+        + values[corners[:, 2]] * weights[:, 2, None]
+    )
+    return blended
+
+
+def _dot(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
+    # einsum: numpy's sum over a length-3 axis is several times slower.
+    dotted: NDArray[np.float32] = np.einsum("ij,ij->i", a, b)
+    return dotted
+
+
+def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    lengths = np.sqrt(_dot(vectors, vectors))[:, None]
     return np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
