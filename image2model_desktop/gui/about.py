@@ -19,19 +19,23 @@ from image2model_desktop.gui.qt import (
 )
 
 
-def versions() -> list[tuple[str, str]]:
-    """Name and version of the app and the libraries that matter for bug reports."""
+def versions(renderer: str | None = None) -> list[tuple[str, str]]:
+    """Name and version of the app and the libraries that matter for bug reports.
+
+    ``renderer`` is the 3D view's OpenGL renderer, when it has started.
+    """
     rows = [
         ("Image2Model", __version__),
         ("Python", platform.python_version()),
         ("Qt", qVersion()),
         ("PySide6", PYSIDE_VERSION),
     ]
-    for dist in ("qasync", "pyvista", "pyvistaqt", "vtk", "trimesh", "fal-client"):
+    for dist in ("qasync", "trimesh", "fal-client"):
         try:
             rows.append((dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:
             rows.append((dist, "not installed"))
+    rows.append(("OpenGL", renderer or "not started"))
     rows.append(("Platform", f"{platform.system()} {platform.release()} ({sys.platform})"))
     return rows
 
@@ -51,7 +55,7 @@ class AboutDialog(QDialog):
         blurb.setWordWrap(True)
         table = "".join(
             f"<tr><td style='padding-right:16px;color:#667085'>{name}</td><td>{value}</td></tr>"
-            for name, value in versions()
+            for name, value in versions(_renderer_of(parent))
         )
         details = QLabel(f"<table>{table}</table>")
         details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -61,3 +65,13 @@ class AboutDialog(QDialog):
         layout.addWidget(blurb)
         layout.addWidget(details)
         layout.addWidget(buttons)
+
+
+def _renderer_of(window: QWidget | None) -> str | None:
+    """The OpenGL renderer of the 3D view inside ``window``, if one started."""
+    from image2model_desktop.gui.preview import ViewHost
+
+    if window is None:
+        return None
+    hosts = window.findChildren(ViewHost)
+    return next((host.view.renderer for host in hosts if host.view.renderer), None)

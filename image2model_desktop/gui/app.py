@@ -1,8 +1,8 @@
 """Start the window: QApplication, the qasync loop, the runtime, then the 3D stack.
 
 Order matters for a fast first paint: Qt and the core (~0.3 s) come first, the
-window is shown, and only once it is on screen is pyvistaqt (2.4 s, with VTK
-and matplotlib) imported, in a thread, so the window keeps painting meanwhile.
+window is shown, and only once it is on screen are the model loader's
+libraries and the engines imported, in a thread, and the GL view created.
 """
 
 from __future__ import annotations
@@ -106,8 +106,8 @@ async def wait_exposed(widget: QWidget, timeout: float = 10.0) -> None:
     await asyncio.sleep(0.01)
 
 
-#: Imported in a thread: pure VTK/pyvista/matplotlib, no Qt classes (~1.1 s).
-_THREAD_SAFE_3D_MODULES = ("pyvista.plotting", "vtkmodules.vtkIOImport", "matplotlib.pyplot")
+#: Imported in a thread: the model loader's Qt-free libraries (trimesh, PIL; ~0.3 s).
+_THREAD_SAFE_3D_MODULES = ("image2model_desktop.mesh.scene", "trimesh", "PIL.Image")
 #: Imported lazily by the engine on the loop thread at the first file (a 0.2–0.3 s
 #: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
 _ENGINE_MODULES = (
@@ -121,12 +121,12 @@ _ENGINE_MODULES = (
 
 
 async def load_3d_stack(window: object) -> None:
-    """Import the 3D stack, then create the preview's interactor on the Qt thread.
+    """Import the loader's libraries, then create the preview's GL view on the Qt thread.
 
-    The heavy, Qt-free part is imported in a thread; pyvistaqt itself (0.3 s)
-    is imported here on the Qt thread because it defines Qt classes, and
-    Shiboken creating types in a thread while the Qt thread runs crashed
-    (segfault, measured once in ten runs).
+    The Qt-free part is imported in a thread; the viewer module is imported here
+    on the Qt thread because it defines Qt classes, and Shiboken creating types
+    in a thread while the Qt thread runs crashed (segfault, measured once in ten
+    runs, with pyvistaqt). Raises when the computer gives no OpenGL 3.3.
     """
     for name in _THREAD_SAFE_3D_MODULES:
         await in_thread(importlib.import_module, name)
@@ -135,7 +135,7 @@ async def load_3d_stack(window: object) -> None:
             await in_thread(importlib.import_module, name)
         except ImportError as error:  # a build without the FAL engine still runs offline
             log.info("Not preloading %s: %s", name, error)
-    importlib.import_module("pyvistaqt")
+    importlib.import_module("image2model_desktop.gui.viewer")
     window.attach_preview()  # type: ignore[attr-defined]
     staging = window.runtime.paths.staging  # type: ignore[attr-defined]
     staging.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Run Python's garbage collector on the Qt thread only.
 
 The cyclic collector runs in whichever thread happens to allocate. When that
-is a worker thread (importing pyvista, reading a model), it can free Qt
+is a worker thread (importing a library, reading a model), it can free Qt
 widgets caught in reference cycles (slots that capture ``self``) off the Qt
 thread, and Qt aborts or segfaults (measured here: a closed window collected
 while the 3D stack was being imported in a thread). So automatic collection

@@ -120,8 +120,8 @@ class MainWindow(QMainWindow):
             await self.api.apply(self.runtime.settings.api)
 
     def attach_preview(self) -> None:
-        """Create the 3D view (the caller imported pyvistaqt after the first paint)."""
-        self.results.preview.attach_plotter()
+        """Create the 3D view (after the first paint); raises when OpenGL is missing."""
+        self.results.preview.attach_view()
         if self.pages.currentWidget() is self.results and self.results.job is not None:
             self.results.show_job(self.results.job)
 
@@ -142,11 +142,11 @@ class MainWindow(QMainWindow):
             future.set_result(None)
 
     async def shutdown(self) -> None:
-        """Release the interactor, the tray icon, the API server and the bus subscription."""
+        """Release the 3D view, the tray icon, the API server and the bus subscription."""
         self.bridge.detach()
         self.notifier.close()
         await self.api.stop()
-        self.results.preview.close_plotter()
+        self.results.preview.close_view()
 
     def _settings_file(self) -> QSettings:
         # Kept in the data folder, not ~/.config: each library (and each test) has its own.

@@ -1,106 +1,128 @@
-"""Read a model into VTK actors on a worker thread, ready to hand to the Qt-thread plotter.
+"""Read a model into GPU-ready arrays on a worker thread, for the preview's GL view.
 
-``Plotter.import_gltf`` parses the file on the calling thread (0.2–0.8 s for
-500k faces). Here a throwaway, never-rendered render window receives the
-importer's actors in a thread; the preview then only moves them into its own
-renderer, so the Qt thread spends its time rendering, not parsing. The GL
-resources (texture upload) are still made on the Qt thread at first render.
+Everything that costs time happens here, off the Qt thread: parsing
+(``mesh.scene.load_scene``), interleaving vertex data, the wireframe's edge
+list, and the texture's flip, RGBA conversion and mipmap chain. The Qt thread
+then only copies finished arrays into GL buffers and textures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Floats per vertex: position 3, normal 3, uv 2, rgba 4.
+VERTEX_FLOATS = 12
+#: Shown when a model carries no colour of its own.
+PLAIN_GREY = (0xB8 / 255, 0xB4 / 255, 0xAC / 255, 1.0)
 
 
-@dataclass
+@dataclass(frozen=True)
+class GpuPart:
+    """One part of a model, in the layouts the view uploads as they are."""
+
+    vertices: NDArray[np.float32]  # (v, VERTEX_FLOATS), C-contiguous
+    triangles: NDArray[np.uint32]  # (f * 3,)
+    edges: NDArray[np.uint32]  # (e * 2,)
+    #: Mipmap levels of the base-colour texture, RGBA, rows bottom-first (GL order).
+    mip_levels: tuple[NDArray[np.uint8], ...]
+    has_colors: bool
+    base_color: tuple[float, float, float, float]
+
+    @property
+    def textured(self) -> bool:
+        return bool(self.mip_levels)
+
+    @property
+    def plain_color(self) -> tuple[float, float, float, float]:
+        """The colour without texture: the part's own, or grey for the loaders' white default."""
+        return PLAIN_GREY if min(self.base_color[:3]) >= 0.999 else self.base_color
+
+
+@dataclass(frozen=True)
 class LoadedModel:
-    """Actors made from one model file; ``textured`` tells whether any carries an image."""
+    """A model file ready for the view; ``textured`` tells whether any part carries an image."""
 
     path: Path
-    actors: list[Any] = field(default_factory=list)
-    textured: bool = False
+    parts: tuple[GpuPart, ...]
+    bounds: NDArray[np.float64]  # (2, 3) min/max
+    faces: int
+
+    @property
+    def textured(self) -> bool:
+        return any(part.textured for part in self.parts)
 
 
 def read_model(path: Path) -> LoadedModel:
-    """Parse ``path`` (GLB/glTF/OBJ via VTK importers, else pyvista) into actors."""
-    # The OpenGL module registers the factory overrides; without it creating
-    # a render window or importer crashes (measured: segfault in vtkShaderProperty).
-    import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
-    from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow
+    """Parse ``path`` and prepare its arrays (raises ValueError/OSError for a bad file)."""
+    from image2model_desktop.mesh.scene import load_scene, unique_edges
 
-    suffix = path.suffix.lower()
-    if suffix not in (".glb", ".gltf", ".obj"):
-        return _read_plain(path)
-    if suffix == ".obj":
-        from vtkmodules.vtkIOImport import vtkOBJImporter
-
-        importer: Any = vtkOBJImporter()
-        importer.SetFileName(str(path))
-        importer.SetFileNameMTL(str(path.with_suffix(".mtl")))
-        importer.SetTexturePath(str(path.parent))
-    else:
-        from vtkmodules.vtkIOImport import vtkGLTFImporter
-
-        importer = vtkGLTFImporter()
-        importer.SetFileName(str(path))
-    window = vtkRenderWindow()
-    renderer = vtkRenderer()
-    window.AddRenderer(renderer)
-    importer.SetRenderWindow(window)
-    importer.Update()
-    actors: list[Any] = list(renderer.GetActors())  # type: ignore[call-overload]
-    if not actors:
+    scene = load_scene(path)
+    parts = tuple(
+        GpuPart(
+            vertices=_interleave(part.positions, part.normals, part.uvs, part.colors),
+            triangles=np.ascontiguousarray(part.faces, np.uint32).reshape(-1),
+            edges=np.ascontiguousarray(unique_edges(part.faces), np.uint32).reshape(-1),
+            mip_levels=_mip_chain(part.texture) if part.texture is not None else (),
+            has_colors=part.colors is not None,
+            base_color=tuple(part.base_color),  # type: ignore[arg-type]
+        )
+        for part in scene.parts
+        if len(part.faces)
+    )
+    if not parts:
         raise ValueError(f"{path.name} holds no mesh to show")
-    for actor in actors:
-        # Run the pipeline here, not at the first render on the Qt thread.
-        actor.GetMapper().Update()
-        actor.GetBounds()
-    renderer.RemoveAllViewProps()
-    return LoadedModel(path, actors, any(texture_of(a) is not None for a in actors))
+    return LoadedModel(path, parts, np.asarray(scene.bounds, np.float64), scene.faces)
 
 
-def _read_plain(path: Path) -> LoadedModel:
-    import pyvista as pv
-
-    mesh = pv.read(str(path))
-    rgb = "RGB" in mesh.point_data or "RGBA" in mesh.point_data
-    actor = pv.Actor(mapper=pv.DataSetMapper(mesh))
-    if rgb:
-        actor.mapper.scalar_visibility = True
-        actor.mapper.color_mode = "direct"
-        actor.mapper.array_name = "RGB" if "RGB" in mesh.point_data else "RGBA"
-        actor.mapper.scalar_map_mode = "point_field"
-    else:
-        actor.mapper.scalar_visibility = False
-        actor.prop.color = "#b8b4ac"
-    actor.prop.interpolation = "phong"
-    actor.mapper.Update()
-    return LoadedModel(path, [actor], False)
+def _interleave(
+    positions: NDArray[np.float32],
+    normals: NDArray[np.float32],
+    uvs: NDArray[np.float32] | None,
+    colors: NDArray[np.uint8] | None,
+) -> NDArray[np.float32]:
+    data = np.empty((len(positions), VERTEX_FLOATS), np.float32)
+    data[:, 0:3] = positions
+    data[:, 3:6] = normals
+    data[:, 6:8] = uvs if uvs is not None else 0.0
+    data[:, 8:12] = colors / np.float32(255.0) if colors is not None else 1.0
+    return data
 
 
-def texture_of(actor: Any) -> Any:
-    """Return the colour texture of an actor (PBR ``albedoTex`` or a classic texture)."""
-    texture = actor.GetProperty().GetTexture("albedoTex")
-    return texture if texture is not None else actor.GetTexture()
+def _mip_chain(texture: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], ...]:
+    """RGBA levels down to 1×1, rows flipped to GL's bottom-first order (box filter)."""
+    image = np.asarray(texture)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.shape[2] == 3:
+        alpha = np.full((*image.shape[:2], 1), 255, np.uint8)
+        image = np.concatenate([image, alpha], axis=2)
+    level = np.ascontiguousarray(image[::-1, :, :4], np.uint8)
+    levels = [level]
+    while level.shape[0] > 1 or level.shape[1] > 1:
+        level = _half(level)
+        levels.append(level)
+    return tuple(levels)
 
 
-def set_textured(actor: Any, texture: Any, on: bool) -> None:
-    """Show or hide ``texture`` on ``actor`` without losing it."""
-    prop = actor.GetProperty()
-    if prop.GetInterpolationAsString() == "Physically based rendering":
-        if on:
-            prop.SetBaseColorTexture(texture)
-        else:
-            prop.RemoveTexture("albedoTex")
-    else:
-        actor.SetTexture(texture if on else None)
+def _half(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    height, width = image.shape[:2]
+    # Odd sizes: repeat the last row/column so every output texel averages four.
+    if height > 1 and height % 2:
+        image = np.concatenate([image, image[-1:]], axis=0)
+    if width > 1 and width % 2:
+        image = np.concatenate([image, image[:, -1:]], axis=1)
+    wide = image.astype(np.uint16)
+    wide = wide[0::2] + wide[1::2] if wide.shape[0] > 1 else wide * 2
+    wide = wide[:, 0::2] + wide[:, 1::2] if wide.shape[1] > 1 else wide * 2
+    return np.ascontiguousarray((wide + 2) // 4, np.uint8)
 
 
 def write_warmup_model(path: Path) -> Path:
-    """Write a tiny textured GLB like the engines' output (to compile shaders early)."""
-    import numpy as np
+    """Write a tiny textured GLB like the engines' output (to warm the loader and shaders)."""
     import trimesh
     from PIL import Image
 

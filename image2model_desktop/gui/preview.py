@@ -1,29 +1,28 @@
-"""The 3D preview: the window's one long-lived QtInteractor, with its toolbar.
+"""The 3D preview: the window's one long-lived GL view, with its toolbar.
 
-The interactor is a hazardous resource (GL context, timers): one is made after
-the window's first paint, reused for every model, and closed explicitly on
-quit. Models are parsed in a thread (``model_loader``); only adding actors and
-rendering happen here, on the Qt thread.
+The view (``viewer.ModelView``, a QOpenGLWindow in a window container) is a
+hazardous resource: one is made after the window's first paint, reused for
+every model, and released explicitly (GL objects with their context current)
+on quit. Models are parsed in a thread (``model_loader``); only the GL upload
+and drawing happen here, on the Qt thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from image2model_desktop.gui.background import in_thread
-from image2model_desktop.gui.model_loader import (
-    LoadedModel,
-    read_model,
-    set_textured,
-    texture_of,
-    write_warmup_model,
-)
+from image2model_desktop.gui.model_loader import LoadedModel, read_model, write_warmup_model
 from image2model_desktop.gui.qt import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QSize,
     QStackedWidget,
     Qt,
     QToolButton,
@@ -34,10 +33,23 @@ from image2model_desktop.gui.qt import (
 
 log = logging.getLogger(__name__)
 
-BACKGROUND_TOP = (0.96, 0.97, 0.98)
-BACKGROUND_BOTTOM = (0.80, 0.82, 0.86)
-# The same three-quarter view as the offline renders in mesh/render.py.
-AZIMUTH, ELEVATION, ZOOM = 35.0, 18.0, 1.1
+#: How long ``show_model`` waits for the view to be on screen, then for its first frame.
+EXPOSE_TIMEOUT, FIRST_FRAME_TIMEOUT = 1.0, 5.0
+
+
+class ViewHost(QWidget):
+    """The widget side of the GL view: its window container, findable by ``capture``."""
+
+    def __init__(self, view: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("previewView")
+        self.view = view
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.container = QWidget.createWindowContainer(view, self)
+        self.container.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.container.setAccessibleName("3D view: drag to turn, right-drag to pan, wheel to zoom")
+        layout.addWidget(self.container)
 
 
 class PreviewPane(QWidget):
@@ -50,9 +62,8 @@ class PreviewPane(QWidget):
         super().__init__(parent)
         self.setObjectName("previewWidget")
         self.setAccessibleName("3D preview of the selected model")
-        self.plotter: Any = None
-        self.model: LoadedModel | None = None
-        self._textures: list[tuple[Any, Any]] = []
+        self.view: Any = None  # viewer.ModelView once attached
+        self._host: ViewHost | None = None
         self._load_seq = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -83,6 +94,7 @@ class PreviewPane(QWidget):
         self._placeholder = QLabel("Preparing the 3D viewer…")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setObjectName("muted")
+        self._placeholder.setWordWrap(True)
         self._placeholder.setStyleSheet(
             "background: qlineargradient(x1:0, y1:0, x2:0, y2:1, stop:0 #f5f7fa, stop:1 #cdd1db);"
             "border-radius: 8px;"
@@ -99,63 +111,78 @@ class PreviewPane(QWidget):
         button.clicked.connect(slot)
         return button
 
-    # -- the interactor's life ------------------------------------------------------
+    @property
+    def model(self) -> LoadedModel | None:
+        return self.view.model if self.view is not None else None
 
-    def attach_plotter(self) -> None:
-        """Create the interactor (pyvistaqt must be importable; call after first paint)."""
-        if self.plotter is not None:
+    @property
+    def placeholder_text(self) -> str:
+        return self._placeholder.text()
+
+    # -- the view's life --------------------------------------------------------------------
+
+    def attach_view(self) -> None:
+        """Create the GL view (call after the first paint); GLUnavailableError without GL."""
+        if self.view is not None:
             return
-        import pyvista as pv
-        from pyvistaqt import QtInteractor
+        from image2model_desktop.gui.viewer import ModelView
 
-        # auto_update=False: the default 5 Hz re-render would stall the loop with big meshes.
-        plotter = QtInteractor(self._stack, auto_update=False, lighting="none")
-        plotter.setObjectName("previewInteractor")
-        # Its own drop handler would load dropped files into the scene: photos go to the tray.
-        plotter.setAcceptDrops(False)
-        plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)  # type: ignore[arg-type]
-        plotter.add_light(pv.Light(light_type="headlight", intensity=0.9))
-        plotter.add_light(pv.Light(position=(1.5, 3.0, 4.0), focal_point=(0, 0, 0), intensity=0.5))
-        plotter.add_light(
-            pv.Light(position=(-3.0, 1.0, -2.0), focal_point=(0, 0, 0), intensity=0.3)
-        )
-        self.plotter = plotter
-        self._stack.addWidget(plotter)
+        view = ModelView()
+        try:
+            view.initialize()
+        except Exception:
+            view.release()
+            view.deleteLater()
+            raise
+        log.info("3D preview on %s", view.renderer)
+        self.view = view
+        self._host = ViewHost(view)
+        self._stack.addWidget(self._host)
         self._placeholder.setText("Select a model to preview it")
         self._sync_tools()
 
     async def warm_up(self, folder: Path) -> None:
-        """Draw a tiny textured model once, hidden, so the first real one skips shader builds.
+        """Load and draw a tiny textured model once, so the first real one pays no start-up.
 
-        llvmpipe compiles the PBR + texture shaders at the first such frame
-        (~0.2 s); paying that at startup keeps it out of the results phase.
+        It warms the loader's imports (trimesh's GLB reader, PIL) in a thread and
+        llvmpipe's first textured and wireframe draws (shader code generation)
+        on the Qt thread, offscreen, so nothing flashes on screen.
         """
-        if self.plotter is None:
+        if self.view is None:
             return
         path = await in_thread(write_warmup_model, folder / "warmup.glb")
-        model = await in_thread(read_model, path)
-        if self.plotter is None or self.model is not None:
+        try:
+            model = await in_thread(read_model, path)
+        finally:
+            path.unlink(missing_ok=True)
+        view = self.view
+        if view is None or view.model is not None:
             return
-        for actor in model.actors:
-            self.plotter.renderer.AddActor(actor)
-        self.plotter.render()
-        for actor in model.actors:
-            actor.ReleaseGraphicsResources(self.plotter.ren_win)
-            self.plotter.renderer.RemoveActor(actor)
-        path.unlink(missing_ok=True)
+        view.set_model(model)
+        try:
+            view.render_image(QSize(64, 64))
+            view.set_wireframe(True)
+            view.render_image(QSize(64, 64))
+        finally:
+            view.set_wireframe(self.wireframe_button.isChecked())
+            if view.model is model:
+                view.set_model(None)
 
-    def close_plotter(self) -> None:
-        """Release the interactor and its GL context (on quit; safe to call twice)."""
-        plotter, self.plotter = self.plotter, None
-        self._clear_actors(plotter)
-        self.model = None
-        if plotter is not None:
-            self._stack.removeWidget(plotter)
-            plotter.close()
-            plotter.setParent(None)
-            plotter.deleteLater()
+    def close_view(self) -> None:
+        """Release the view's GL objects and its window (on quit; safe to call twice)."""
+        view, host = self.view, self._host
+        self.view, self._host = None, None
+        self._load_seq += 1
+        if view is None or host is None:
+            return
+        view.release()
+        self._stack.removeWidget(host)
+        host.setParent(None)
+        host.deleteLater()  # the container owns the view's window and deletes it with itself
+        self._placeholder.setText("Select a model to preview it")
+        self._sync_tools()
 
-    # -- models -----------------------------------------------------------------------
+    # -- models -----------------------------------------------------------------------------
 
     async def show_model(self, path: Path) -> bool:
         """Load ``path`` off the Qt thread and show it; False if a newer request won."""
@@ -170,93 +197,75 @@ class PreviewPane(QWidget):
                 self.status.setText("")
                 self.loadFailed.emit(f"{path.name} could not be shown; the file may be damaged.")
             return False
-        if seq != self._load_seq or self.plotter is None:
+        if seq != self._load_seq or self.view is None:
             return False
-        self._clear_actors(self.plotter)
-        renderer = self.plotter.renderer
-        self._textures = []
-        for actor in model.actors:
-            renderer.AddActor(actor)
-            texture = texture_of(actor)
-            if texture is not None:
-                self._textures.append((actor, texture))
-        self.model = model
-        self._apply_view_options()
-        self._stack.setCurrentWidget(self.plotter)
-        self.reset_view()
-        self.status.setText("")
+        self.view.set_model(model)
+        self._stack.setCurrentWidget(self._host)
         self._sync_tools()
+        await self._first_frame()
+        if seq != self._load_seq:
+            return False
+        self.status.setText("")
         self.modelShown.emit(str(path))
         return True
 
+    async def _first_frame(self) -> None:
+        """Wait until the view drew its new model (at once when the pane is not on screen)."""
+        view = self.view
+        if view is None or not self.isVisible():
+            return
+        loop = asyncio.get_running_loop()
+        drawn = view.frames
+        # The container maps the view's native window a moment after it is shown.
+        deadline = loop.time() + EXPOSE_TIMEOUT
+        while not view.isExposed() and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        deadline = loop.time() + FIRST_FRAME_TIMEOUT
+        while view.isExposed() and view.frames == drawn and not view.released:
+            if loop.time() > deadline:
+                log.warning("The 3D view drew no frame within %.0f s", FIRST_FRAME_TIMEOUT)
+                return
+            await asyncio.sleep(0.005)
+
     def clear(self, message: str = "Select a model to preview it") -> None:
         self._load_seq += 1
-        if self.plotter is not None:
-            self._clear_actors(self.plotter)
-            self.plotter.render()
-        self.model = None
+        if self.view is not None:
+            self.view.set_model(None)
         self._placeholder.setText(message)
         self._stack.setCurrentWidget(self._placeholder)
         self._sync_tools()
 
-    def _clear_actors(self, plotter: Any) -> None:
-        if plotter is None or self.model is None:
-            return
-        for actor in self.model.actors:
-            actor.ReleaseGraphicsResources(plotter.ren_win)
-            plotter.renderer.RemoveActor(actor)
-        self._textures = []
-
-    # -- toolbar ----------------------------------------------------------------------
+    # -- toolbar ----------------------------------------------------------------------------
 
     def reset_view(self) -> None:
         """Look at the model's front in three-quarter view, fitted to the viewport."""
-        if self.plotter is None or self.model is None:
-            return
-        renderer = self.plotter.renderer
-        camera = renderer.GetActiveCamera()
-        # Set the camera with plain VTK calls: pyvista's setters each render a frame.
-        camera.SetFocalPoint(0.0, 0.0, 0.0)
-        camera.SetPosition(0.0, 0.0, 1.0)
-        camera.SetViewUp(0.0, 1.0, 0.0)
-        camera.Azimuth(AZIMUTH)
-        camera.Elevation(ELEVATION)
-        camera.OrthogonalizeViewUp()
-        renderer.ResetCamera()
-        camera.Zoom(ZOOM)
-        renderer.ResetCameraClippingRange()
-        self.plotter.render()
-
-    def _apply_view_options(self) -> None:
-        if self.model is None:
-            return
-        wire = self.wireframe_button.isChecked()
-        for actor in self.model.actors:
-            prop = actor.GetProperty()
-            if wire:
-                prop.SetRepresentationToWireframe()
-            else:
-                prop.SetRepresentationToSurface()
-        show_texture = self.texture_button.isChecked()
-        for actor, texture in self._textures:
-            set_textured(actor, texture, show_texture)
+        if self.view is not None:
+            self.view.reset_view()
 
     def _wireframe(self) -> None:
-        self._apply_view_options()
-        if self.plotter is not None:
-            self.plotter.render()
+        if self.view is not None:
+            self.view.set_wireframe(self.wireframe_button.isChecked())
 
     def _texture(self) -> None:
-        self._wireframe()
+        if self.view is not None:
+            self.view.set_show_texture(self.texture_button.isChecked())
+
+    def screenshot(self) -> np.ndarray:
+        """The current view as an (h, w, 3) uint8 array; empty when nothing was drawn."""
+        if self.view is None:
+            return np.zeros((0, 0, 3), np.uint8)
+        return self.view.screenshot()  # type: ignore[no-any-return]
 
     def save_screenshot(self) -> None:
-        if self.plotter is None or self.model is None:
+        if self.view is None or self.model is None:
             return
         target = self.ask_screenshot_path(self.model.path.with_suffix(".png").name)
         if target is None:
             return
-        self.plotter.screenshot(str(target))
-        self.status.setText(f"Saved {target.name}")
+        if self.view.render_image().save(str(target), "PNG"):
+            self.status.setText(f"Saved {target.name}")
+        else:
+            self.status.setText(f"Could not save {target.name}")
 
     def ask_screenshot_path(self, suggested: str) -> Path | None:
         """Ask where to save the view (tests replace this method)."""
@@ -267,7 +276,7 @@ class PreviewPane(QWidget):
         return path if path.suffix.lower() == ".png" else path.with_suffix(".png")
 
     def _sync_tools(self) -> None:
-        has_model = self.model is not None
+        model = self.model
         for button in (self.reset_button, self.wireframe_button, self.screenshot_button):
-            button.setEnabled(has_model)
-        self.texture_button.setEnabled(has_model and bool(self._textures))
+            button.setEnabled(model is not None)
+        self.texture_button.setEnabled(model is not None and model.textured)

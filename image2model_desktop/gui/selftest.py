@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from image2model_desktop.gui.capture import grab_window
 from image2model_desktop.resources import sample_photos
 
 SELF_TEST_TIMEOUT = 180.0
@@ -93,7 +94,7 @@ async def _steps(window: Any, screenshot: Path | None) -> str:
     await wait_for(lambda: preview.model is not None, 60, "the model in the 3D preview")
     if not preview.model.textured:
         raise SelfTestFailure("the model was shown without its texture")
-    share = model_pixel_share(preview.plotter.screenshot(None, return_img=True))
+    share = model_pixel_share(preview.screenshot())
     if share < MIN_MODEL_PIXELS:
         raise SelfTestFailure(f"the 3D preview drew almost nothing ({share:.1%} of pixels)")
     grid = window.results.grid
@@ -104,7 +105,7 @@ async def _steps(window: Any, screenshot: Path | None) -> str:
     if screenshot is not None:
         await asyncio.sleep(0.2)
         screenshot.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(screenshot), "PNG"):
+        if not grab_window(window).save(str(screenshot), "PNG"):
             raise SelfTestFailure(f"the screenshot could not be written to {screenshot}")
         saved = f"; window saved to {screenshot}"
     return (
