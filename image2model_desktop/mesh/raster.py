@@ -160,14 +160,14 @@ def _fragments(
     """Turn the resolved z-buffer into fragments with perspective-correct weights."""
     pixels = np.flatnonzero(zbuffer != _EMPTY)
     faces = zbuffer[pixels] & _FACE_MASK
-    centres = np.column_stack([pixels % width, pixels // width]).astype(np.float64) + 0.5
-    planes = _barycentric_planes(corners[faces])
+    centres = np.column_stack([pixels % width, pixels // width]) + 0.5
+    first, second, third = corners[faces, 0], corners[faces, 1], corners[faces, 2]
+    edge_a, edge_b, offset = second - first, third - first, centres - first
+    doubled_area = edge_a[:, 0] * edge_b[:, 1] - edge_a[:, 1] * edge_b[:, 0]
+    toward_second = (offset[:, 0] * edge_b[:, 1] - offset[:, 1] * edge_b[:, 0]) / doubled_area
+    toward_third = (edge_a[:, 0] * offset[:, 1] - edge_a[:, 1] * offset[:, 0]) / doubled_area
     screen_weights = np.clip(
-        planes[:, :, 0] * centres[:, 0, None]
-        + planes[:, :, 1] * centres[:, 1, None]
-        + planes[:, :, 2],
-        0.0,
-        1.0,
+        np.column_stack([1 - toward_second - toward_third, toward_second, toward_third]), 0.0, 1.0
     )
     # Screen-space weights interpolate 1/z linearly; attributes need them divided back out.
     weighted = screen_weights * corner_inverse_depth[faces]

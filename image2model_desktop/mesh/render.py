@@ -45,7 +45,8 @@ def render_preview(model_path: Path, out_png: Path, size: int = 512) -> Path:
     """Render ``model_path`` in three-quarter view to a ``size``² PNG at ``out_png``."""
     pixels = render_scene(load_scene(model_path), size)
     with atomic_destination(out_png) as tmp:
-        Image.fromarray(pixels).save(tmp, format="PNG")
+        # Level 3 writes a few percent more bytes than the default 6, in a third of the time.
+        Image.fromarray(pixels).save(tmp, format="PNG", compress_level=3)
     return out_png
 
 
