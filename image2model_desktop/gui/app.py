@@ -126,7 +126,8 @@ async def load_3d_stack(window: object) -> None:
     The Qt-free part is imported in a thread; the viewer module is imported here
     on the Qt thread because it defines Qt classes, and Shiboken creating types
     in a thread while the Qt thread runs crashed (segfault, measured once in ten
-    runs, with pyvistaqt). Raises when the computer gives no OpenGL 3.3.
+    runs, with the old 3D stack). Without OpenGL 3.3 the preview keeps a placeholder
+    saying so, and everything else works.
     """
     for name in _THREAD_SAFE_3D_MODULES:
         await in_thread(importlib.import_module, name)
@@ -135,8 +136,13 @@ async def load_3d_stack(window: object) -> None:
             await in_thread(importlib.import_module, name)
         except ImportError as error:  # a build without the FAL engine still runs offline
             log.info("Not preloading %s: %s", name, error)
-    importlib.import_module("image2model_desktop.gui.viewer")
-    window.attach_preview()  # type: ignore[attr-defined]
+    viewer = importlib.import_module("image2model_desktop.gui.viewer")
+    try:
+        window.attach_preview()  # type: ignore[attr-defined]
+    except viewer.GLUnavailableError as error:
+        log.warning("No 3D preview: %s", error)
+        window.results.preview.mark_unavailable()  # type: ignore[attr-defined]
+        return
     staging = window.runtime.paths.staging  # type: ignore[attr-defined]
     staging.mkdir(parents=True, exist_ok=True)
     try:

@@ -33,6 +33,8 @@ from image2model_desktop.gui.qt import (
 
 log = logging.getLogger(__name__)
 
+#: Shown instead of the view when this computer gives no usable OpenGL.
+NO_GL_MESSAGE = "The 3D preview could not start on this computer; models can still be saved."
 #: How long ``show_model`` waits for the view to be on screen, then for its first frame.
 EXPOSE_TIMEOUT, FIRST_FRAME_TIMEOUT = 1.0, 5.0
 
@@ -65,6 +67,7 @@ class PreviewPane(QWidget):
         self.view: Any = None  # viewer.ModelView once attached
         self._host: ViewHost | None = None
         self._load_seq = 0
+        self._unavailable = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -168,6 +171,11 @@ class PreviewPane(QWidget):
             if view.model is model:
                 view.set_model(None)
 
+    def mark_unavailable(self) -> None:
+        """Say for good that this computer cannot show 3D (no OpenGL 3.3)."""
+        self._unavailable = True
+        self.clear(NO_GL_MESSAGE)
+
     def close_view(self) -> None:
         """Release the view's GL objects and its window (on quit; safe to call twice)."""
         view, host = self.view, self._host
@@ -188,6 +196,8 @@ class PreviewPane(QWidget):
         """Load ``path`` off the Qt thread and show it; False if a newer request won."""
         self._load_seq += 1
         seq = self._load_seq
+        if self._unavailable:
+            return False
         self.status.setText(f"Loading {path.name}…")
         try:
             model = await in_thread(read_model, path)
@@ -197,7 +207,10 @@ class PreviewPane(QWidget):
                 self.status.setText("")
                 self.loadFailed.emit(f"{path.name} could not be shown; the file may be damaged.")
             return False
-        if seq != self._load_seq or self.view is None:
+        if seq != self._load_seq:
+            return False
+        self.status.setText("")
+        if self.view is None:
             return False
         self.view.set_model(model)
         self._stack.setCurrentWidget(self._host)
@@ -205,7 +218,6 @@ class PreviewPane(QWidget):
         await self._first_frame()
         if seq != self._load_seq:
             return False
-        self.status.setText("")
         self.modelShown.emit(str(path))
         return True
 
@@ -229,9 +241,10 @@ class PreviewPane(QWidget):
 
     def clear(self, message: str = "Select a model to preview it") -> None:
         self._load_seq += 1
+        self.status.setText("")
         if self.view is not None:
             self.view.set_model(None)
-        self._placeholder.setText(message)
+        self._placeholder.setText(NO_GL_MESSAGE if self._unavailable else message)
         self._stack.setCurrentWidget(self._placeholder)
         self._sync_tools()
 

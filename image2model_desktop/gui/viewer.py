@@ -275,21 +275,34 @@ class ModelView(QWindow):
         context, offscreen = self._context, self._offscreen
         if context is not None and offscreen is not None and context.makeCurrent(offscreen):
             self._destroy_parts()
-            for program in self._programs.values():
-                program.removeAllShaders()
             if self._vao is not None:
                 self._vao.destroy()
+            # Programs are freed when their last reference goes: drop them while current.
+            for program in self._programs.values():
+                program.removeAllShaders()
+            self._programs = {}
             context.doneCurrent()
         self._programs = {}
+        self._parts = []
         self._vao = None
         self._model = None
         self._context = self._offscreen = None
+        self._draw_elements = None
         if offscreen is not None:
             offscreen.destroy()
 
-    def gl_objects(self) -> list[object]:
-        """The GL objects this view holds (tests check they are released)."""
-        held: list[object] = [*self._programs.values()]
+    @property
+    def programs(self) -> list[QOpenGLShaderProgram]:
+        return list(self._programs.values())
+
+    @property
+    def part_count(self) -> int:
+        """How many parts have GL buffers now."""
+        return len(self._parts)
+
+    def gl_objects(self) -> list[QOpenGLBuffer | QOpenGLTexture | QOpenGLVertexArrayObject]:
+        """The buffers, textures and VAO this view holds (tests check they are destroyed)."""
+        held: list[QOpenGLBuffer | QOpenGLTexture | QOpenGLVertexArrayObject] = []
         if self._vao is not None:
             held.append(self._vao)
         for part in self._parts:

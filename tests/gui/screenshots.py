@@ -15,6 +15,7 @@ from pathlib import Path
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.app import bootstrap, close_session, load_3d_stack, wait_exposed
+from image2model_desktop.gui.capture import grab_window
 from image2model_desktop.gui.header import Phase
 from image2model_desktop.resources import sample_photos
 
@@ -39,7 +40,7 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     upload.parameters.face_limit.set_value(10_000)
     await upload.add_paths(photos)
     await asyncio.sleep(0.3)
-    window.grab().save(str(out / "upload.png"))
+    grab_window(window).save(str(out / "upload.png"))
 
     window.service.set_concurrency(2)
     upload.generate_button.click()
@@ -47,7 +48,7 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     rows = window.processing.rows()
     await until(lambda: any(r.item.state == FileState.COMPLETED for r in rows), 120)
     await asyncio.sleep(0.2)
-    window.grab().save(str(out / "processing.png"))
+    grab_window(window).save(str(out / "processing.png"))
 
     await until(lambda: window.header.phase == Phase.RESULTS, 180)
     results = window.results
@@ -55,7 +56,7 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     grid = results.grid
     await until(lambda: all(not grid.item(i).icon().isNull() for i in range(grid.count())), 120)
     await asyncio.sleep(0.3)
-    window.grab().save(str(out / "results.png"))
+    grab_window(window).save(str(out / "results.png"))
 
 
 def main() -> int:

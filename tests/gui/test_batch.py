@@ -50,12 +50,12 @@ def test_generate_shows_progress_then_results_with_a_textured_preview(open_windo
     preview = results.preview
     run(until(lambda: preview.model is not None, 30, "the model in the preview"))
     assert preview.model.textured
-    pixels = preview.plotter.screenshot(None, return_img=True)
+    pixels = preview.screenshot()
     assert model_pixel_share(pixels) > 0.02
     assert "faces" in results.stats.text() and "W × D × H" in results.stats.text()
-    # Texture off changes the picture; wireframe changes it again.
+    # Texture off changes the picture.
     preview.texture_button.click()
-    untextured = preview.plotter.screenshot(None, return_img=True)
+    untextured = preview.screenshot()
     assert np.abs(untextured.astype(int) - pixels.astype(int)).sum() > 0
     preview.texture_button.click()
     run(until(lambda: not results.grid.item(0).icon().isNull(), 60, "the grid render"))

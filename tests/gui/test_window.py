@@ -1,4 +1,4 @@
-"""The window as a whole: names, the library across restarts, settings, the interactor's life."""
+"""The window as a whole: names, the library across restarts, settings, the 3D view's life."""
 
 from __future__ import annotations
 
@@ -138,7 +138,22 @@ def test_about_lists_versions():
 
     names = dict(versions())
     assert names["PySide6"].startswith("6.11")
-    assert names["pyvista"] and names["vtk"] and names["Image2Model"]
+    assert names["trimesh"] and names["Qt"] and names["Image2Model"]
+    assert not {"pyvista", "pyvistaqt", "vtk"} & set(names)
+    assert names["OpenGL"] == "not started"
+    assert dict(versions("llvmpipe (OpenGL 4.5)"))["OpenGL"] == "llvmpipe (OpenGL 4.5)"
+
+
+def test_about_dialog_names_the_views_renderer(open_window):
+    from image2model_desktop.gui.about import AboutDialog
+    from image2model_desktop.gui.qt import QLabel
+
+    window = open_window().window
+    renderer = window.results.preview.view.renderer
+    assert "OpenGL" in renderer
+    dialog = AboutDialog(window)
+    assert any(renderer in label.text() for label in dialog.findChildren(QLabel))
+    dialog.deleteLater()
 
 
 def test_batch_end_notifies_when_the_window_is_not_focused(open_window, run, model_glb, photos):
@@ -154,27 +169,32 @@ def test_batch_end_notifies_when_the_window_is_not_focused(open_window, run, mod
     other.close()
 
 
-def test_one_interactor_reused_and_released(open_window, run, loop, model_glb, tmp_path):
-    import pyvista
-
+def test_one_view_reused_and_its_gl_objects_released(open_window, run, loop, model_glb, tmp_path):
     from .conftest import make_textured_glb
 
     harness = open_window()
     preview = harness.window.results.preview
-    plotter = preview.plotter
+    harness.window.set_phase(Phase.RESULTS)
+    view = preview.view
     other = make_textured_glb(tmp_path / "other.glb", faces=800)
     for path in (model_glb, other, model_glb):
         assert run(preview.show_model(path))
-    assert preview.plotter is plotter
-    assert plotter.renderer.GetActors().GetNumberOfItems() == len(preview.model.actors)
-    plotter_ref = weakref.ref(plotter)
-    del plotter
+    assert preview.view is view
+    # One set of buffers per part of the shown model: the earlier models' were freed.
+    held = view.gl_objects()
+    assert view.part_count == len(preview.model.parts)
+    assert held and all(obj.isCreated() for obj in held)
+    programs = [weakref.ref(p) for p in view.programs]
+    assert len(programs) == 3
+    view_ref = weakref.ref(view)
+    del view
     close_window(loop, harness)
     for _ in range(3):
         loop.run_until_complete(until(lambda: True))
         gc.collect()
-    assert plotter_ref() is None, "the QtInteractor outlived its window"
-    assert not pyvista.plotting.plotter._ALL_PLOTTERS, "a plotter was never closed"
+    assert view_ref() is None, "the 3D view outlived its window"
+    assert not any(obj.isCreated() for obj in held), "a GL buffer, texture or VAO leaked"
+    assert all(ref() is None for ref in programs), "a shader program outlived the view"
 
 
 @pytest.mark.slow
