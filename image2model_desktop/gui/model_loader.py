@@ -122,14 +122,22 @@ def _half(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 def write_warmup_model(path: Path) -> Path:
-    """Write a tiny textured GLB like the engines' output (to warm the loader and shaders)."""
+    """Write a tiny textured GLB like the engines' output (to warm the loader and the GL paths).
+
+    Two parts: llvmpipe pays a one-off 60–130 ms the first time it fills a
+    mipmapped texture, once for power-of-two sizes and once for others, so the
+    warm-up carries one of each (4×4 and 6×6).
+    """
     import trimesh
     from PIL import Image
 
-    mesh = trimesh.creation.box()
-    uv = np.tile([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], (2, 1))
-    image = Image.new("RGB", (4, 4), (200, 200, 200))
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=image)  # type: ignore[no-untyped-call]
-    mesh.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)  # type: ignore[no-untyped-call]
-    mesh.export(path)
+    scene = trimesh.Scene()
+    for side in (4, 6):
+        mesh = trimesh.creation.box()
+        uv = np.tile([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], (2, 1))
+        image = Image.new("RGB", (side, side), (200, 200, 200))
+        material = trimesh.visual.material.PBRMaterial(baseColorTexture=image)  # type: ignore[no-untyped-call]
+        mesh.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)  # type: ignore[no-untyped-call]
+        scene.add_geometry(mesh, geom_name=f"box{side}")
+    scene.export(path)
     return path

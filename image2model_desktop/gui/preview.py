@@ -159,9 +159,8 @@ class PreviewPane(QWidget):
         finally:
             path.unlink(missing_ok=True)
         view = self.view
-        if view is None or view.model is not None:
+        if view is None or view.model is not None or not await view.load(model):
             return
-        view.set_model(model)
         try:
             view.render_image(QSize(64, 64))
             view.set_wireframe(True)
@@ -169,7 +168,7 @@ class PreviewPane(QWidget):
         finally:
             view.set_wireframe(self.wireframe_button.isChecked())
             if view.model is model:
-                view.set_model(None)
+                view.clear_model()
 
     def mark_unavailable(self) -> None:
         """Say for good that this computer cannot show 3D (no OpenGL 3.3)."""
@@ -210,9 +209,10 @@ class PreviewPane(QWidget):
         if seq != self._load_seq:
             return False
         self.status.setText("")
-        if self.view is None:
+        if self.view is None or not await self.view.load(model):
             return False
-        self.view.set_model(model)
+        if seq != self._load_seq:
+            return False
         self._stack.setCurrentWidget(self._host)
         self._sync_tools()
         await self._first_frame()
@@ -243,7 +243,7 @@ class PreviewPane(QWidget):
         self._load_seq += 1
         self.status.setText("")
         if self.view is not None:
-            self.view.set_model(None)
+            self.view.clear_model()
         self._placeholder.setText(NO_GL_MESSAGE if self._unavailable else message)
         self._stack.setCurrentWidget(self._placeholder)
         self._sync_tools()
