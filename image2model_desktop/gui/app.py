@@ -117,6 +117,9 @@ _ENGINE_MODULES = (
     # The FAL engine imports fal-client at its first upload; PySide's import hook
     # then reads each new module's source on the loop (20–40 ms measured).
     "fal_client",
+    # httpx's async client loads anyio's asyncio backend at its first request
+    # (35 ms on the loop, measured with bench/gui_lag.py at the first upload).
+    "anyio._backends._asyncio",
 )
 
 

@@ -15,7 +15,7 @@ from image2model_desktop.gui.qt import (
     QWidget,
     Signal,
 )
-from image2model_desktop.gui.style import STATE_COLOURS
+from image2model_desktop.gui.style import repolish
 
 THUMB = 48
 
@@ -47,12 +47,12 @@ class FileRow(QWidget):
         self.thumbnail = QLabel()
         self.thumbnail.setFixedSize(THUMB, THUMB)
         self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.thumbnail.setStyleSheet("background: #eef0f4; border-radius: 4px;")
+        self.thumbnail.setObjectName("rowThumbnail")
         middle = QVBoxLayout()
         middle.setSpacing(3)
         top = QHBoxLayout()
         self.name = QLabel(item.filename)
-        self.name.setStyleSheet("font-weight: 600;")
+        self.name.setObjectName("rowName")
         self.state = QLabel()
         self.state.setObjectName("fileState")
         self.queue = QLabel()
@@ -63,7 +63,7 @@ class FileRow(QWidget):
         top.addWidget(self.state)
         self.progress = ProgressStrip(8)
         self.message = QLabel()
-        self.message.setObjectName("muted")
+        self.message.setObjectName("rowMessage")
         self.message.setWordWrap(False)
         self.message.setMinimumWidth(50)
         middle.addLayout(top)
@@ -107,12 +107,17 @@ class FileRow(QWidget):
         self.item = item
         state = item.state
         if state != self._shown_state:
-            # Stylesheets are costly to re-apply: only when the state changes.
+            # The colours come from the window's stylesheet, keyed on these
+            # properties: a widget's own setStyleSheet costs a full style
+            # resolution (measured: rows 3-4× slower to build and update).
             self._shown_state = state
-            colour = STATE_COLOURS.get(state.value, "#667085")
             self.state.setText(STATE_WORDS.get(state, state.value))
-            self.state.setStyleSheet(f"color: {colour}; font-weight: 600;")
-            self.message.setStyleSheet("color: #c0362c;" if state == FileState.FAILED else "")
+            self.state.setProperty("state", state.value)
+            repolish(self.state)
+            failed = state == FileState.FAILED
+            if bool(self.message.property("failed")) != failed:
+                self.message.setProperty("failed", failed)
+                repolish(self.message)
         self.progress.setValue(round(item.progress if not state.is_terminal else 100))
         self.progress.set_state(state.value)
         queued = item.queue_position is not None

@@ -30,8 +30,8 @@ from image2model_desktop.gui.qt import (
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 
 #: Rows built at once when a job is shown (about a screenful), then per loop turn.
-FIRST_ROWS = 6
-ROWS_PER_TURN = 3
+FIRST_ROWS = 3
+ROWS_PER_TURN = 1
 
 
 class ProcessingPage(QWidget):

@@ -63,7 +63,17 @@ QProgressBar[state="completed"]::chunk {{ background: {SUCCESS}; }}
 QProgressBar[state="failed"]::chunk {{ background: {ERROR}; }}
 QProgressBar[state="cancelled"]::chunk {{ background: #98a2b3; }}
 QScrollArea {{ border: none; background: transparent; }}
+QLabel#rowThumbnail {{ background: #eef0f4; border-radius: 4px; }}
+QLabel#rowName {{ font-weight: 600; }}
+QLabel#rowMessage {{ color: {MUTED}; }}
+QLabel#rowMessage[failed="true"] {{ color: {ERROR}; }}
+QLabel#fileState {{ font-weight: 600; color: {MUTED}; }}
 """
+# One rule per file state for the processing rows' state word.
+STYLESHEET += "".join(
+    f'QLabel#fileState[state="{state}"] {{ color: {colour}; }}\n'
+    for state, colour in STATE_COLOURS.items()
+)
 
 # Applied per button: the objectName of these buttons is their automation name.
 PRIMARY_BUTTON = (
