@@ -94,11 +94,6 @@ def report_size() -> float:
     for size, path in parts[:15]:
         kind = "/" if path.is_dir() and not path.is_symlink() else ""
         print(f"  {size / MB:7.1f} MB  {path.name}{kind}")
-    vtk = internal / "vtkmodules"
-    if vtk.is_dir():
-        files = sorted(vtk.iterdir(), key=lambda p: tree_size(p), reverse=True)[:5]
-        heaviest = ", ".join(f"{p.name} {tree_size(p) / MB:.0f}" for p in files)
-        print(f"  (vtkmodules: {len(list(vtk.iterdir()))} files; heaviest MB: {heaviest})")
     return total / MB
 
 

@@ -1,6 +1,6 @@
-"""Measure which ``vtkmodules`` extension modules the app imports, to refresh VTK_KEEP.
+"""Measure what the app imports at run time, and check the bundle excludes none of it.
 
-    python packaging/vtk_usage.py
+    python packaging/import_usage.py
 
 Runs, from the source tree, with a hook that writes ``sys.modules`` at exit in
 every process (the GUI and its spawned workers):
@@ -10,8 +10,8 @@ every process (the GUI and its spawned workers):
 3. reading (the preview's loader) and rendering (the thumbnail renderer) a model
    saved as GLB, OBJ, STL and PLY: every format the app can show.
 
-Prints the measured set, what bundle_config.VTK_KEEP has beyond it, and exits 1
-if the app imported a VTK module that the bundle would leave out.
+Prints the top-level packages imported, and exits 1 if one of them (or any
+submodule) is in ``bundle_config.excludes()``: the frozen app would fail there.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))
 
-from bundle_config import VTK_KEEP  # noqa: E402
+from bundle_config import excludes  # noqa: E402
 
 HOOK = """
 import atexit, os, sys
 def _dump():
-    with open(os.path.join(os.environ["VTK_USAGE_DIR"], f"{os.getpid()}.txt"), "w") as f:
+    with open(os.path.join(os.environ["IMPORT_USAGE_DIR"], f"{os.getpid()}.txt"), "w") as f:
         f.write("\\n".join(sorted(sys.modules)))
 atexit.register(_dump)
 """
@@ -38,7 +38,7 @@ atexit.register(_dump)
 EXERCISE = """
 import sys, tempfile, zipfile
 from pathlib import Path
-from image2model_desktop.gui.model_loader import read_model
+from image2model_desktop.mesh.scene import load_scene
 from image2model_desktop.mesh.export import export_model
 from image2model_desktop.mesh.render import render_preview
 
@@ -53,9 +53,9 @@ for fmt in ("obj", "stl", "ply"):
         path = next((out / "obj").rglob("*.obj"))
     models.append(path)
 for path in models:
-    loaded = read_model(path)
+    loaded = load_scene(path)
     render_preview(path, out / f"{path.suffix[1:]}.png", 128)
-    print(f"  read and rendered {path.suffix}: {len(loaded.actors)} actor(s)")
+    print(f"  read and rendered {path.suffix}: {loaded.faces} faces")
 """
 
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
@@ -71,7 +71,7 @@ def main() -> int:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(work / "hook"), str(ROOT)]),
-            "VTK_USAGE_DIR": str(work / "dumps"),
+            "IMPORT_USAGE_DIR": str(work / "dumps"),
             "IMAGE2MODEL_DATA_DIR": str(work / "library"),
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         }
@@ -101,19 +101,17 @@ def main() -> int:
         )
         used: set[str] = set()
         for dump in (work / "dumps").glob("*.txt"):
-            for name in dump.read_text().split():
-                if name.startswith("vtkmodules.vtk"):
-                    used.add(name.split(".")[1])
-    print(f"\nvtkmodules imported at run time ({len(used)}):")
-    for name in sorted(used):
-        print(f'        "{name}",')
-    missing = sorted(used - VTK_KEEP)
-    extra = sorted(VTK_KEEP - used)
-    print(f"\nin VTK_KEEP but not imported this time: {extra or 'none'}")
-    if missing:
-        print(f"MISSING from VTK_KEEP (the bundle would fail): {missing}")
+            used.update(dump.read_text().split())
+    stdlib = set(sys.stdlib_module_names)
+    tops = sorted({n.split(".")[0] for n in used} - stdlib - {"sitecustomize"})
+    print(f"\ntop-level packages imported besides the standard library ({len(tops)}):")
+    print("  " + " ".join(t for t in tops if not t.startswith("_")))
+    dropped = excludes()
+    hits = sorted(n for n in used if any(n == e or n.startswith(e + ".") for e in dropped))
+    if hits:
+        print(f"EXCLUDED from the bundle but imported (the bundle would fail): {hits}")
         return 1
-    print("VTK_KEEP covers everything the app imported.")
+    print("The bundle excludes nothing the app imported.")
     return 0
 
 

@@ -1,11 +1,11 @@
 """Strip symbol tables from the bundle's Linux libraries, safely (used by ``build.spec``).
 
-VTK's wheels ship their libraries with full symbol tables (``libvtkCommonCore.so``
-alone carries 37 MB of them). PyInstaller's own ``strip=True`` strips every
-binary in place, and that breaks libraries that auditwheel rewrote with
-patchelf: GNU strip mis-lays their segments and the loader refuses them
-("ELF load command address/offset not page-aligned", measured on numpy's
-OpenBLAS). So here each library is stripped into a cache, its program headers
+Some wheels ship their libraries with full symbol tables (VTK's did: 37 MB in
+``libvtkCommonCore.so`` alone, when the app still used it). PyInstaller's own
+``strip=True`` strips every binary in place, and that breaks libraries that
+auditwheel rewrote with patchelf: GNU strip mis-lays their segments and the
+loader refuses them ("ELF load command address/offset not page-aligned",
+measured on numpy's OpenBLAS). So here each library is stripped into a cache, its program headers
 are checked the way the loader checks them, and only a copy that passes (and
 is smaller) replaces the original in the bundle; anything else ships as it was.
 """

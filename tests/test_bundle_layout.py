@@ -15,8 +15,6 @@ import struct
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "packaging"))
 
@@ -49,36 +47,23 @@ def test_the_app_imports_nothing_the_bundle_excludes() -> None:
     assert hits == [], f"the app imports modules build.spec leaves out: {hits}"
 
 
-def test_every_vtk_module_the_app_names_is_kept() -> None:
-    # Import statements and importlib strings alike (gui/app.py imports some by name).
-    named = set()
-    for path in PACKAGE.rglob("*.py"):
-        named.update(re.findall(r"vtkmodules\.(vtk\w+)", path.read_text()))
-    assert named, "expected the app to name some vtkmodules"
-    assert named <= bundle_config.VTK_KEEP, sorted(named - bundle_config.VTK_KEEP)
-
-
-def test_the_vtk_keep_list_matches_the_installed_vtk() -> None:
-    pytest.importorskip("vtkmodules")
-    installed = set(bundle_config.vtk_extension_modules())
-    assert installed >= bundle_config.VTK_KEEP, sorted(bundle_config.VTK_KEEP - installed)
-    # The ones the 3D preview cannot start without are never excluded.
-    for name in ("vtkRenderingOpenGL2", "vtkRenderingUI", "vtkIOImport", "vtkInteractionStyle"):
-        assert not excluded(f"vtkmodules.{name}", bundle_config.excludes())
-
-
-def test_the_vtk_keep_list_is_closed_under_pyinstallers_dependency_map() -> None:
-    hooks = pytest.importorskip("_pyinstaller_hooks_contrib.utils.vtkmodules")
-    dependencies = getattr(hooks, "_module_dependencies", None)
-    if dependencies is None:
-        pytest.skip("this pyinstaller-hooks-contrib has no VTK dependency map")
-    needed = {
-        dep.split(".")[1]
-        for name in bundle_config.VTK_KEEP
-        for dep in dependencies.get(f"vtkmodules.{name}", [])
-        if dep.startswith("vtkmodules.vtk")
+def test_the_replaced_3d_stack_is_neither_imported_nor_shipped() -> None:
+    # Import statements and module names in strings (gui/app.py preloads by name).
+    pattern = re.compile(r"^(vtk|vtkmodules|pyvista|pyvistaqt|matplotlib)(\.|$)")
+    strings = {
+        node.value
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
-    assert needed <= bundle_config.VTK_KEEP, sorted(needed - bundle_config.VTK_KEEP)
+    named = {name for name in app_imports() | strings if pattern.match(name)}
+    assert named == set(), sorted(named)
+    excludes = bundle_config.excludes()
+    for name in ("vtkmodules", "pyvista", "pyvistaqt", "matplotlib"):
+        assert excluded(name, excludes)
+    # What the viewer and the worker-side renderer do need stays.
+    for name in ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "trimesh", "numpy", "PIL"):
+        assert not excluded(name, excludes)
 
 
 def test_every_resource_the_app_looks_up_ships() -> None:
