@@ -17,13 +17,11 @@ STAMP=$VENV/.bootstrap-stamp
 # One set of extras for every command, so switching commands never reinstalls.
 EXTRAS=dev,bundle
 
-# Qt's xcb platform and the offscreen GL used by the 3D preview (see shared PLATFORM.md);
-# libxcursor1: VTK's X11 layer loads libXcursor.so.1 (warns "Failed to load Xcursor" without it).
+# Qt's xcb platform and the OpenGL (Mesa; llvmpipe without a GPU) of the 3D preview.
 APT_PACKAGES=(
   python3 python3-venv ca-certificates
   xvfb xauth libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libdbus-1-3 libfontconfig1 libglib2.0-0
-  libxcursor1
   binutils  # PyInstaller needs objdump, and the bundle's strip step needs strip
 )
 

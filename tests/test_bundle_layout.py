@@ -9,6 +9,7 @@ frozen entry point that spawns windows instead of workers.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import re
 import struct
@@ -125,3 +126,24 @@ def test_strip_guard_accepts_the_real_libraries_of_this_python() -> None:
     library = Path(spec.origin)
     assert strip.load_segments(library), library
     assert strip.loadable(library, library)
+
+
+def test_the_spec_ships_the_metadata_the_about_dialog_reads() -> None:
+    # About reads each library's version with importlib.metadata; frozen, that
+    # needs its dist-info, which build.spec copies (and fails on one not installed).
+    spec = (REPO / "build.spec").read_text()
+    match = re.search(r"^ABOUT_DISTS = (\(.*?\))$", spec, re.MULTILINE)
+    assert match, "build.spec defines no ABOUT_DISTS"
+    shipped = set(ast.literal_eval(match.group(1)))
+    about = ast.parse((PACKAGE / "gui" / "about.py").read_text())
+    read = {
+        node.value
+        for loop in ast.walk(about)
+        if isinstance(loop, ast.For) and isinstance(loop.iter, ast.Tuple)
+        for node in loop.iter.elts
+        if isinstance(node, ast.Constant)
+    }
+    assert read, "expected about.py to loop over distribution names"
+    assert read == shipped
+    for dist in shipped:
+        assert importlib.metadata.version(dist)
