@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest
 from image2model_desktop.gui.capture import grab_window
 from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.preview import NO_GL_MESSAGE
-from image2model_desktop.gui.qt import QImage, QPoint, Qt
+from image2model_desktop.gui.qt import QApplication, QImage, QPoint, QPointF, Qt, QWheelEvent
 from image2model_desktop.gui.selftest import model_pixel_share
 
 from .conftest import until
@@ -95,8 +95,19 @@ def test_drag_turns_the_model_and_r_or_reset_brings_the_view_back(preview, run, 
     assert np.array_equal(next_frame(run, view, preview.reset_button.click), start)
 
     def wheel() -> None:
-        view.camera.zoom(2)
-        view.update()
+        # Two notches forward, delivered as a real wheel event to the view.
+        position = QPointF(centre)
+        event = QWheelEvent(
+            position,
+            view.mapToGlobal(position),
+            QPoint(0, 0),
+            QPoint(0, 240),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(view, event)
 
     closer = next_frame(run, view, wheel)
     assert model_pixel_share(closer) > model_pixel_share(start)
