@@ -1,6 +1,6 @@
 """The 3D preview: the window's one long-lived GL view, with its toolbar.
 
-The view (``viewer.ModelView``, a QOpenGLWindow in a window container) is a
+The view (``viewer.ModelView``, an OpenGL QWindow in a window container) is a
 hazardous resource: one is made after the window's first paint, reused for
 every model, and released explicitly (GL objects with their context current)
 on quit. Models are parsed in a thread (``model_loader``); only the GL upload
