@@ -191,7 +191,7 @@ class ResultsPage(QWidget):
         # QImage (unlike QPixmap) may be decoded off the Qt thread: do the WebP/PNG work there.
         image = await in_thread(_scaled_image, picture)
         if not image.isNull() and self.grid.row(entry) >= 0:
-            entry.setIcon(QIcon(QPixmap.fromImage(image)))
+            entry.setIcon(_untinted_icon(QPixmap.fromImage(image)))
 
     def _on_selected(self, current: QListWidgetItem | None, _previous: object) -> None:
         item = self.selected_item() if current is not None else None
@@ -311,3 +311,15 @@ def stats_text(item: FileItem) -> str:
         f"{out.face_count:,} faces  ·  {out.vertex_count:,} vertices  ·  "
         f"{width:.2f} × {depth:.2f} × {height:.2f} (W × D × H)  ·  {texture}"
     )
+
+
+def _untinted_icon(pixmap: QPixmap) -> QIcon:
+    """An icon that looks the same selected: the item's background shows the selection.
+
+    Without a Selected pixmap, Qt tints the picture with the highlight colour,
+    and a selected model's colours turn blue.
+    """
+    icon = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+        icon.addPixmap(pixmap, mode)
+    return icon

@@ -10,6 +10,7 @@ import trimesh
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.header import Phase
+from image2model_desktop.gui.qt import QIcon
 from image2model_desktop.gui.selftest import model_pixel_share
 
 from .conftest import until
@@ -59,6 +60,10 @@ def test_generate_shows_progress_then_results_with_a_textured_preview(open_windo
     assert np.abs(untextured.astype(int) - pixels.astype(int)).sum() > 0
     preview.texture_button.click()
     run(until(lambda: not results.grid.item(0).icon().isNull(), 60, "the grid render"))
+    # A selected picture keeps its colours (the item's background shows the selection).
+    icon = results.grid.item(0).icon()
+    selected = icon.pixmap(64, 64, QIcon.Mode.Selected).toImage()
+    assert selected == icon.pixmap(64, 64, QIcon.Mode.Normal).toImage()
 
 
 def test_save_as_writes_files_that_load(open_window, run, model_glb, tmp_path):
