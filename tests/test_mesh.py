@@ -47,6 +47,10 @@ def test_export_round_trips(model: Path, tmp_path: Path, fmt: str) -> None:
         assert written.suffix == ".zip"
         with zipfile.ZipFile(written) as archive:
             assert sorted(archive.namelist()) == ["duck.mtl", "duck.obj", "duck.png"]
+            mtl = archive.read("duck.mtl").decode().splitlines()
+            # The texture shows as it is in viewers that multiply it by Kd.
+            assert "Kd 1.00000000 1.00000000 1.00000000" in mtl
+            assert "map_Kd duck.png" in mtl
             archive.extractall(tmp_path / "unzipped")
         reloaded = inspect_mesh(tmp_path / "unzipped" / "duck.obj")
     else:

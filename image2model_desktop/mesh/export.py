@@ -97,8 +97,26 @@ def _rename_texture(obj_text: str, files: dict[str, bytes], stem: str) -> dict[s
         mtl = mtl.replace(name, new_name)
         out[new_name] = files[name]
     if mtl:
-        out[mtl_name] = mtl.encode("utf-8")
+        out[mtl_name] = (_photo_material(mtl) if images else mtl).encode("utf-8")
     return out
+
+
+def _photo_material(mtl: str) -> str:
+    """Let the texture show as it is: white diffuse, no specular.
+
+    trimesh writes ``Kd 0.4`` and ``Ks 0.4`` next to ``map_Kd``; viewers that
+    follow the MTL rule (diffuse = Kd × map_Kd, e.g. three.js) would darken our
+    photo textures to 40 % and add a shine their baked lighting already has.
+    """
+    lines = []
+    for line in mtl.splitlines():
+        key = line.split(maxsplit=1)[0] if line.strip() else ""
+        if key == "Kd":
+            line = "Kd 1.00000000 1.00000000 1.00000000"
+        elif key == "Ks":
+            line = "Ks 0.00000000 0.00000000 0.00000000"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def _colored_ply(mesh: Any) -> bytes:

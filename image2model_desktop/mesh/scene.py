@@ -11,8 +11,8 @@ same thing. Conventions of the arrays in a :class:`Scene`:
 * Textures keep PIL's row order (top row first) and are at most
   :data:`MAX_TEXTURE_SIDE` px on a side, so uploading one never stalls a GUI.
 * OBJ's ``Kd`` is ignored when ``map_Kd`` is present: trimesh writes its
-  default ``Kd 0.4`` next to every texture (our own OBJ export included), and
-  Blender also ignores it there.
+  default ``Kd 0.4`` next to every texture (our own export now writes 1.0),
+  and Blender also ignores it there.
 """
 
 from __future__ import annotations
