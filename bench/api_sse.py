@@ -34,18 +34,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchkit import peak_rss_mb
+
 API_KEY = "bench-key"
-
-
-def _peak_rss_mib(fallback: float) -> float:
-    """This process's peak RSS (VmHWM): ru_maxrss is carried over from the parent."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return fallback
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +116,7 @@ async def _serve(engine_choice: str, data_dir: Path) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     report = {
         "published": published,
-        "peak_mib": _peak_rss_mib(usage.ru_maxrss / 1024),
+        "peak_mib": peak_rss_mb(),
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
     }
     print(json.dumps(report), flush=True)

@@ -17,13 +17,13 @@ Run: ``.venv/bin/python bench/offline.py``.
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+
+from benchkit import peak_rss_mb, run_json_child
 
 SIZES = (256, 1024, 4096)
 
@@ -62,18 +62,6 @@ def run_one(size: int) -> dict[str, float]:
     }
 
 
-def peak_rss_mb() -> float:
-    """This process's peak RSS. Not ru_maxrss: Linux carries that over from the
-    parent across fork and exec, so it would report the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_worker(photo: str) -> dict[str, float]:
     from image2model_desktop.engines.offline import build_in_worker
 
@@ -97,14 +85,6 @@ def _save_jpeg(rgba: object, path: Path) -> None:
     Image.fromarray(rgba[..., :3]).save(path, quality=90)  # type: ignore[index]
 
 
-def _child(*args: str) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
-    )
-    row: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
-    return row
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         print(json.dumps(run_one(int(sys.argv[2]))))
@@ -118,10 +98,10 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         for size in SIZES:
-            build = _child("--one", str(size))
+            build = run_json_child(__file__, "--one", str(size))
             photo = Path(folder) / f"photo{size}.jpg"
             _save_jpeg(synthetic_photo(size), photo)
-            worker = _child("--worker", str(photo))
+            worker = run_json_child(__file__, "--worker", str(photo))
             print(
                 f"{size:>5}x{size:<4} {build['seconds']:8.2f} {build['faces']:7.0f}"
                 f" {build['build_mb']:9.0f} {worker['seconds']:9.2f}"

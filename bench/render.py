@@ -16,11 +16,12 @@ Run: ``.venv/bin/python bench/render.py``.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchkit import peak_rss_mb, run_json_child
 
 FACE_LIMITS = (6_000, 50_000, 500_000)
 TARGET_SECONDS = {6_000: 0.5, 50_000: 1.0, 500_000: 4.0}
@@ -61,22 +62,6 @@ def run_one(model: str) -> dict[str, float]:
     }
 
 
-def peak_rss_mb() -> float:
-    """This process's peak RSS from ``VmHWM`` (ru_maxrss would carry the parent's over)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _child(*args: str) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
-    )
-    row: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
-    return row
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         print(json.dumps(run_one(sys.argv[2])))
@@ -89,7 +74,7 @@ def main() -> None:
         for limit in FACE_LIMITS:
             model = Path(folder) / f"duck{limit}.glb"
             make_model(limit, model)
-            row = _child("--one", str(model))
+            row = run_json_child(__file__, "--one", str(model))
             print(
                 f"{limit:>8} {row['faces']:7.0f} {row['import_s']:9.2f} {row['load_s']:7.3f}"
                 f" {row['render_s']:9.2f} {TARGET_SECONDS[limit]:9.1f} {row['peak_mb']:8.0f}"

@@ -34,3 +34,17 @@ def sample_photos() -> list[Path]:
     if not found:
         pytest.fail("resources/samples holds no sample photos")
     return found
+
+
+@pytest.fixture(scope="session")
+def offline_duck_glb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline engine's textured model of the duck sample (6,000 faces at most)."""
+    import numpy as np
+    from PIL import Image
+
+    from image2model_desktop.engines.offline_model import build_offline_model
+
+    rgba = np.asarray(Image.open(SAMPLES / "duck.png").convert("RGBA"))
+    out = tmp_path_factory.mktemp("model") / "duck.glb"
+    build_offline_model(rgba, out, face_limit=6000)
+    return out

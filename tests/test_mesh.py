@@ -10,20 +10,14 @@ import pytest
 import trimesh
 from PIL import Image
 
-from image2model_desktop.engines.offline_model import build_offline_model
 from image2model_desktop.mesh.decimate import decimate_model
 from image2model_desktop.mesh.export import SUPPORTED_FORMATS, export_model, format_keeps_texture
 from image2model_desktop.mesh.inspect import inspect_mesh
 
-SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rgba = np.asarray(Image.open(SAMPLES / "duck.png").convert("RGBA"))
-    out = tmp_path_factory.mktemp("model") / "duck.glb"
-    build_offline_model(rgba, out, face_limit=6000)
-    return out
+@pytest.fixture
+def model(offline_duck_glb: Path) -> Path:
+    return offline_duck_glb
 
 
 def test_inspect_reports_a_closed_textured_model(model: Path) -> None:

@@ -13,24 +13,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image2model_desktop.engines.offline_model import build_offline_model
 from image2model_desktop.mesh.export import export_model
 from image2model_desktop.mesh.inspect import inspect_mesh
 from image2model_desktop.mesh.scene import MAX_TEXTURE_SIDE, Scene, load_scene, unique_edges
 
-SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 #: A unit quad facing +Z: bottom-left, bottom-right, top-right, top-left.
 QUAD = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], dtype=np.float32)
 QUAD_FACES = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.uint32)
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rgba = np.asarray(Image.open(SAMPLES / "duck.png").convert("RGBA"))
-    out = tmp_path_factory.mktemp("model") / "duck.glb"
-    build_offline_model(rgba, out, face_limit=6000)
-    return out
+@pytest.fixture
+def model(offline_duck_glb: Path) -> Path:
+    return offline_duck_glb
 
 
 def _red_over_blue(width: int = 8, height: int = 8) -> Image.Image:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from image2model_desktop.gui.camera import Camera
 from image2model_desktop.gui.model_loader import VERTEX_FLOATS, GpuPart, LoadedModel
 from image2model_desktop.gui.qt import (
     QCursor,
@@ -58,6 +57,7 @@ from image2model_desktop.gui.qt import (
     QWindow,
     Signal,
 )
+from image2model_desktop.mesh.camera import Camera
 
 log = logging.getLogger(__name__)
 
@@ -523,13 +523,18 @@ class ModelView(QWindow):
                     self._draw_edges(gl, part, view, projection)
         self._vao.release()
 
-    def _draw_surface(
-        self, gl: QOpenGLFunctions, part: _PartBuffers, view: QMatrix4x4, projection: QMatrix4x4
-    ) -> None:
-        program = self._programs["mesh"]
+    def _use(self, name: str, view: QMatrix4x4, projection: QMatrix4x4) -> QOpenGLShaderProgram:
+        """Bind the ``name`` program with this frame's camera matrices."""
+        program = self._programs[name]
         program.bind()
         program.setUniformValue("view", view)
         program.setUniformValue("projection", projection)
+        return program
+
+    def _draw_surface(
+        self, gl: QOpenGLFunctions, part: _PartBuffers, view: QMatrix4x4, projection: QMatrix4x4
+    ) -> None:
+        program = self._use("mesh", view, projection)
         program.setUniformValue("key_light", QVector3D(0.45, 0.75, 0.5).normalized())
         textured = part.texture is not None and self.show_texture
         source = 2 if textured else 1 if part.part.has_colors else 0
@@ -551,10 +556,7 @@ class ModelView(QWindow):
     def _draw_edges(
         self, gl: QOpenGLFunctions, part: _PartBuffers, view: QMatrix4x4, projection: QMatrix4x4
     ) -> None:
-        program = self._programs["line"]
-        program.bind()
-        program.setUniformValue("view", view)
-        program.setUniformValue("projection", projection)
+        program = self._use("line", view, projection)
         program.setUniformValue("line_color", QVector4D(*EDGE_COLOR))
         part.vertices.bind()
         program.enableAttributeArray(0)

@@ -15,16 +15,12 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from image2model_desktop.core.fsutil import atomic_destination
+from image2model_desktop.mesh.camera import AZIMUTH, ELEVATION, FOV_Y, view_axes
 from image2model_desktop.mesh.raster import Fragments, rasterize, sample_texture
 from image2model_desktop.mesh.scene import Part, Scene, load_scene
 
 BACKGROUND_TOP = (0.93, 0.93, 0.94)
 BACKGROUND_BOTTOM = (0.74, 0.75, 0.77)
-#: Three-quarter view: turned to the viewer's right, seen a little from above.
-AZIMUTH_DEGREES = 35.0
-ELEVATION_DEGREES = 18.0
-#: Vertical field of view, VTK's default, which the previews were first tuned with.
-VIEW_ANGLE_DEGREES = 30.0
 #: Share of the frame the model's larger projected side fills.
 FILL = 0.86
 #: Each output pixel averages SUPERSAMPLE² samples, which smooths the outline.
@@ -105,21 +101,10 @@ def _camera(scene: Scene) -> tuple[FloatArray, FloatArray]:
     low, high = scene.bounds
     centre = (low + high) / 2
     radius = max(float(np.linalg.norm(high - low)) / 2, 1e-9)
-    azimuth, elevation = np.radians(AZIMUTH_DEGREES), np.radians(ELEVATION_DEGREES)
-    # Models are Y up and face +Z: start in front, then swing right (+X) and up.
-    towards_eye = np.array(
-        [
-            np.sin(azimuth) * np.cos(elevation),
-            np.sin(elevation),
-            np.cos(azimuth) * np.cos(elevation),
-        ]
-    )
-    eye = centre + towards_eye * radius / np.sin(np.radians(VIEW_ANGLE_DEGREES) / 2)
-    forward = -towards_eye
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    up = np.cross(right, forward)
-    return eye, np.array([right, up, forward])
+    # The preview's start view (the same three-quarter turn and field of view).
+    right, up, towards_eye = view_axes(AZIMUTH, ELEVATION)
+    eye = centre + towards_eye * radius / np.sin(np.radians(FOV_Y) / 2)
+    return eye, np.array([right, up, -towards_eye])
 
 
 def _project(

@@ -1,8 +1,9 @@
-"""The preview's turntable camera: orbit around +Y, pan, dolly, fitted to a bounding box.
+"""The three-quarter view shared by the preview and the offline renders, and the
+preview's turntable camera: orbit around +Y, pan, dolly, fitted to a bounding box.
 
 Qt-free numpy, so the framing can be tested without a display. Models are Y up
 and face +Z; the start (and reset) view looks at the front from 35° to the
-right and 18° above, like the offline renders in ``mesh/render.py``.
+right and 18° above, which is also how ``mesh/render.py`` draws the grid pictures.
 """
 
 from __future__ import annotations
@@ -20,6 +21,20 @@ MAX_ELEVATION = 89.0
 DOLLY_RANGE = (0.05, 20.0)
 
 Matrix = NDArray[np.float32]
+Vector = NDArray[np.float64]
+
+
+def view_axes(azimuth: float, elevation: float) -> tuple[Vector, Vector, Vector]:
+    """Camera right, up and backward (target → eye) unit vectors for a turntable view.
+
+    ``azimuth`` turns to the viewer's right around +Y from the front (+Z),
+    ``elevation`` looks down from above; both in degrees.
+    """
+    az, el = math.radians(azimuth), math.radians(elevation)
+    back = np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
+    right = np.array([math.cos(az), 0.0, -math.sin(az)])
+    up = np.cross(back, right)
+    return right, up, back
 
 
 @dataclass
@@ -102,10 +117,5 @@ class Camera:
         projection[3, 2] = -1
         return projection.astype(np.float32)
 
-    def _axes(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """Camera right, up and backward (target → eye) unit vectors in world space."""
-        az, el = math.radians(self.azimuth), math.radians(self.elevation)
-        back = np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
-        right = np.array([math.cos(az), 0.0, -math.sin(az)])
-        up = np.cross(back, right)
-        return right, up, back
+    def _axes(self) -> tuple[Vector, Vector, Vector]:
+        return view_axes(self.azimuth, self.elevation)
