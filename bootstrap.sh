@@ -23,6 +23,7 @@ APT_PACKAGES=(
   xvfb xauth libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libdbus-1-3 libfontconfig1 libglib2.0-0
   binutils  # PyInstaller needs objdump, and the bundle's strip step needs strip
+  chromium  # the API's real-browser test (Playwright drives it; no browser download)
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

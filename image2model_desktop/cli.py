@@ -240,7 +240,10 @@ async def _generate(args: argparse.Namespace) -> int:
         if args.json:
             from image2model_desktop.core.summary import batch_summary
 
-            print(json.dumps(batch_summary(final), indent=2))
+            def local_link(job_id: str, name: str) -> str:
+                return (runtime.paths.outputs(job_id) / name).resolve().as_uri()
+
+            print(json.dumps(batch_summary(final, link=local_link), indent=2))
         return EXIT_OK if final.completed_count == len(final.files) else EXIT_FAILED
     finally:
         await runtime.aclose()

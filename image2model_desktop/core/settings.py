@@ -24,6 +24,10 @@ class ApiServerSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     #: Uploads per client per minute.
     upload_rate_per_minute: int = Field(default=60, ge=1)
+    #: Seconds a signed download link handed out by the API stays valid.
+    download_link_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
+    #: Scheme, host and port (and path) the API's links start with; None: as the client reached it.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 
 class Settings(BaseModel):

@@ -1,16 +1,23 @@
-"""The batch summary: one shape for the CLI's --json and the HTTP API's ``result``."""
+"""The batch summary: one shape for the CLI's --json and the HTTP API's ``result``.
+
+The core knows file names only. Whoever shows the summary says how a file is
+reached, through ``link``: the API hands out signed HTTP links, the CLI
+``file://`` URIs of the library's copies.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .models import FileItem, Job
 from .states import FileState
 
-DOWNLOAD_PREFIX = "/api/v1/download"
+#: ``link(job_id, file_name)`` returns where a client fetches that output file.
+Link = Callable[[str, str], str]
 
 
-def file_result(item: FileItem, job_id: str) -> dict[str, Any]:
+def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[str, Any]:
     """Describe one file's outcome as the API's ``results[i]``."""
     result: dict[str, Any] = {
         "file_id": item.file_id,
@@ -19,22 +26,24 @@ def file_result(item: FileItem, job_id: str) -> dict[str, Any]:
     }
     if item.state == FileState.COMPLETED and item.output is not None:
         out = item.output
+        result["model_filename"] = out.model_filename
+        if link is not None:
+            result["download_url"] = link(job_id, out.model_filename)
+        rendered: dict[str, Any] | None = None
+        if out.preview_filename:
+            rendered = {
+                "filename": out.preview_filename,
+                "content_type": out.preview_content_type,
+                "file_size": out.preview_size,
+            }
+            if link is not None:
+                rendered["url"] = link(job_id, out.preview_filename)
         result.update(
-            model_filename=out.model_filename,
-            download_url=f"{DOWNLOAD_PREFIX}/{job_id}/{out.model_filename}",
             face_count=out.face_count,
             vertex_count=out.vertex_count,
             file_size=out.model_size,
             processing_time=out.processing_time,
-            rendered_image=(
-                {
-                    "url": f"{DOWNLOAD_PREFIX}/{job_id}/{out.preview_filename}",
-                    "content_type": out.preview_content_type,
-                    "file_size": out.preview_size,
-                }
-                if out.preview_filename
-                else None
-            ),
+            rendered_image=rendered,
         )
     elif item.state in (FileState.FAILED, FileState.CANCELLED):
         result.update(
@@ -43,7 +52,9 @@ def file_result(item: FileItem, job_id: str) -> dict[str, Any]:
     return result
 
 
-def batch_summary(job: Job, file_ids: list[str] | None = None) -> dict[str, Any]:
+def batch_summary(
+    job: Job, file_ids: list[str] | None = None, *, link: Link | None = None
+) -> dict[str, Any]:
     """Summarize a job (or the files of one of its tasks)."""
     if file_ids is not None:
         wanted = set(file_ids)
@@ -58,5 +69,5 @@ def batch_summary(job: Job, file_ids: list[str] | None = None) -> dict[str, Any]
         "face_limit": job.parameters.face_limit,
         "engine": job.engine,
         "message": job.summary_message(),
-        "results": [file_result(f, job.job_id) for f in job.files],
+        "results": [file_result(f, job.job_id, link) for f in job.files],
     }

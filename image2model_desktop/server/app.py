@@ -13,6 +13,7 @@ from . import downloads, health, jobs, status, uploads
 from .context import API_PREFIX, ServerContext
 from .errors import install_error_handlers
 from .hub import TaskEventHub
+from .links import LinkSigner, link_secret
 from .ratelimit import RateLimiter
 from .security import install_browser_guards
 
@@ -54,6 +55,7 @@ def create_app(
         bound_host=bound_host,
         hub=TaskEventHub(service),
         upload_limiter=RateLimiter(settings.upload_rate_per_minute),
+        signer=LinkSigner(link_secret(service.paths.root), settings.download_link_seconds),
         heartbeat_interval=heartbeat_interval,
     )
     install_error_handlers(app)

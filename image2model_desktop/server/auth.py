@@ -74,6 +74,11 @@ async def require_key_or_query(
     ] = None,
 ) -> None:
     """Require the key as a bearer header or as ``?api_key=`` (EventSource sends no headers)."""
+    check_key_or_query(context, request, api_key)
+
+
+def check_key_or_query(context: ServerContext, request: Request, api_key: str | None) -> None:
+    """The check of ``require_key_or_query``, for endpoints that pick their auth per request."""
     token = _bearer_token(request)
     _check(context, token if token is not None else api_key)
 

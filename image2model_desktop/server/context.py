@@ -16,10 +16,14 @@ if TYPE_CHECKING:
     from image2model_desktop.core.service import JobService
 
     from .hub import TaskEventHub
+    from .links import LinkSigner
     from .ratelimit import RateLimiter
 
 API_PREFIX = "/api/v1"
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# As the original accepted ids: any 8-4-4-4-12 hex id, any version, any letter case.
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The original's other job ids: letters, digits, "-" and "_", at most 100 characters.
+_ORIGINAL_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
 @dataclass
@@ -30,6 +34,7 @@ class ServerContext:
     bound_host: str
     hub: TaskEventHub
     upload_limiter: RateLimiter
+    signer: LinkSigner
     #: Seconds of silence before a stream sends a heartbeat (15 s; tests shorten it).
     heartbeat_interval: float = 15.0
 
@@ -41,14 +46,19 @@ def get_context(request: Request) -> ServerContext:
 
 
 def check_task_id(task_id: str) -> str:
-    """Refuse anything but a lowercase UUID4 before it reaches the store."""
+    """Return the task id in lower case; refuse anything not UUID-shaped before the store."""
     if not _UUID.match(task_id):
         raise ApiError(400, "Invalid task ID format. Expected UUID format.")
-    return task_id
+    return task_id.lower()
 
 
 def check_job_id(job_id: str) -> str:
-    """Refuse anything but a lowercase UUID4: job ids become folder names."""
-    if not _UUID.match(job_id):
-        raise ApiError(400, "Invalid job ID format. Expected UUID format.")
-    return job_id
+    """Return the job id in lower case; ids the original allowed but we never issue are 404.
+
+    Anything else is refused (400) here: job ids become folder names.
+    """
+    if _UUID.match(job_id):
+        return job_id.lower()
+    if _ORIGINAL_JOB_ID.match(job_id):
+        raise ApiError(404, "Job not found.")
+    raise ApiError(400, "Invalid job ID format. Expected UUID format.")

@@ -1,8 +1,11 @@
 """Results: list a job's models and serve files from its own output folder only.
 
-Order of checks for a requested name: its characters (400), the job id (400),
-the job (404), the extension (404), the resolved path staying inside the
-job's output folder with symlinks followed (403), the file existing (404).
+Order of checks for a requested name: its characters (400), the job id (400,
+or 404 for an id of the original's shape that we never issue), the signed
+link or the key (403), the job (404), the extension (404), the resolved path
+staying inside the job's output folder with symlinks followed (403), the file
+existing (404). A signed link opens only the file it was made for; the key
+opens any.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ import os
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from image2model_desktop.core.states import FileState
-from image2model_desktop.core.summary import DOWNLOAD_PREFIX
 
-from .auth import require_key
-from .context import ServerContext, check_job_id, get_context
+from .auth import check_key_or_query, require_key_or_query
+from .context import API_PREFIX, ServerContext, check_job_id, get_context
 from .errors import ApiError
+from .links import request_links
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,9 @@ class _AnyNameConvertor(PathConvertor):
 
 register_url_convertor("anyname", _AnyNameConvertor())
 
-router = APIRouter(prefix="/download", tags=["download"], dependencies=[Depends(require_key)])
+router = APIRouter(prefix="/download", tags=["download"])
 Context = Annotated[ServerContext, Depends(get_context)]
+KeyRequired = [Depends(require_key_or_query)]
 
 MEDIA_TYPES = {
     ".glb": "model/gltf-binary",
@@ -99,12 +103,15 @@ def serve_output(context: ServerContext, job_id: str, filename: str) -> FileResp
 
 
 def _require_job(context: ServerContext, job_id: str) -> None:
-    check_job_id(job_id)
     if context.service.find_job(job_id) is None:
         raise ApiError(404, "Job not found.")
 
 
-@router.get("/direct/{filename:anyname}", summary="Download an output by name across the library")
+@router.get(
+    "/direct/{filename:anyname}",
+    dependencies=KeyRequired,
+    summary="Download an output by name across the library",
+)
 async def download_direct(context: Context, filename: str) -> FileResponse:
     check_filename(filename)
     job_ids = context.service.store.jobs_with_output(filename)
@@ -114,19 +121,21 @@ async def download_direct(context: Context, filename: str) -> FileResponse:
         raise ApiError(
             409,
             f"{len(job_ids)} jobs hold a file named {filename}: {', '.join(job_ids)}. "
-            f"Download it from one job with {DOWNLOAD_PREFIX}/<job_id>/{filename}.",
+            f"Download it from one job with {API_PREFIX}/download/<job_id>/{filename}.",
             details={"job_ids": job_ids},
         )
     return serve_output(context, check_job_id(job_ids[0]), filename)
 
 
-@router.get("/{job_id}/all", summary="List a job's results")
+@router.get("/{job_id}/all", dependencies=KeyRequired, summary="List a job's results")
 async def list_results(
-    context: Context, job_id: Annotated[str, Path(description="The job id")]
+    context: Context, request: Request, job_id: Annotated[str, Path(description="The job id")]
 ) -> dict[str, Any]:
+    job_id = check_job_id(job_id)
     _require_job(context, job_id)
     job = context.service.get_job(job_id)
     folder = context.service.paths.outputs(job_id)
+    links = request_links(context, request)
     files: list[dict[str, Any]] = []
     urls: list[str] = []
     for item in job.files:
@@ -141,11 +150,12 @@ async def list_results(
         preview = None
         if out.preview_filename:
             preview = {
-                "url": f"{DOWNLOAD_PREFIX}/{job_id}/{out.preview_filename}",
+                "url": links(job_id, out.preview_filename),
                 "file_size": out.preview_size,
                 "content_type": out.preview_content_type,
             }
         suffix = os.path.splitext(out.model_filename)[1].lower()
+        url = links(job_id, out.model_filename)
         files.append(
             {
                 "filename": out.model_filename,
@@ -153,19 +163,55 @@ async def list_results(
                 "mime_type": MEDIA_TYPES.get(suffix, "application/octet-stream"),
                 "created_time": stat.st_mtime,
                 "source_filename": item.filename,
+                "model_url": url,
                 "rendered_image": preview,
             }
         )
-        urls.append(f"{DOWNLOAD_PREFIX}/{job_id}/{out.model_filename}")
+        urls.append(url)
     return {"job_id": job_id, "files": files, "download_urls": urls, "total_files": len(files)}
 
 
-@router.get("/{job_id}/{filename:anyname}", summary="Download one file of a job")
+@router.get(
+    "/{job_id}/model",
+    dependencies=KeyRequired,
+    status_code=302,
+    summary="Redirect to the job's first model (the original backend's path)",
+)
+async def first_model(
+    context: Context, request: Request, job_id: Annotated[str, Path(description="The job id")]
+) -> RedirectResponse:
+    job_id = check_job_id(job_id)
+    _require_job(context, job_id)
+    job = context.service.get_job(job_id)
+    for item in job.files:
+        if item.state == FileState.COMPLETED and item.output is not None:
+            url = request_links(context, request)(job_id, item.output.model_filename)
+            return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    raise ApiError(404, "No model files found: no file of this job has completed.")
+
+
+@router.get(
+    "/{job_id}/{filename:anyname}",
+    summary="Download one file of a job (with the key, or as a signed link without it)",
+)
 async def download_file(
     context: Context,
+    request: Request,
     job_id: Annotated[str, Path(description="The job id")],
     filename: str,
+    expires: Annotated[
+        str | None, Query(description="Expiry of a signed link (unix seconds)")
+    ] = None,
+    sig: Annotated[str | None, Query(description="Signature of a signed link")] = None,
+    api_key: Annotated[
+        str | None, Query(description="The key, for clients that cannot send headers")
+    ] = None,
 ) -> FileResponse:
     check_filename(filename)
+    job_id = check_job_id(job_id)
+    if expires is None and sig is None:
+        check_key_or_query(context, request, api_key)
+    else:
+        context.signer.check(job_id, filename, expires, sig)
     _require_job(context, job_id)
     return serve_output(context, job_id, filename)

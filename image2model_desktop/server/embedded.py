@@ -131,6 +131,9 @@ class EmbeddedApiServer:
             lifespan="off",
             ws="none",
             server_header=False,
+            # Links are built from how the client reached us; a loopback client must not
+            # rewrite that (or its address, which the upload rate limit counts) with X-Forwarded-*.
+            proxy_headers=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         server = _GuestServer(config)

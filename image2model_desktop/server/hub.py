@@ -69,6 +69,9 @@ class SseMessage:
             self.event, {**self.data, "progress": progress}, self.id, terminal=self.terminal
         )
 
+    def with_data(self, data: dict[str, Any]) -> SseMessage:
+        return SseMessage(self.event, data, self.id, terminal=self.terminal)
+
 
 class Listener:
     """One stream's queue of messages; ``None`` means: close the stream."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from . import payloads
 from .auth import require_key
 from .context import ServerContext, check_job_id, get_context
 from .errors import ApiError
+from .links import request_links
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(require_key)])
 Context = Annotated[ServerContext, Depends(get_context)]
@@ -18,12 +19,14 @@ Context = Annotated[ServerContext, Depends(get_context)]
 @router.get("", summary="The library: jobs newest first, with their files and states")
 async def list_jobs(
     context: Context,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     jobs = context.service.list_jobs(limit, offset)
+    links = request_links(context, request)
     return {
-        "jobs": [payloads.job_entry(job) for job in jobs],
+        "jobs": [payloads.job_entry(job, links) for job in jobs],
         "limit": limit,
         "offset": offset,
         "total": context.service.store.count_jobs(),
@@ -34,7 +37,7 @@ async def list_jobs(
 async def retry_job(
     context: Context, job_id: Annotated[str, Path(description="The job id")]
 ) -> dict[str, Any]:
-    check_job_id(job_id)
+    job_id = check_job_id(job_id)
     job = context.service.find_job(job_id)
     if job is None:
         raise ApiError(404, "Job not found.")

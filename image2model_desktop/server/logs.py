@@ -1,8 +1,9 @@
-"""Keep the API key out of every log line, uvicorn's access log included.
+"""Keep the API key and link signatures out of every log line, uvicorn's access log included.
 
-EventSource clients pass the key as ``?api_key=``, which uvicorn's access log
-would print with the path. A filter on the access and error loggers rewrites
-the query value and any verbatim occurrence of the key before a handler sees it.
+EventSource clients pass the key as ``?api_key=`` and signed links carry
+``?sig=``; uvicorn's access log would print both with the path. A filter on the
+access and error loggers rewrites those query values and any verbatim
+occurrence of the key before a handler sees it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import logging
 import re
 
-_QUERY_KEY = re.compile(r"(?i)(api_key=)[^&\s\"']*")
+_QUERY_KEY = re.compile(r"(?i)((?:api_key|sig)=)[^&\s\"']*")
 _LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn")
 MASK = "***"
 
 
 class KeyScrubFilter(logging.Filter):
-    """Mask ``api_key=…`` values and the key itself in a record's message and arguments."""
+    """Mask ``api_key=…`` and ``sig=…`` values and the key in a record's message and arguments."""
 
     def __init__(self, api_key: str) -> None:
         super().__init__()

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from image2model_desktop.core.models import FileItem, Job, JobStatus
-from image2model_desktop.core.summary import batch_summary, file_result
+from image2model_desktop.core.summary import Link, batch_summary, file_result
+
+#: What the original's events called the work (its Celery task's name).
+TASK_NAME = "process_batch"
+
+
+def now_ms() -> int:
+    """Timestamps as the original sent them: integer milliseconds since the epoch."""
+    return int(time.time() * 1000)
 
 
 def task_files(job: Job, file_ids: Sequence[str]) -> list[FileItem]:
@@ -24,10 +32,9 @@ def task_progress_value(files: Sequence[FileItem]) -> tuple[float, int]:
     return round(total / len(files), 1), sum(1 for f in files if f.state.is_terminal)
 
 
-def file_update_data(item: FileItem, job_id: str, task_id: str) -> dict[str, Any]:
+def file_state(item: FileItem) -> dict[str, Any]:
+    """One file's state, as nested in ``file_update`` and listed by the task poll."""
     data: dict[str, Any] = {
-        "task_id": task_id,
-        "job_id": job_id,
         "file_id": item.file_id,
         "filename": item.filename,
         "status": item.state.value,
@@ -37,6 +44,12 @@ def file_update_data(item: FileItem, job_id: str, task_id: str) -> dict[str, Any
     if item.error_message is not None:
         data["error"] = item.error_message
     return data
+
+
+def file_update_data(item: FileItem, job_id: str, task_id: str) -> dict[str, Any]:
+    # The file's state is nested: a raw ``data:`` reader of the original stops at the
+    # first top-level "completed", which must be the task's, not one file's.
+    return {"task_id": task_id, "job_id": job_id, "file": file_state(item)}
 
 
 def _ended_progress(item: FileItem) -> float:
@@ -59,23 +72,28 @@ def task_progress_data(
         "total_files": total,
         "message": progress_message(current, total),
         "task_id": task_id,
+        "task_name": TASK_NAME,
         "job_id": job_id,
-        "timestamp": time.time(),
+        "timestamp": now_ms(),
     }
 
 
 def outcome(job: Job, task_id: str, file_ids: Sequence[str]) -> tuple[str, dict[str, Any]]:
-    """Return the terminal event's name and data for a task whose files all ended."""
+    """Return the terminal event's name and data for a task whose files all ended.
+
+    ``result`` holds file names only: each stream adds its own signed links.
+    """
     summary = batch_summary(job, list(file_ids))
-    base = {"task_id": task_id, "job_id": job.job_id}
+    base = {"task_id": task_id, "task_name": TASK_NAME, "job_id": job.job_id}
     if summary["successful_files"]:
         return "task_completed", {
             "status": "completed",
             "progress": 100.0,
             "message": summary["message"],
             **base,
+            "summary": _counts(summary),
             "result": summary,
-            "timestamp": time.time(),
+            "timestamp": now_ms(),
         }
     cancelled = summary["status"] == JobStatus.CANCELLED.value
     errors = [r["error"] for r in summary["results"] if r.get("status") == "failed"]
@@ -92,7 +110,22 @@ def outcome(job: Job, task_id: str, file_ids: Sequence[str]) -> tuple[str, dict[
         "error": error,
         **base,
         "result": summary,
-        "timestamp": time.time(),
+        "timestamp": now_ms(),
+    }
+
+
+def _counts(summary: dict[str, Any]) -> dict[str, int]:
+    """``task_completed``'s ``summary``: the contract's counts and the original's names."""
+    total, ok = summary["total_files"], summary["successful_files"]
+    failed, cancelled = summary["failed_files"], summary["cancelled_files"]
+    return {
+        "total": total,
+        "successful": ok,
+        "failed": failed,
+        "cancelled": cancelled,
+        "total_files": total,
+        "successful_files": ok,
+        "failed_files": failed,
     }
 
 
@@ -109,7 +142,7 @@ def task_state(job: Job, file_ids: Sequence[str]) -> str:
     return "PROCESSING"
 
 
-def task_status(job: Job, task_id: str, file_ids: Sequence[str]) -> dict[str, Any]:
+def task_status(job: Job, task_id: str, file_ids: Sequence[str], link: Link) -> dict[str, Any]:
     """The one-shot poll of ``/status/tasks/{task_id}/status``."""
     files = task_files(job, file_ids)
     progress, current = task_progress_value(files)
@@ -123,18 +156,14 @@ def task_status(job: Job, task_id: str, file_ids: Sequence[str]) -> dict[str, An
         "state": state,
         "current": current,
         "total": len(files),
-        "timestamp": time.time(),
-        "files": [_without_ids(file_update_data(f, job.job_id, task_id)) for f in files],
+        "timestamp": now_ms(),
+        "files": [file_state(f) for f in files],
     }
     if state in ("COMPLETED", "FAILED", "CANCELLED"):
-        summary = batch_summary(job, list(file_ids))
+        summary = batch_summary(job, list(file_ids), link=link)
         data["message"] = summary["message"]
         data["result"] = summary
     return data
-
-
-def _without_ids(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("task_id", "job_id")}
 
 
 def job_progress(job: Job) -> dict[str, Any]:
@@ -154,11 +183,11 @@ def job_progress(job: Job) -> dict[str, Any]:
             }
             for f in job.files
         },
-        "timestamp": time.time(),
+        "timestamp": now_ms(),
     }
 
 
-def job_entry(job: Job) -> dict[str, Any]:
+def job_entry(job: Job, link: Link) -> dict[str, Any]:
     """One job of the library listing (``GET /jobs``)."""
     return {
         "job_id": job.job_id,
@@ -173,7 +202,7 @@ def job_entry(job: Job) -> dict[str, Any]:
         "failed_files": job.failed_count,
         "message": job.summary_message(),
         "files": [
-            {**file_result(f, job.job_id), "progress": f.progress, "message": f.message}
+            {**file_result(f, job.job_id, link), "progress": f.progress, "message": f.message}
             for f in job.files
         ],
     }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.responses import StreamingResponse
 
 from .hub import RETRY_MILLISECONDS, Listener, SseMessage, TaskEventHub
+from .links import Links
+from .payloads import now_ms
 
 SSE_HEADERS = {
     # Set whole: Starlette would append "; charset=utf-8" to a text/* media type.
@@ -21,7 +22,7 @@ SSE_HEADERS = {
 
 def _heartbeat(task_id: str) -> SseMessage:
     return SseMessage(
-        "heartbeat", {"status": "heartbeat", "timestamp": time.time(), "task_id": task_id}, None
+        "heartbeat", {"status": "heartbeat", "timestamp": now_ms(), "task_id": task_id}, None
     )
 
 
@@ -30,7 +31,7 @@ def _timed_out(task_id: str, last_id: int | None, timeout: float) -> SseMessage:
         "status": "timeout",
         "message": f"The stream ended after its {timeout:g} s timeout; reconnect to go on.",
         "task_id": task_id,
-        "timestamp": time.time(),
+        "timestamp": now_ms(),
     }
     return SseMessage("connection_timeout", data, last_id, terminal=True)
 
@@ -41,10 +42,15 @@ async def event_stream(
     listener: Listener,
     first: list[SseMessage],
     *,
+    links: Links,
     heartbeat_interval: float,
     timeout: float,
 ) -> AsyncIterator[bytes]:
-    """Yield the first messages, then live ones, heartbeats when idle, until an end."""
+    """Yield the first messages, then live ones, heartbeats when idle, until an end.
+
+    A task's outcome gets its download links here, per stream: they are absolute
+    for the address this client used and signed when sent, not when the task ended.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last_id: int | None = None
@@ -60,6 +66,8 @@ async def event_stream(
             top_progress = max(top_progress, progress)
         if message.id is not None:
             last_id = message.id if last_id is None else max(last_id, message.id)
+        if message.terminal and "result" in message.data:
+            message = message.with_data(links.add_to_event(message.data))
         return message.wire
 
     try:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from . import payloads
 from .auth import optional_key, require_key, require_key_or_query
 from .context import ServerContext, check_job_id, check_task_id, get_context
 from .errors import ApiError
+from .links import request_links
 from .sse import event_stream, event_stream_response
 
 router = APIRouter(prefix="/status", tags=["status"])
@@ -37,13 +37,14 @@ def _parse_last_event_id(value: str | None) -> int | None:
 )
 async def stream_task(
     context: Context,
+    request: Request,
     task_id: TaskId,
     timeout: Annotated[
         int, Query(ge=1, le=86400, description="Seconds before the stream ends")
     ] = 3600,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    check_task_id(task_id)
+    task_id = check_task_id(task_id)
     try:
         listener, first = context.hub.open(task_id, _parse_last_event_id(last_event_id))
     except KeyError:
@@ -53,19 +54,20 @@ async def stream_task(
         task_id,
         listener,
         first,
+        links=request_links(context, request),
         heartbeat_interval=context.heartbeat_interval,
         timeout=float(timeout),
     )
     return event_stream_response(body)
 
 
-def _task_status(context: ServerContext, task_id: str) -> dict[str, Any]:
-    check_task_id(task_id)
+def _task_status(context: ServerContext, request: Request, task_id: str) -> dict[str, Any]:
+    task_id = check_task_id(task_id)
     found = context.service.find_task(task_id)
     if found is None:
         raise ApiError(404, "Task not found.")
     job, file_ids = found
-    return payloads.task_status(job, task_id, file_ids)
+    return payloads.task_status(job, task_id, file_ids, request_links(context, request))
 
 
 @router.get(
@@ -73,8 +75,8 @@ def _task_status(context: ServerContext, task_id: str) -> dict[str, Any]:
     dependencies=[Depends(optional_key)],
     summary="Poll a task once",
 )
-async def task_status(context: Context, task_id: TaskId) -> dict[str, Any]:
-    return _task_status(context, task_id)
+async def task_status(context: Context, request: Request, task_id: TaskId) -> dict[str, Any]:
+    return _task_status(context, request, task_id)
 
 
 @router.get(
@@ -82,8 +84,10 @@ async def task_status(context: Context, task_id: TaskId) -> dict[str, Any]:
     dependencies=[Depends(optional_key)],
     summary="Poll a task once (the original backend's path)",
 )
-async def task_status_original_path(context: Context, task_id: TaskId) -> dict[str, Any]:
-    return _task_status(context, task_id)
+async def task_status_original_path(
+    context: Context, request: Request, task_id: TaskId
+) -> dict[str, Any]:
+    return _task_status(context, request, task_id)
 
 
 @router.get(
@@ -92,7 +96,7 @@ async def task_status_original_path(context: Context, task_id: TaskId) -> dict[s
     summary="Per-file progress of a job",
 )
 async def job_progress(context: Context, job_id: JobId) -> dict[str, Any]:
-    check_job_id(job_id)
+    job_id = check_job_id(job_id)
     job = context.service.find_job(job_id)
     if job is None:
         raise ApiError(404, "Job not found.")
@@ -106,7 +110,7 @@ async def job_progress(context: Context, job_id: JobId) -> dict[str, Any]:
     summary="Cancel the pending and running files of a task",
 )
 async def cancel_task(context: Context, task_id: TaskId) -> JSONResponse:
-    check_task_id(task_id)
+    task_id = check_task_id(task_id)
     found = context.service.find_task(task_id)
     if found is None:
         raise ApiError(404, "Task not found.")
@@ -128,7 +132,7 @@ async def cancel_task(context: Context, task_id: TaskId) -> JSONResponse:
             "status": "cancelling" if cancelled else payloads.task_state(job, file_ids).lower(),
             "cancelled_files": cancelled,
             "message": message,
-            "timestamp": time.time(),
+            "timestamp": payloads.now_ms(),
         },
         status_code=202,
     )

@@ -144,8 +144,8 @@ def assert_stream_invariants(events: list[SseEvent]) -> None:
     assert progress == sorted(progress)
     per_file: dict[str, list[float]] = {}
     for e in events:
-        if e.event == "file_update" and e.data["status"] not in ("failed", "cancelled"):
-            per_file.setdefault(e.data["file_id"], []).append(e.data["progress"])
+        if e.event == "file_update" and e.data["file"]["status"] not in ("failed", "cancelled"):
+            per_file.setdefault(e.data["file"]["file_id"], []).append(e.data["file"]["progress"])
     for values in per_file.values():
         assert values == sorted(values)
 

@@ -177,10 +177,11 @@ async def test_upload_shape_and_listing(client: httpx.AsyncClient, library: Libr
     assert original.json()["state"] == "COMPLETED"
     listing = (await client.get(f"/api/v1/download/{body['job_id']}/all", headers=AUTH)).json()
     assert [f["filename"] for f in listing["files"]] == ["chair.glb", "lamp.glb"]
-    assert listing["download_urls"] == [
-        f"/api/v1/download/{body['job_id']}/chair.glb",
-        f"/api/v1/download/{body['job_id']}/lamp.glb",
-    ]
+    # Absolute and signed: a browser follows them without the key.
+    for url, name in zip(listing["download_urls"], ["chair.glb", "lamp.glb"], strict=True):
+        assert url.startswith(f"http://127.0.0.1/api/v1/download/{body['job_id']}/{name}?")
+        assert "expires=" in url and "sig=" in url
+    assert [f["model_url"] for f in listing["files"]] == listing["download_urls"]
     assert listing["files"][0]["mime_type"] == "model/gltf-binary"
     assert listing["files"][0]["source_filename"] == "chair.jpg"
     assert staged(library) == []
@@ -292,7 +293,7 @@ async def test_upload_rate_limit(library: Library) -> None:
 
 @pytest.mark.parametrize("suffix", ["stream", "status"])
 async def test_task_id_rules(client: httpx.AsyncClient, suffix: str) -> None:
-    for bad in ("123", "not-a-uuid", UNKNOWN.upper(), "../" + UNKNOWN):
+    for bad in ("123", "not-a-uuid", UNKNOWN + "0", "../" + UNKNOWN):
         r = await client.get(f"/api/v1/status/tasks/{bad}/{suffix}")
         if r.status_code == 404:  # a slash in the id never reaches the route
             assert "/" in bad
@@ -310,7 +311,9 @@ async def test_unknown_ids(client: httpx.AsyncClient) -> None:
     assert_envelope(await client.post(f"/api/v1/jobs/{UNKNOWN}/retry", headers=AUTH), 404)
     assert_envelope(await client.get(f"/api/v1/status/jobs/{UNKNOWN}/progress", headers=AUTH), 404)
     assert_envelope(await client.get(f"/api/v1/download/{UNKNOWN}/all", headers=AUTH), 404)
-    assert_envelope(await client.get("/api/v1/download/not-a-job/all", headers=AUTH), 400)
+    # The original's other ids are simply unknown; anything else is refused.
+    assert_envelope(await client.get("/api/v1/download/not-a-job/all", headers=AUTH), 404)
+    assert_envelope(await client.get("/api/v1/download/not.a.job/all", headers=AUTH), 400)
 
 
 async def test_finished_task_stream_is_snapshot_then_end(

@@ -55,23 +55,26 @@ async def test_follow_three_files_then_download(live_client: httpx.AsyncClient) 
         "lamp.glb",
         "chair_2.glb",
     ]
+    assert final["task_name"] and final["summary"] == {
+        "total": 3,
+        "successful": 3,
+        "failed": 0,
+        "cancelled": 0,
+        "total_files": 3,
+        "successful_files": 3,
+        "failed_files": 0,
+    }
     completed = {
-        e.data["file_id"]
+        e.data["file"]["file_id"]
         for e in events
-        if e.event == "file_update" and e.data["status"] == "completed"
+        if e.event == "file_update" and e.data["file"]["status"] == "completed"
     }
     assert len(completed) == 3
     for e in events:
         if e.event == "file_update":
-            assert set(e.data) >= {
-                "task_id",
-                "job_id",
-                "file_id",
-                "filename",
-                "status",
-                "progress",
-                "message",
-            }
+            # The file's state is nested: the only top-level status is the task's.
+            assert set(e.data) == {"task_id", "job_id", "file"}
+            assert set(e.data["file"]) >= {"file_id", "filename", "status", "progress", "message"}
     listing = (await live_client.get(f"/api/v1/download/{body['job_id']}/all", headers=AUTH)).json()
     assert listing["total_files"] == 3
     for entry, url in zip(listing["files"], listing["download_urls"], strict=True):
@@ -104,7 +107,7 @@ async def test_reconnect_with_last_event_id(
     missed = await follow(live_gated_client, task_id, headers={"Last-Event-ID": str(seen)})
     assert missed[0].retry == 3000
     assert all(e.id is not None and e.id > seen for e in missed)
-    statuses = [e.data["status"] for e in missed if e.event == "file_update"]
+    statuses = [e.data["file"]["status"] for e in missed if e.event == "file_update"]
     # A replay, not a snapshot: the steps after the gate, in order, for both files.
     assert statuses.count("downloading") == 2 and statuses.count("completed") == 2
     assert missed[-1].event == "task_completed"
@@ -151,9 +154,9 @@ async def test_failed_and_cancelled_tasks(
     assert "test engine refused" in events[-1].data["error"]
     assert events[-1].data["result"]["failed_files"] == 2
     errors = [
-        e.data.get("error")
+        e.data["file"].get("error")
         for e in events
-        if e.data.get("status") == "failed" and e.event == "file_update"
+        if e.event == "file_update" and e.data["file"]["status"] == "failed"
     ]
     assert errors and all(errors)
     # Retry runs the failed files under a new task id.
