@@ -1,44 +1,92 @@
-"""Reduce a model's face count, keeping its texture.
+"""Reduce a model's face count, keeping its texture mapped.
 
-``fast_simplification`` holds the GIL for the whole call, so callers run this
-in a process pool (PLATFORM.md: a 500k-face mesh stalls a thread for ~0.9 s).
+``fast_simplification`` holds the GIL for the whole call, so the window runs
+this in a process pool (PLATFORM.md: a 500k-face mesh stalls a thread ~0.9 s).
+
+Texture seams are the hard part. A textured mesh splits its vertices where the
+UV map is cut, so the simplifier would see every seam as an open border and
+shrink each side on its own, tearing cracks into the surface. Instead the
+vertices are welded by position first (the surface stays closed and seams may
+move like any edge), and the texture follows the faces: an edge collapse only
+removes faces, so every face left is an original face with moved corners. It
+keeps that face's UVs, which all lie in one chart of the texture, and vertices
+are split again wherever neighbouring faces come from different charts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from image2model_desktop.core.fsutil import atomic_destination
 from image2model_desktop.mesh.export import load_single_mesh
+
+IntArray = npt.NDArray[np.int64]
+#: Vertices closer than 1e-8 count as one, as in trimesh's merge_vertices.
+_WELD_DIGITS = 8
+FloatArray = npt.NDArray[np.float64]
 
 
 def decimate_model(src: Path, dest: Path, max_faces: int) -> int:
     """Write ``src`` with at most ``max_faces`` faces to ``dest`` (format from its suffix).
 
-    Return the number of faces written. UVs follow the surviving vertices, so a
-    texture stays mapped; seams are open borders to the simplifier and keep
-    their place.
+    Return the number of faces written.
     """
-    if max_faces < 4:
-        raise ValueError(f"max_faces must be at least 4, got {max_faces}")
-    mesh = load_single_mesh(src)
-    if len(mesh.faces) > max_faces:
-        mesh = _simplified(mesh, max_faces)
-        _ = mesh.vertex_normals  # cached normals are exported, so viewers shade smoothly
+    mesh = simplify(load_single_mesh(src), max_faces)
     data: bytes = mesh.export(file_type=dest.suffix.lower().lstrip(".") or "glb")
     with atomic_destination(dest) as tmp:
         tmp.write_bytes(data)
     return len(mesh.faces)
 
 
-def _simplified(mesh: Any, max_faces: int) -> Any:
-    import fast_simplification
-    import numpy as np
+def simplify(mesh: Any, max_faces: int) -> Any:
+    """Return ``mesh`` with at most ``max_faces`` faces, texture kept; small meshes as they are."""
+    if max_faces < 4:
+        raise ValueError(f"max_faces must be at least 4, got {max_faces}")
+    if len(mesh.faces) <= max_faces:
+        return mesh
     import trimesh
 
-    points = np.asarray(mesh.vertices, dtype=np.float64)
     triangles = np.asarray(mesh.faces, dtype=np.int64)
+    points = np.asarray(mesh.vertices, dtype=np.float64)
+    grouping: Any = trimesh.grouping
+    # The same tolerance trimesh merges vertices with: seams are rarely bit-identical.
+    first, welded_of = grouping.unique_rows(points, digits=_WELD_DIGITS)
+    welded_of = np.asarray(welded_of, dtype=np.int64).reshape(-1)
+    welded = welded_of[triangles]
+    # Faces with two corners at one place (a UV sphere's poles) have no area; drop them.
+    solid = _distinct_corners(welded)
+    triangles, welded = triangles[solid], welded[solid]
+    simplified = _collapse(points[first], welded, max_faces)
+    uv = getattr(mesh.visual, "uv", None)
+    if uv is None or len(uv) != len(points):
+        return trimesh.Trimesh(simplified.points, simplified.faces, process=False)
+    points, faces, vertex_uv = _texture_corners(
+        points, triangles, np.asarray(uv, dtype=np.float64), welded_of, simplified
+    )
+    visuals: Any = trimesh.visual
+    visual = visuals.TextureVisuals(uv=vertex_uv, material=mesh.visual.material)
+    result = trimesh.Trimesh(points, faces, visual=visual, process=False)
+    _ = result.vertex_normals  # cached normals are exported, so viewers shade smoothly
+    return result
+
+
+@dataclass(frozen=True)
+class _Simplified:
+    points: FloatArray
+    faces: IntArray
+    #: For each vertex given to the simplifier, the new vertex it became.
+    mapping: IntArray
+
+
+def _collapse(points: FloatArray, triangles: IntArray, max_faces: int) -> _Simplified:
+    """Simplify to at most ``max_faces`` faces."""
+    import fast_simplification
+
     target = max_faces
     # The simplifier stops near, not at, the target: tighten it until the result fits.
     for _ in range(6):
@@ -50,32 +98,88 @@ def _simplified(mesh: Any, max_faces: int) -> Any:
         target = max(4, int(target * max_faces / len(new_faces) * 0.97))
     else:
         raise ValueError(f"could not reduce the model to {max_faces} faces")
-    visual = None
-    uv = getattr(mesh.visual, "uv", None)
-    if uv is not None and len(uv) == len(points):
-        _, _, mapping = fast_simplification.replay_simplification(
-            points.astype(np.float32), triangles.astype(np.int32), collapses
-        )
-        visuals: Any = trimesh.visual
-        visual = visuals.TextureVisuals(
-            uv=_surviving_uv(points, np.asarray(uv), new_points, mapping),
-            material=mesh.visual.material,
-        )
-    return trimesh.Trimesh(new_points, new_faces, visual=visual, process=False)
+    _, _, mapping = fast_simplification.replay_simplification(
+        points.astype(np.float32), triangles.astype(np.int32), collapses
+    )
+    return _Simplified(
+        np.asarray(new_points, dtype=np.float64),
+        np.asarray(new_faces, dtype=np.int64),
+        np.asarray(mapping, dtype=np.int64),
+    )
 
 
-def _surviving_uv(points: Any, uv: Any, new_points: Any, mapping: Any) -> Any:
-    """Give each new vertex the UV of the closest original vertex merged into it."""
-    import numpy as np
+def _texture_corners(
+    points: FloatArray,
+    triangles: IntArray,
+    uv: FloatArray,
+    welded_of: IntArray,
+    simplified: _Simplified,
+) -> tuple[FloatArray, IntArray, FloatArray]:
+    """Split the simplified vertices where the texture is cut; return points, faces and UVs.
 
-    mapping = np.asarray(mapping, dtype=np.int64)
-    valid = (mapping >= 0) & (mapping < len(new_points))
-    old = np.flatnonzero(valid)
-    target = mapping[valid]
-    distance = np.linalg.norm(points[old] - new_points[target], axis=1)
-    order = np.lexsort((distance, target))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = target[order][1:] != target[order][:-1]
-    new_uv = np.zeros((len(new_points), 2))
-    new_uv[target[order][first]] = uv[old[order][first]]
-    return new_uv
+    A new vertex stands for the original vertices collapsed into it. Those
+    joined by an original edge (same side of any seam) form one wedge and
+    share one UV: that of the member that lay closest to where the vertex
+    ended up. Wedges on two sides of a seam stay apart, as the seam does.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    count = len(points)
+    target = np.full(count, -1, dtype=np.int64)
+    used = np.unique(triangles)
+    target[used] = simplified.mapping[welded_of[used]]
+    edges = triangles[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    edges = edges[target[edges[:, 0]] == target[edges[:, 1]]]
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(count, count))
+    wedge = connected_components(graph, directed=False)[1].astype(np.int64)
+    used = used[target[used] >= 0]
+    distance = np.linalg.norm(points[used] - simplified.points[target[used]], axis=1)
+    order = np.lexsort((distance, wedge[used]))
+    nearest = used[order]
+    first = np.ones(len(nearest), dtype=bool)
+    first[1:] = wedge[nearest[1:]] != wedge[nearest[:-1]]
+    nearest = nearest[first]
+    # Each new face is an original face whose corners moved; its corners name their wedges.
+    source = triangles[_surviving_faces(simplified, welded_of[triangles])]
+    mapped = target[source]
+    position = np.argmax(mapped[:, None, :] == simplified.faces[:, :, None], axis=2)
+    corner_wedge = wedge[np.take_along_axis(source, position, axis=1)]
+    kept, faces = np.unique(corner_wedge, return_inverse=True)
+    representative = nearest[np.searchsorted(wedge[nearest], kept)]
+    return (
+        simplified.points[target[representative]],
+        faces.reshape(-1, 3).astype(np.int64),
+        uv[representative],
+    )
+
+
+def _surviving_faces(simplified: _Simplified, welded: IntArray) -> IntArray:
+    """For each new face, the original face it is (an edge collapse only removes faces)."""
+    mapped = simplified.mapping[welded]
+    alive = np.flatnonzero(_distinct_corners(mapped))
+    result: IntArray = alive[_match_faces(mapped[alive], simplified.faces)]
+    return result
+
+
+def _distinct_corners(faces: IntArray) -> npt.NDArray[np.bool_]:
+    a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
+    result: npt.NDArray[np.bool_] = (a != b) & (b != c) & (a != c)
+    return result
+
+
+def _match_faces(candidates: IntArray, new_faces: IntArray) -> IntArray:
+    """For each new face, the index of the candidate with the same three vertices."""
+    keys = np.sort(candidates, axis=1)
+    wanted = np.sort(new_faces, axis=1)
+    order = np.lexsort(keys.T[::-1])
+    sorted_keys = keys[order]
+    width = int(max(keys.max(initial=0), wanted.max(initial=0))) + 1
+    flat_keys = (sorted_keys[:, 0] * width + sorted_keys[:, 1]) * width + sorted_keys[:, 2]
+    flat_wanted = (wanted[:, 0] * width + wanted[:, 1]) * width + wanted[:, 2]
+    found = np.searchsorted(flat_keys, flat_wanted)
+    found = np.minimum(found, len(flat_keys) - 1)
+    if len(flat_keys) == 0 or not np.array_equal(flat_keys[found], flat_wanted):
+        raise ValueError("the simplified faces do not match the original ones")
+    result: IntArray = order[found]
+    return result

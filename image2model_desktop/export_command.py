@@ -1,0 +1,145 @@
+"""``image2model export SRC DEST``: write a model in another format, size and placement.
+
+Runs in this process: with no window to keep responsive, the process pool the
+GUI uses for decimation (fast_simplification holds the GIL) would only add the
+workers' start-up time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from image2model_desktop.core.errors import SetupError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+#: What trimesh raises on a file it cannot parse (it has no error type of its own).
+_UNREADABLE = (ValueError, KeyError, IndexError, EOFError, TypeError, NotImplementedError)
+#: Model files the export reads.
+SOURCE_SUFFIXES = (".glb", ".gltf", ".obj", ".stl", ".ply", ".3mf")
+
+
+def add_export_parser(commands: Any) -> None:
+    """Register ``export`` on the CLI's subcommand parsers."""
+    export = commands.add_parser(
+        "export",
+        help="write a model as GLB, glTF, OBJ, STL, PLY or 3MF, resized and placed",
+        description=(
+            "Write SRC as DEST; DEST's extension picks the format: .glb, .gltf.zip, .obj.zip, "
+            ".stl, .ply, .3mf. STL and 3MF are written in millimetres with Z up; the others "
+            "keep glTF's metres with Y up."
+        ),
+    )
+    export.add_argument("src", type=Path, metavar="SRC", help="a model (GLB from the library)")
+    export.add_argument("dest", type=Path, metavar="DEST", help="the file to write")
+    export.add_argument(
+        "--faces", type=_face_budget, metavar="N", help="decimate to at most N faces"
+    )
+    export.add_argument(
+        "--height", metavar="LENGTH", help="scale to this height: 120mm, 12cm, 0.12m, 4.7in"
+    )
+    export.add_argument("--scale", type=float, metavar="F", help="multiply every coordinate by F")
+    export.add_argument(
+        "--pivot",
+        choices=("bottom", "center", "keep"),
+        default="keep",
+        help="bottom: base at 0, centred; center: box centre at 0; keep (default)",
+    )
+    export.add_argument("--up", choices=("y", "z"), help="up axis (default: the format's)")
+    export.add_argument(
+        "--fill-holes", action="store_true", help="close holes so STL/3MF are watertight"
+    )
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export as the arguments say; usage problems raise SetupError (exit 2)."""
+    from image2model_desktop.mesh.export import prepare_export, write_export
+    from image2model_desktop.mesh.options import ExportOptionsError
+
+    options = _options(args)
+    src, dest = args.src, args.dest
+    _check_paths(src, dest)
+    try:
+        prepared = prepare_export(src, dest, options)
+    except ExportOptionsError as error:
+        raise SetupError(str(error)) from error
+    except _UNREADABLE as error:
+        log.debug("Cannot export %s", src, exc_info=True)
+        print(
+            f"image2model: {src.name} could not be read as a 3D model ({error}).", file=sys.stderr
+        )
+        return EXIT_FAILED
+    report = prepared.report
+    for warning in report.warnings:
+        hint = " Add --fill-holes to close them." if "watertight" in warning else ""
+        print(f"Warning: {warning}{hint}", file=sys.stderr)
+    try:
+        write_export(prepared)
+    except OSError as error:
+        print(f"image2model: could not write {dest}: {error.strerror or error}.", file=sys.stderr)
+        return EXIT_FAILED
+    if report.holes_filled:
+        print(f"Closed {report.holes_filled} hole(s).")
+    width, depth, height = report.size
+    print(
+        f"Wrote {dest}: {report.faces:,} faces, {_number(width)} × {_number(depth)} × "
+        f"{_number(height)} {report.unit} along X × Y × Z, {report.up.value.upper()} up."
+    )
+    return EXIT_OK
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from image2model_desktop.mesh.options import ExportOptions, ExportOptionsError, Pivot, Up
+    from image2model_desktop.mesh.units import Length, LengthError
+
+    try:
+        return ExportOptions(
+            faces=args.faces,
+            height=None if args.height is None else Length.parse(args.height),
+            scale=args.scale,
+            pivot=Pivot(args.pivot),
+            up=None if args.up is None else Up(args.up),
+            fill_holes=args.fill_holes,
+        )
+    except (ExportOptionsError, LengthError) as error:
+        raise SetupError(str(error)) from error
+
+
+def _check_paths(src: Path, dest: Path) -> None:
+    from image2model_desktop.mesh.formats import UnknownFormatError, format_for
+
+    try:
+        format_for(dest)
+    except UnknownFormatError as error:
+        raise SetupError(str(error)) from error
+    if not src.is_file():
+        raise SetupError(f"No such model file: {src}.")
+    if src.suffix.lower() not in SOURCE_SUFFIXES:
+        raise SetupError(
+            f"{src.name} is not a model file this can read: give a "
+            f"{', '.join(SOURCE_SUFFIXES)} file."
+        )
+    if not dest.parent.is_dir():
+        raise SetupError(f"The folder {dest.parent} does not exist; create it first.")
+
+
+def _face_budget(text: str) -> int:
+    from image2model_desktop.mesh.options import MIN_FACES
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < MIN_FACES:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_FACES}")
+    return value
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}" if value >= 10 else f"{value:.3g}"
