@@ -5,6 +5,7 @@
     image2model resume                       finish work left by a crash or quit
     image2model serve                        run the local HTTP API
     image2model config set-key|clear-key|show
+    image2model export SRC DEST              write a model as GLB/glTF/OBJ/STL/PLY/3MF
 
 Exit codes: 0 every file completed, 1 some file failed or was cancelled,
 2 usage or setup error.
@@ -33,7 +34,7 @@ from image2model_desktop.core.service import BatchEntry, RejectedInput, StagedIn
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui")
+SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui", "export")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_resume(args))
         if args.command == "config":
             return _config(args)
+        if args.command == "export":
+            from image2model_desktop.export_command import run_export
+
+            return run_export(args)
         if args.command == "serve":
             from image2model_desktop.server.run import serve_main
 
@@ -103,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     config_commands.add_parser("clear-key", help="forget the stored FAL key")
     config_commands.add_parser("show", help="show where the key and library are")
 
+    from image2model_desktop.export_command import add_export_parser
+
+    add_export_parser(commands)
+
     gui = commands.add_parser("gui", help="open the window")
     _add_gui_arguments(gui)
     return parser
@@ -112,7 +121,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="image2model",
         description="Turn photos into 3D models. Without a command, opens the window.",
-        epilog="Commands: generate, resume, serve, config (see `image2model COMMAND --help`).",
+        epilog="Commands: generate, resume, serve, config, export (`image2model COMMAND --help`).",
     )
     parser.add_argument("--version", action="version", version=f"Image2Model {__version__}")
     _add_gui_arguments(parser)
