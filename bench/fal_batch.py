@@ -30,7 +30,7 @@ async def run(files: int, seconds: float, concurrency: int) -> None:
     from image2model_desktop.core.settings import Settings
     from image2model_desktop.core.store import Store
     from image2model_desktop.core.workers import shutdown_process_pool
-    from image2model_desktop.engines.fal_tripo import FalTripoEngine
+    from image2model_desktop.engines.fal.engine import FalEngine
     from tests.fakefal import FakeFal
 
     tmp = Path(tempfile.mkdtemp(prefix="fal-bench-"))
@@ -43,7 +43,7 @@ async def run(files: int, seconds: float, concurrency: int) -> None:
             store,
             paths,
             Settings(concurrency=concurrency),
-            lambda name: FalTripoEngine(key=fake.key),
+            lambda name: FalEngine(key=fake.key),
             has_fal_key=lambda: True,
         )
         entries = [StagedInput(p, p.name, p.stat().st_size, "image/png") for p in photos]

@@ -2,7 +2,7 @@
 
 The fake FAL runs as its own process (``python -m tests.fakefal``), so the RSS
 printed is the app's alone: the headless job engine (``JobService`` with the
-real ``FalTripoEngine`` and fal-client), its SQLite library and its files.
+real ``FalEngine`` and fal-client), its SQLite library and its files.
 After each batch it prints RSS, open file descriptors, threads, asyncio tasks
 and leftovers (partial files, staging files). Goal: RSS after the last batch
 within 10 % of RSS after the second, and nothing left over.
@@ -66,7 +66,7 @@ async def soak(batches: int, files: int, concurrency: int, work: Path, key: str)
     from image2model_desktop.core.service import JobService, StagedInput
     from image2model_desktop.core.settings import Settings
     from image2model_desktop.core.store import Store
-    from image2model_desktop.engines.fal_tripo import FalTripoEngine
+    from image2model_desktop.engines.fal.engine import FalEngine
 
     photos = [make_photo(work / f"photo{i:02}.png", 160 + 4 * i) for i in range(files)]
     paths = LibraryPaths(work / "library")
@@ -76,7 +76,7 @@ async def soak(batches: int, files: int, concurrency: int, work: Path, key: str)
         store,
         paths,
         Settings(concurrency=concurrency),
-        lambda name: FalTripoEngine(key=key),
+        lambda name: FalEngine(key=key),
         has_fal_key=lambda: True,
         hold_on_balance=False,
     )

@@ -1,7 +1,8 @@
 """Typed errors of Image2Model Desktop.
 
 Every error carries a sentence a person can act on (``user_message``) and a
-stable machine code (``code``). The log keeps the detail; the user sees the
+stable machine code (``code``). The codes here are neutral; an engine passes
+its own (``FAL_AUTH``…) where one is more precise. The log keeps the detail; the user sees the
 sentence. Secrets never appear in either.
 
     Image2ModelError
@@ -77,17 +78,17 @@ class EngineError(Image2ModelError):
 
 
 class AuthError(EngineError):
-    code = "FAL_AUTH"
+    code = "AUTH"
     halts_batch = True
 
 
 class BalanceError(EngineError):
-    code = "FAL_BALANCE"
+    code = "BALANCE"
     halts_batch = True
 
 
 class RejectedInputError(EngineError):
-    code = "FAL_VALIDATION"
+    code = "REJECTED_INPUT"
 
 
 class TransientError(EngineError):

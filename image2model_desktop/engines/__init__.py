@@ -23,7 +23,8 @@ def create_engine(name: EngineName, *, data_dir: Path) -> Engine:
                 "No FAL key is set. Run `image2model config set-key` (or set FAL_KEY), "
                 "or use the offline engine."
             )
-        from .fal_tripo import FalTripoEngine
+        from .fal.client import FalHosts
+        from .fal.engine import FalEngine
 
-        return FalTripoEngine(key=key)
+        return FalEngine(key=key, hosts=FalHosts.from_env())
     raise SetupError(f"Unknown engine {name!r}; use offline or fal.")

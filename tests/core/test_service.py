@@ -185,7 +185,7 @@ async def test_rejected_key_stops_the_rest_of_the_batch(tmp_path: Path, photo: P
         job_id = await run_batch(h, photo, ["a.png", "b.png", "c.png"])
         job = h.service.get_job(job_id)
         assert h.engine.runs == ["a.png"]
-        assert {f.error_code for f in job.files} == {"FAL_AUTH"}
+        assert {f.error_code for f in job.files} == {"AUTH"}
         messages = {f.error_message for f in job.files}
         assert messages == {"FAL rejected the API key — set a valid key."}
     finally:

@@ -23,7 +23,8 @@ from image2model_desktop.core.service import JobService, StagedInput
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.store import Store
-from image2model_desktop.engines.fal_tripo import FalTripoEngine, tripo_arguments
+from image2model_desktop.engines.fal.engine import FalEngine
+from image2model_desktop.engines.fal.tripo import tripo_arguments
 from tests.fakefal import FakeFal
 
 pytestmark = pytest.mark.asyncio
@@ -44,7 +45,7 @@ class Rig:
         self.paths = LibraryPaths(root)
         root.mkdir(parents=True, exist_ok=True)
         self.store = Store.open(self.paths.database)
-        self.engines: list[FalTripoEngine] = []
+        self.engines: list[FalEngine] = []
         self.service = JobService(
             self.store,
             self.paths,
@@ -56,8 +57,8 @@ class Rig:
         self.events: list[Event] = []
         self.service.bus.subscribe(self.events.append)
 
-    def _engine(self, name: str) -> FalTripoEngine:
-        engine = FalTripoEngine(key=self.fake.key)
+    def _engine(self, name: str) -> FalEngine:
+        engine = FalEngine(key=self.fake.key)
         self.engines.append(engine)
         return engine
 
@@ -252,7 +253,7 @@ async def test_expired_result_fails_with_a_reason_and_retry_resubmits(
 
 
 async def test_cost_estimate_table(rig: Rig) -> None:
-    engine = FalTripoEngine(key="k")
+    engine = FalEngine(key="k")
     assert engine.estimate_cost(JobParameters(texture="no"), 10) == 2.0
     assert engine.estimate_cost(JobParameters(texture="standard"), 10) == 3.0
     assert engine.estimate_cost(JobParameters(texture="HD"), 3) == 1.2
@@ -283,12 +284,12 @@ async def test_cancelled_file_uploaded_ahead_leaves_nothing_behind(
         )
         await asyncio.wait_for(uploaded_ahead.wait(), WAIT)
         (engine,) = rig.engines
-        assert second in engine._uploads
+        assert second in engine.uploaded_ahead()
         rig.service.cancel_file(second)
         rig.service.cancel_file(job.files[0].file_id)
         final = await asyncio.wait_for(rig.service.wait_finished(job.job_id), WAIT)
         assert {f.state for f in final.files} == {FileState.CANCELLED}
-        assert engine._uploads == {}
+        assert engine.uploaded_ahead() == frozenset()
         assert len(fake.submits()) == 1
     finally:
         await rig.close()

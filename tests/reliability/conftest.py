@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 from faultrig import FalRig
 
-from image2model_desktop.engines import fal_tripo
+from image2model_desktop.engines.fal.timeouts import FalTimeouts
 from tests.fakefal import FakeFal
 
 
@@ -29,17 +29,15 @@ def fake() -> Iterator[FakeFal]:
         assert server.server_errors() == []
 
 
-@pytest.fixture
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the engine's retry schedule (5 tries, doubling) but in milliseconds."""
-    monkeypatch.setattr(fal_tripo, "BACKOFF_BASE", 0.02)
+#: The engine's retry schedule (5 tries, doubling) but in milliseconds.
+QUICK_RETRIES = FalTimeouts(backoff_base=0.02)
 
 
 @pytest_asyncio.fixture
 async def rig(
-    fake: FakeFal, isolated_environment: Path, quick_retries: None
+    fake: FakeFal, isolated_environment: Path
 ) -> AsyncIterator[FalRig]:
     with fake.patch_fal_client(max_attempts=2):
-        r = FalRig(isolated_environment, fake, concurrency=4)
+        r = FalRig(isolated_environment, fake, QUICK_RETRIES, concurrency=4)
         yield r
         await r.close()

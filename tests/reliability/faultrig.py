@@ -1,7 +1,7 @@
 """Helpers of the reliability suite (a unique module name: every folder has a conftest).
 
 ``FalRig`` is the headless app in this process: a real library (SQLite store,
-job folders), the real ``JobService`` and ``FalTripoEngine`` on the real
+job folders), the real ``JobService`` and ``FalEngine`` on the real
 fal-client, pointed at the loopback ``FakeFal``. ``library_leftovers`` finds
 what a crash or a failed write must never leave behind.
 """
@@ -18,7 +18,8 @@ from image2model_desktop.core.paths import LibraryPaths
 from image2model_desktop.core.service import JobService, StagedInput
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.core.store import Store
-from image2model_desktop.engines.fal_tripo import FalTripoEngine
+from image2model_desktop.engines.fal.engine import FalEngine
+from image2model_desktop.engines.fal.timeouts import FalTimeouts
 from tests.fakefal import FakeFal
 
 FAL = JobParameters(engine="fal", face_limit=8000, texture="standard")
@@ -29,16 +30,20 @@ GLB_MAGIC = b"glTF"
 class FalRig:
     """The app without a front end, on ``root``, talking to ``fake``."""
 
-    def __init__(self, root: Path, fake: FakeFal, **settings: object) -> None:
+    def __init__(
+        self, root: Path, fake: FakeFal, timeouts: FalTimeouts, **settings: object
+    ) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.fake = fake
+        #: Read when the engine is made (at the first file): a test may shorten one first.
+        self.timeouts = timeouts
         self.paths = LibraryPaths(root)
         self.store = Store.open(self.paths.database, lock_path=self.paths.lock_file)
         self.service = JobService(
             self.store,
             self.paths,
             Settings(**settings),  # type: ignore[arg-type]
-            lambda name: FalTripoEngine(key=fake.key),
+            lambda name: FalEngine(key=fake.key, timeouts=self.timeouts),
             has_fal_key=lambda: True,
             hold_on_balance=False,
         )

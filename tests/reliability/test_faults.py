@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ from faultrig import FalRig, assert_model_intact, library_leftovers, saved_state
 from testkit import make_photo
 
 from image2model_desktop.core.states import FileState
-from image2model_desktop.engines import fal_tripo
+from image2model_desktop.engines.fal import download
 from tests.fakefal import FakeFal, Scenario, StartedReply
 
 pytestmark = pytest.mark.asyncio
@@ -125,7 +125,7 @@ async def test_fault_ends_each_file_cleanly(
     rig: FalRig, fake: FakeFal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: Fault
 ) -> None:
     # A stall is noticed by the read timeout; 60 s in the app, 0.5 s here.
-    monkeypatch.setattr(fal_tripo, "DOWNLOAD_TIMEOUT", httpx.Timeout(0.5, connect=5.0))
+    rig.timeouts = replace(rig.timeouts, download_read=0.5, download_connect=5.0)
     fake.plan(fault.scenario, name_contains="faulty")
     good = make_photo(tmp_path / "good.png", 96)
     faulty = make_photo(tmp_path / "faulty.png", 112)
@@ -189,8 +189,8 @@ async def test_output_write_error_fails_the_file_and_a_retry_does_not_pay_again(
     error: OSError,
     reason: str,
 ) -> None:
-    healthy = fal_tripo._stream_to
-    monkeypatch.setattr(fal_tripo, "_stream_to", _failing_write(error))
+    healthy = download.stream_to
+    monkeypatch.setattr(download, "stream_to", _failing_write(error))
     photo = make_photo(tmp_path / "chair.png", 96)
 
     job = await rig.run([photo])
@@ -204,7 +204,7 @@ async def test_output_write_error_fails_the_file_and_a_retry_does_not_pay_again(
     assert len(fake.submits()) == 1
 
     # The user frees space and retries: FAL still holds the paid result.
-    monkeypatch.setattr(fal_tripo, "_stream_to", healthy)
+    monkeypatch.setattr(download, "stream_to", healthy)
     await rig.service.retry(job.job_id)
     final = await rig.service.wait_finished(job.job_id)
 

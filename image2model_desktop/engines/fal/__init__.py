@@ -1,0 +1,14 @@
+"""The FAL engine: FAL's hosted image-to-3D models through the official fal-client.
+
+Layout, one concept per module:
+
+* ``client``   — the typed adapter over fal-client (hosts injected once, no private attributes)
+* ``errors``   — what FAL and the network answered, turned into typed errors
+* ``retry``    — backoff and the "retry only what FAL surely did not take" rule
+* ``download`` — streamed, checked downloads of results
+* ``polling``  — the status-poll clock
+* ``engine``   — one file's way: upload → submit → poll → fetch → download
+* one module per model family (``tripo``): endpoint, arguments, parameters, price
+
+Nothing here imports fal-client at module level: it loads at the first upload.
+"""

@@ -1,0 +1,180 @@
+"""The one place that talks to fal-client: a small typed adapter.
+
+fal-client keeps its REST and CDN hosts as module constants and offers no
+constructor argument for them. The adapter sets them once, when it first loads
+fal-client with hosts given (``FalHosts``: the loopback fake in tests and
+benches; production passes none), instead of on every call. It reads no private
+attribute: the pooled HTTP client it closes is the one fal-client hands out on
+its request handles (``AsyncRequestHandle.client``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from image2model_desktop.core.errors import EngineError
+
+from .errors import RESULT, classify, classify_http, error_body
+from .timeouts import FalTimeouts
+
+if TYPE_CHECKING:
+    import fal_client
+
+#: Environment variables naming test hosts (set by the loopback fake for child processes).
+REST_URL_ENV = "IMAGE2MODEL_FAL_REST_URL"
+CDN_URL_ENV = "IMAGE2MODEL_FAL_CDN_URL"
+
+
+@dataclass(frozen=True)
+class FalHosts:
+    """Where fal-client sends REST (CDN tokens, storage) and CDN (uploads) calls."""
+
+    rest_url: str | None = None
+    cdn_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> FalHosts | None:
+        """The hosts named by the environment, or None for FAL's own."""
+        rest, cdn = env.get(REST_URL_ENV) or None, env.get(CDN_URL_ENV) or None
+        return cls(rest, cdn) if rest or cdn else None
+
+
+@dataclass(frozen=True)
+class Queued:
+    position: int
+
+
+@dataclass(frozen=True)
+class InProgress:
+    logs: list[Any]
+
+
+@dataclass(frozen=True)
+class Completed:
+    pass
+
+
+Status = Queued | InProgress | Completed
+
+#: The hosts fal-client was last pointed at by this process (None: FAL's own).
+_applied_hosts: FalHosts | None = None
+
+
+def _load(hosts: FalHosts | None) -> ModuleType:
+    """Import fal-client (lazily: 20–40 ms) and point it at ``hosts`` if not done yet."""
+    global _applied_hosts
+    import fal_client
+    import fal_client.client as fal_module
+
+    if hosts is not None and hosts != _applied_hosts:
+        if hosts.rest_url:
+            fal_module.REST_URL = hosts.rest_url
+        if hosts.cdn_url:
+            fal_module.CDN_URL = hosts.cdn_url
+        _applied_hosts = hosts
+    return fal_client
+
+
+class FalClient:
+    """FAL's queue and CDN for one key: upload, submit, status, result, cancel."""
+
+    def __init__(self, key: str, timeouts: FalTimeouts, hosts: FalHosts | None = None) -> None:
+        self._key = key
+        self._timeouts = timeouts
+        self._hosts = hosts
+        self._async: fal_client.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sync: fal_client.SyncClient | None = None
+        #: fal-client's pooled HTTP client, as handed out on request handles.
+        self._pool: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:  # never show the key
+        return "FalClient()"
+
+    async def upload(self, data: bytes, content_type: str, file_name: str) -> str:
+        """Upload a photo to FAL's CDN and return its URL.
+
+        fal-client builds a fresh httpx client (TLS context, CA bundle) for every
+        upload; its sync twin does that in a worker thread, off the event loop.
+        """
+        if self._sync is None:
+            self._sync = _load(self._hosts).SyncClient(key=self._key)
+        upload = functools.partial(self._sync.upload, data, content_type, file_name=file_name)
+        url: str = await asyncio.get_running_loop().run_in_executor(None, upload)
+        return url
+
+    async def submit(self, endpoint: str, arguments: dict[str, Any]) -> str:
+        """Enqueue a request and return its id (billed once FAL takes it)."""
+        handle = await self._client().submit(
+            endpoint, arguments=arguments, start_timeout=self._timeouts.start_timeout
+        )
+        self._pool = handle.client
+        return str(handle.request_id)
+
+    async def status(self, endpoint: str, request_id: str) -> Status:
+        fal = _load(self._hosts)
+        status = await (await self._handle(endpoint, request_id)).status(with_logs=True)
+        if isinstance(status, fal.Queued):
+            return Queued(int(status.position))
+        if isinstance(status, fal.InProgress):
+            return InProgress(list(status.logs or []))
+        return Completed()
+
+    async def result(self, endpoint: str, request_id: str) -> dict[str, Any]:
+        """Fetch a completed request's output.
+
+        fal-client's result() polls the status once more first; the caller has
+        already seen COMPLETED, so the response is fetched directly.
+        """
+        handle = await self._handle(endpoint, request_id)
+        timeout = httpx.Timeout(self._timeouts.result_read, connect=self._timeouts.result_connect)
+        try:
+            response = await handle.client.get(handle.response_url, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise classify(exc) from exc
+        if response.status_code >= 400:
+            detail, error_type = error_body(response)
+            raise classify_http(response.status_code, error_type, detail)
+        try:
+            result = response.json()
+        except ValueError:
+            result = None
+        if not isinstance(result, dict):
+            raise EngineError("FAL sent a result this app cannot read; retry it.", code=RESULT)
+        return result
+
+    async def cancel(self, endpoint: str, request_id: str) -> None:
+        await (await self._handle(endpoint, request_id)).cancel()
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP client fal-client made for this key, if it made one.
+
+        The sync client's own pool exists only after an upload fell back to FAL's
+        second storage; fal-client offers no public way to close it, so it is left
+        to the garbage collector.
+        """
+        pool, self._pool = self._pool, None
+        self._async = self._sync = None
+        if pool is not None:
+            await pool.aclose()
+
+    async def _handle(self, endpoint: str, request_id: str) -> Any:
+        handle = await self._client().get_handle(endpoint, request_id)
+        self._pool = handle.client
+        return handle
+
+    def _client(self) -> fal_client.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._loop is not loop:
+            # fal-client's AsyncClient binds its httpx client to one event loop.
+            self._async = _load(self._hosts).AsyncClient(key=self._key)
+            self._loop = loop
+        return self._async

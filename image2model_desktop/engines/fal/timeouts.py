@@ -1,0 +1,34 @@
+"""How long the FAL engine waits and how often it tries: one object, passed in.
+
+Production uses the defaults; tests pass a ``FalTimeouts`` with short values
+instead of patching module constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FalTimeouts:
+    #: Seconds between status polls when nothing better is known.
+    poll_interval: float = 1.0
+    #: Never poll one request more often than this (≤ 1.5 polls a second).
+    min_poll_interval: float = 0.67
+    #: Attempts for a step that failed transiently (429, network, 5xx runner errors).
+    max_attempts: int = 5
+    #: Backoff before retry n is ``backoff_base * 2**(n-1)``, capped, with jitter.
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    #: Tells FAL how long the request may wait to start; also stops fal-client from
+    #: retrying a timed-out submit (which could enqueue a second, billed request).
+    start_timeout: float = 3600.0
+    #: Fetching a finished request's result.
+    result_read: float = 120.0
+    result_connect: float = 30.0
+    #: Downloads of models and previews: a stalled body fails after ``download_read``
+    #: seconds without a byte and is retried.
+    download_read: float = 60.0
+    download_connect: float = 15.0
+    #: How long a quit waits for a submit already on the wire to be answered.
+    submit_grace: float = 30.0
