@@ -17,8 +17,20 @@ Reproduced (as fal-client 1.0.3 exercises them):
   for failed requests, `error`/`error_type`. status/result/cancel URLs use only
   owner/alias ("tripo3d/tripo"), as FAL's do. Every request-scoped answer has
   `x-fal-request-id`, so fal-client treats 5xx as FAL's (no ingress retry).
-* Result: Tripo v2.5 output `{task_id, model_mesh, rendered_image}`, each
-  `{url, content_type, file_name, file_size}`; a real textured GLB and a WebP.
+* Endpoints (`models.ENDPOINTS`): Tripo v2.5 image and multiview, Tripo H3.1
+  image and multiview, Tripo P1, Hunyuan3D v3, TRELLIS.2, Rodin Gen-2.5, each
+  with its own input rules (422 `detail` items as pydantic words them) and
+  output shape (`model_mesh` / `model_glb`, `rendered_image` / `thumbnail` /
+  none, each `{url, content_type, file_name, file_size}`): a real textured GLB
+  and a WebP. An endpoint it does not know answers 404. `submits()` records the
+  endpoint, the field that carried the photo and every view URL.
+* Status stream: `GET …/requests/<id>/status/stream[?logs=1]` answers
+  `text/event-stream` (chunked): `data: <the /status JSON>` whenever it changes,
+  a `: keep-alive` comment after `keepalive_seconds` of quiet, closed after
+  COMPLETED. Per input (`Scenario.stream`, or markers `streamrefused`,
+  `stream405`, `streamdrops`) or fake-wide (`FakeFal.status_stream`) it can be
+  refused with 404/405 or cut after its first event. `status_streams()` and
+  `status_poll_count()` / `status_stream_count()` count both ways per request.
 * Errors as `fal_client.client._raise_for_status` reads them: `detail` (a string,
   or for 422 a list of `{loc, msg, type, ...}`), `error_type` in the body and in
   `X-Fal-Error-Type`. Cancel: 202 CANCELLATION_REQUESTED, 400 ALREADY_COMPLETED,
@@ -29,24 +41,39 @@ Reproduced (as fal-client 1.0.3 exercises them):
   submit answered 503, a status connection reset, an upload held back (to kill
   a client mid-upload); `started()` shows replies still being sent.
 
-Not reproduced: run()/stream()/realtime/websockets, webhooks, `/status/stream`,
+Not reproduced: run()/stream()/realtime/websockets, webhooks,
 the backup domains (falrun.com), ingress (nginx) 502–504 pages, per-account
 concurrency limits (queue positions are scripted, not caused by other requests),
 priorities and X-Fal-Request-Timeout (accepted, ignored), object lifecycle/ACL
 headers (accepted, ignored), CDN token expiry. Exact message texts of 401/429,
 the `error`/`error_type` of a cancelled request (`client_cancelled`) and the
-400 for fetching a cancelled request's result are plausible guesses, not
-captured from the real service: code should branch on status and error_type.
+400 for fetching a cancelled request's result, the 404 text for an unknown
+endpoint, the stream's keep-alive comment text and its 404/405 refusals are
+plausible guesses, not captured from the real service: code should branch on
+status and error_type. Whether FAL's stream events repeat the cumulative logs
+(as here, like /status) or send only new lines is unconfirmed (fal-js
+accumulates them): de-duplicate log lines rather than rely on either.
 """
 
-from .scenarios import MARKERS, SCENARIO_KINDS, Scenario, ScenarioKind
-from .server import DEFAULT_KEY, TRIPO_ENDPOINT, FakeFal
-from .state import CancelRecord, LoggedRequest, StartedReply, StatusPoll, SubmitRecord
+from .models import ENDPOINTS
+from .scenarios import MARKERS, SCENARIO_KINDS, STREAM_MARKERS, Scenario, ScenarioKind, StreamMode
+from .server import DEFAULT_KEY, MODEL_ENDPOINTS, TRIPO_ENDPOINT, FakeFal
+from .state import (
+    CancelRecord,
+    LoggedRequest,
+    StartedReply,
+    StatusPoll,
+    StreamConnection,
+    SubmitRecord,
+)
 
 __all__ = [
     "DEFAULT_KEY",
+    "ENDPOINTS",
     "MARKERS",
+    "MODEL_ENDPOINTS",
     "SCENARIO_KINDS",
+    "STREAM_MARKERS",
     "TRIPO_ENDPOINT",
     "CancelRecord",
     "FakeFal",
@@ -55,5 +82,7 @@ __all__ = [
     "ScenarioKind",
     "StartedReply",
     "StatusPoll",
+    "StreamConnection",
+    "StreamMode",
     "SubmitRecord",
 ]

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from .scenarios import SCENARIO_KINDS, Scenario
+from .scenarios import SCENARIO_KINDS, STREAM_MODES, Scenario
 from .server import FakeFal
 
 
@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 lets the OS pick")
     parser.add_argument("--generation-seconds", type=float, default=0.3)
     parser.add_argument("--default-scenario", choices=SCENARIO_KINDS, default="ok")
+    parser.add_argument("--status-stream", choices=STREAM_MODES, default="ok")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         generation_seconds=args.generation_seconds,
         default_scenario=Scenario(kind=args.default_scenario),
+        status_stream=args.status_stream,
     ) as fake:
         print(json.dumps(fake.env()), flush=True)
         stop.wait()

@@ -12,6 +12,7 @@ Routes (all on one host; fal-client is pointed at it for queue, REST and CDN):
     GET|HEAD /files/<f>                                CDN download, Range aware
     POST /<owner>/<alias>[/<path>]                     queue submit
     GET  /<owner>/<alias>/requests/<id>/status?logs=   status
+    GET  /<owner>/<alias>/requests/<id>/status/stream?logs=  status as server-sent events
     GET  /<owner>/<alias>/requests/<id>                result
     PUT  /<owner>/<alias>/requests/<id>/cancel         cancel
 """
@@ -25,13 +26,15 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from .assets import padded_glb, rendered_preview_webp, textured_cube_glb
-from .scenarios import Scenario
+from .models import ENDPOINTS, FakeEndpoint, image_urls, validate
+from .scenarios import Scenario, StreamMode
 from .state import (
     CancelRecord,
     Endpoint,
@@ -40,6 +43,7 @@ from .state import (
     QueueRequest,
     StatusPoll,
     StoredFile,
+    StreamConnection,
     SubmitRecord,
 )
 
@@ -49,17 +53,19 @@ LOCKED_DETAIL = (
 BAD_KEY_DETAIL = "No user found for Key ID and Secret"
 MISSING_KEY_DETAIL = "Missing authorization header"
 
-_REQUEST_PATH = re.compile(r"^/(?P<base>.+?)/requests/(?P<rid>[^/]+)(?P<action>/status|/cancel)?$")
+_REQUEST_PATH = re.compile(
+    r"^/(?P<base>.+?)/requests/(?P<rid>[^/]+)(?P<action>/status/stream|/status|/cancel)?$"
+)
 _MULTIPART_PART = re.compile(r"^(?P<file>/files/.+)/multipart/(?P<upload>[^/]+)/(?P<part>\d+)$")
 _MULTIPART_DONE = re.compile(r"^(?P<file>/files/.+)/multipart/(?P<upload>[^/]+)/complete$")
 
-_ACTION_ENDPOINTS: dict[str, Endpoint] = {"/status": "status", "/cancel": "cancel", "": "result"}
-
-_TRIPO_ENUMS = {
-    "texture": ("no", "standard", "HD"),
-    "texture_alignment": ("original_image", "geometry"),
-    "orientation": ("default", "align_image"),
+_ACTION_ENDPOINTS: dict[str, Endpoint] = {
+    "/status": "status",
+    "/status/stream": "status_stream",
+    "/cancel": "cancel",
+    "": "result",
 }
+_KEEPALIVE = b": keep-alive\n\n"
 
 
 @dataclass
@@ -84,6 +90,9 @@ class Reply:
     delay_seconds: float | None = None
     stall_after: int | None = None
     stall_seconds: float = 0.0
+    #: A streamed body (chunked): each item is written as it comes; None drops
+    #: the connection there, without the closing chunk.
+    chunks: Iterator[bytes | None] | None = None
 
 
 def json_reply(status: int, payload: Any, endpoint: Endpoint, **extra: Any) -> Reply:
@@ -124,8 +133,11 @@ class FalProtocol:
             denied = self._auth(headers, endpoint, rid)
             if denied:
                 return denied
+            with_logs = params.get("logs", "0").lower() in ("1", "true")
             if action == "/status" and method == "GET":
-                return self.status(rid, params.get("logs", "0").lower() in ("1", "true"))
+                return self.status(rid, with_logs)
+            if action == "/status/stream" and method == "GET":
+                return self.status_stream(rid, with_logs)
             if action == "/cancel" and method == "PUT":
                 return self.cancel(rid)
             if action is None and method == "GET":
@@ -277,10 +289,15 @@ class FalProtocol:
             arguments = json.loads(body or b"null")
         except ValueError:
             arguments = None
-        problems = _validate_tripo(arguments)
+        spec = ENDPOINTS.get(endpoint_id)
+        if spec is None:
+            app = "/".join(endpoint_id.split("/")[:2])
+            return json_reply(404, {"detail": f"Application '{app}' not found"}, "submit")
+        problems = validate(spec, arguments)
         if problems:
-            return json_reply(422, {"detail": problems}, "submit")
-        image_url = str(arguments["image_url"])
+            return json_reply(422, {"detail": problems}, "submit", detail=spec.endpoint_id)
+        urls = image_urls(spec, arguments)
+        image_url = urls[0]
         stored = self.state.file_for_url(image_url)
         data_sha = _data_uri_sha256(image_url)
         sha = stored.sha256 if stored else data_sha
@@ -301,11 +318,14 @@ class FalProtocol:
         ):
             # FAL's own answer (x-fal-request-id): fal-client raises at once, and
             # nothing was enqueued, so nothing is billed.
-            body = {"detail": "Service temporarily unavailable", "error_type": "runner_unavailable"}
+            answer = {
+                "detail": "Service temporarily unavailable",
+                "error_type": "runner_unavailable",
+            }
             headers = {"x-fal-request-id": _uuid(), "X-Fal-Error-Type": "runner_unavailable"}
-            return json_reply(503, body, "submit", detail=f"503: {label}", headers=headers)
+            return json_reply(503, answer, "submit", detail=f"503: {label}", headers=headers)
 
-        request = self._new_request(endpoint_id, arguments, image_url, label, input_key, scenario)
+        request = self._new_request(spec, arguments, urls, label, input_key, scenario)
         owner_alias = request.app_base
         base = f"{self.base_url}/{owner_alias}/requests/{request.request_id}"
         payload: dict[str, Any] = {
@@ -329,9 +349,9 @@ class FalProtocol:
 
     def _new_request(
         self,
-        endpoint_id: str,
+        spec: FakeEndpoint,
         arguments: dict[str, Any],
-        image_url: str,
+        urls: tuple[str, ...],
         label: str,
         input_key: str,
         scenario: Scenario,
@@ -339,9 +359,10 @@ class FalProtocol:
         rid = _uuid()
         task_id = _uuid()
         model_data = padded_glb(scenario.model_size) if scenario.model_size else textured_cube_glb()
+        prefix = spec.model.split("-")[0]
         model = self.state.add_file(
             base_url=self.base_url,
-            name=f"tripo_model_{task_id}.glb",
+            name=f"{prefix}_model_{task_id}.glb",
             content_type="model/gltf-binary",
             data=model_data,
             role="model",
@@ -349,20 +370,21 @@ class FalProtocol:
         )
         preview = self.state.add_file(
             base_url=self.base_url,
-            name=f"tripo_render_{task_id}.webp",
+            name=f"{prefix}_render_{task_id}.webp",
             content_type="image/webp",
             data=rendered_preview_webp(),
             role="preview",
             request_id=rid,
         )
-        parts = endpoint_id.split("/")
+        endpoint_id = spec.endpoint_id
+        image_field = next(f for f in spec.image_fields if arguments.get(f) is not None)
         now = time.monotonic()
         request = QueueRequest(
             request_id=rid,
             endpoint_id=endpoint_id,
-            app_base="/".join(parts[:2]),
+            app_base="/".join(endpoint_id.split("/")[:2]),
             arguments=arguments,
-            image_url=image_url,
+            image_url=urls[0],
             input_label=label,
             input_key=input_key,
             scenario=scenario,
@@ -372,12 +394,26 @@ class FalProtocol:
             task_id=task_id,
             model=model,
             preview=preview,
+            model_name=spec.model,
+            output=spec.output,
+            image_field=image_field,
+            log_name=spec.log_name,
+        )
+        record = SubmitRecord(
+            now,
+            rid,
+            endpoint_id,
+            urls[0],
+            label,
+            scenario,
+            arguments,
+            image_field=image_field,
+            image_urls=urls,
+            model=spec.model,
         )
         with self.state.cond:
             self.state.requests[rid] = request
-            self.state.submits.append(
-                SubmitRecord(now, rid, endpoint_id, image_url, label, scenario, arguments)
-            )
+            self.state.submits.append(record)
             self.state.cond.notify_all()
         return request
 
@@ -399,7 +435,23 @@ class FalProtocol:
         ):
             self._record_poll(rid, 0, "RESET", None, with_logs)
             return Reply(0, endpoint="status", request_id=rid, detail="reset", reset=True)
-        now = time.monotonic()
+        http_status, payload, position = self._status_payload(request, time.monotonic(), with_logs)
+        phase = str(payload["status"])
+        self._record_poll(rid, http_status, phase, position, with_logs)
+        return json_reply(
+            http_status,
+            payload,
+            "status",
+            request_id=rid,
+            detail=phase,
+            headers={"x-fal-request-id": rid},
+        )
+
+    def _status_payload(
+        self, request: QueueRequest, now: float, with_logs: bool
+    ) -> tuple[int, dict[str, Any], int | None]:
+        """The status JSON at `now` (the same for /status and each stream event)."""
+        rid = request.request_id
         phase = request.phase(now)
         base = f"{self.base_url}/{request.app_base}/requests/{rid}"
         payload: dict[str, Any] = {
@@ -426,15 +478,116 @@ class FalProtocol:
                 if request.scenario.kind == "reject_422":
                     payload["error"] = "Unprocessable Entity"
                     payload["error_type"] = None
-        self._record_poll(rid, http_status, phase, position, with_logs)
-        return json_reply(
-            http_status,
-            payload,
-            "status",
+        return http_status, payload, position
+
+    def status_stream(self, rid: str, with_logs: bool) -> Reply:
+        """Server-sent events: `data: <status JSON>` on every change, comment keep-alives,
+        closed after COMPLETED; or refused / dropped as the scenario says."""
+        now = time.monotonic()
+        found = self._lookup(rid, "status_stream")
+        if isinstance(found, Reply):
+            self._record_stream(StreamConnection(now, rid, with_logs, 404, "not_found", t_done=now))
+            return found
+        request = found
+        mode = self._stream_mode(request)
+        headers = {"x-fal-request-id": rid}
+        if mode in ("refuse_404", "refuse_405"):
+            status = 404 if mode == "refuse_404" else 405
+            text = "Not Found" if status == 404 else "Method Not Allowed"
+            self._record_stream(
+                StreamConnection(now, rid, with_logs, status, "refused", t_done=now)
+            )
+            return json_reply(
+                status,
+                {"detail": text},
+                "status_stream",
+                request_id=rid,
+                detail=mode,
+                headers=headers,
+            )
+        connection = StreamConnection(now, rid, with_logs, 200)
+        self._record_stream(connection)
+        reply = Reply(
+            200,
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                **headers,
+            },
+            endpoint="status_stream",
             request_id=rid,
-            detail=phase,
-            headers={"x-fal-request-id": rid},
+            detail=mode,
         )
+        reply.chunks = self._events(request, connection, with_logs, drop=mode == "drop")
+        return reply
+
+    def _stream_mode(self, request: QueueRequest) -> StreamMode:
+        scenario = request.scenario
+        mode = scenario.stream if scenario.stream != "ok" else self.state.status_stream
+        if mode == "ok":
+            return "ok"
+        counter: FailureCounter = "stream_drop" if mode == "drop" else "stream_refuse"
+        times = scenario.stream_times if scenario.stream != "ok" else None
+        if times is not None and not self.state.take_failure(request.input_key, counter, times):
+            return "ok"
+        return mode  # type: ignore[return-value]
+
+    def _events(
+        self, request: QueueRequest, connection: StreamConnection, with_logs: bool, *, drop: bool
+    ) -> Iterator[bytes | None]:
+        state = self.state
+        last: bytes | None = None
+        keepalive_at = time.monotonic() + state.keepalive_seconds
+        try:
+            while True:
+                now = time.monotonic()
+                _, payload, _ = self._status_payload(request, now, with_logs)
+                data = json.dumps(payload).encode()
+                if data != last:
+                    last = data
+                    self._stream_event(connection, str(payload["status"]))
+                    yield b"data: " + data + b"\n\n"
+                    keepalive_at = time.monotonic() + state.keepalive_seconds
+                    if payload["status"] == "COMPLETED":
+                        self._end_stream(connection, "completed")
+                        return
+                    if drop:
+                        self._end_stream(connection, "dropped")
+                        yield None
+                        return
+                elif now >= keepalive_at:
+                    with state.cond:
+                        connection.keepalives += 1
+                    yield _KEEPALIVE
+                    keepalive_at = time.monotonic() + state.keepalive_seconds
+                with state.cond:
+                    if state.closed or request.forgotten:
+                        self._end_stream(connection, "client_gone")
+                        return
+                    now = time.monotonic()
+                    wake = min(request.next_change(now) or keepalive_at, keepalive_at)
+                    if wake > now:
+                        # A cancel notifies the Condition; clock edges are waited for.
+                        state.cond.wait(wake - now + 0.001)
+        finally:
+            if connection.outcome == "streaming":
+                self._end_stream(connection, "client_gone")
+
+    def _record_stream(self, connection: StreamConnection) -> None:
+        with self.state.cond:
+            self.state.streams.setdefault(connection.request_id, []).append(connection)
+            self.state.cond.notify_all()
+
+    def _stream_event(self, connection: StreamConnection, state: str) -> None:
+        with self.state.cond:
+            connection.states.append(state)
+            self.state.cond.notify_all()
+
+    def _end_stream(self, connection: StreamConnection, outcome: Any) -> None:
+        with self.state.cond:
+            connection.outcome = outcome
+            connection.t_done = time.monotonic()
+            self.state.cond.notify_all()
 
     def _record_poll(
         self, rid: str, http_status: int, state: str, position: int | None, with_logs: bool
@@ -474,11 +627,7 @@ class FalProtocol:
             # fal-client raises at once instead of retrying it itself.
             headers["X-Fal-Error-Type"] = "runner_disconnected"
             return json_reply(503, body, "result", request_id=rid, headers=headers)
-        payload = {
-            "task_id": request.task_id,
-            "model_mesh": _file_json(self.base_url, request.model),
-            "rendered_image": _file_json(self.base_url, request.preview),
-        }
+        payload = _output(self.base_url, request)
         return json_reply(200, payload, "result", request_id=rid, headers=headers)
 
     def cancel(self, rid: str) -> Reply:
@@ -567,47 +716,38 @@ class FalProtocol:
         return None
 
 
-def _validate_tripo(arguments: Any) -> list[dict[str, Any]]:
-    """Return pydantic-style 422 items for arguments Tripo v2.5 would refuse."""
-    if not isinstance(arguments, dict):
-        return [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]
-    problems: list[dict[str, Any]] = []
-    image_url = arguments.get("image_url")
-    if not isinstance(image_url, str) or not image_url:
-        problems.append({"loc": ["body", "image_url"], "msg": "Field required", "type": "missing"})
-    for name, allowed in _TRIPO_ENUMS.items():
-        if name in arguments and arguments[name] not in allowed:
-            problems.append(
-                {
-                    "loc": ["body", name],
-                    "msg": "Input should be " + " or ".join(repr(a) for a in allowed),
-                    "type": "literal_error",
-                    "input": arguments[name],
-                }
-            )
-    face_limit = arguments.get("face_limit")
-    if face_limit is not None and (not isinstance(face_limit, int) or face_limit <= 0):
-        problems.append(
-            {
-                "loc": ["body", "face_limit"],
-                "msg": "Input should be greater than 0",
-                "type": "greater_than",
-                "input": face_limit,
-            }
-        )
-    return problems
-
-
 def _rejection(request: QueueRequest) -> list[dict[str, Any]]:
     return [
         {
-            "loc": ["body", "image_url"],
+            "loc": ["body", request.image_field],
             "msg": "Could not generate a 3D model: no object was detected in the image.",
             "type": "image_load_error",
             "url": "https://docs.fal.ai/errors#image_load_error",
             "input": request.image_url,
         }
     ]
+
+
+def _output(base_url: str, request: QueueRequest) -> dict[str, Any]:
+    """The result JSON in the shape of the request's model family (see models.FakeEndpoint)."""
+    model = _file_json(base_url, request.model)
+    preview = _file_json(base_url, request.preview)
+    seed = request.arguments.get("seed", request.arguments.get("model_seed", 42))
+    if request.output == "tripo":
+        return {"task_id": request.task_id, "model_mesh": model, "rendered_image": preview}
+    if request.output == "tripo_family":
+        return {"model_mesh": model, "model_urls": {"glb": model}, "rendered_image": preview}
+    if request.output == "hunyuan":
+        return {
+            "model_glb": model,
+            "model_urls": {"glb": model},
+            "thumbnail": preview,
+            "seed": seed,
+        }
+    if request.output == "trellis":
+        return {"model_glb": model}
+    texture = {**preview, "width": 64, "height": 64}
+    return {"model_mesh": model, "seed": seed, "textures": [texture]}
 
 
 def _file_json(base_url: str, stored: StoredFile) -> dict[str, Any]:

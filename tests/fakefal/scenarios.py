@@ -35,6 +35,11 @@ ScenarioKind = Literal[
 
 SCENARIO_KINDS: tuple[ScenarioKind, ...] = get_args(ScenarioKind)
 
+#: How GET …/status/stream answers: normally, refused (404 / 405, as a proxy or an
+#: older queue would), or cut after the first event without finishing the body.
+StreamMode = Literal["ok", "refuse_404", "refuse_405", "drop"]
+STREAM_MODES: tuple[StreamMode, ...] = get_args(StreamMode)
+
 # Checked against the lower-cased file name with "-", "_", "." and spaces
 # removed; longest first so "downloadfails" is not read as something shorter.
 MARKERS: dict[str, ScenarioKind] = {
@@ -52,6 +57,13 @@ MARKERS: dict[str, ScenarioKind] = {
     "submit503": "submit_503_once",
     "slowgen": "slow_generation",
     "locked": "locked",
+}
+
+# Stream markers combine with the kind markers: "cat_slowgen_streamdrops.png".
+STREAM_MARKERS: dict[str, StreamMode] = {
+    "streamrefused": "refuse_404",
+    "stream405": "refuse_405",
+    "streamdrops": "drop",
 }
 
 SLOW_GENERATION_SECONDS = 5.0
@@ -76,6 +88,10 @@ class Scenario:
         throttle apply to; None applies them every time.
     stall_seconds: how long a `model_download_stalls_once` download pauses after
         its first half, before the connection is dropped.
+    stream: how this input's status stream answers (see `StreamMode`); "ok"
+        defers to the fake-wide `FakeFal.status_stream`.
+    stream_times: how many stream connections get a non-"ok" `stream`, after
+        which the stream works; None means every one.
 
     Failure kinds beyond the names: `upload_fails_once` answers 500 on both of
     fal-client's upload routes (its CDN, then its fallback), `times` uploads in a
@@ -95,10 +111,14 @@ class Scenario:
     upload_delay_seconds: float | None = None
     slow_times: int | None = None
     stall_seconds: float = 5.0
+    stream: StreamMode = "ok"
+    stream_times: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in SCENARIO_KINDS:
             raise ValueError(f"unknown scenario kind {self.kind!r}; one of {SCENARIO_KINDS}")
+        if self.stream not in STREAM_MODES:
+            raise ValueError(f"unknown stream mode {self.stream!r}; one of {STREAM_MODES}")
         if not 0.0 <= self.queue_fraction <= 1.0:
             raise ValueError("queue_fraction must be within 0..1")
 
@@ -112,10 +132,24 @@ class Scenario:
 
 def scenario_from_name(file_name: str) -> ScenarioKind | None:
     """Return the scenario a file name asks for through a marker, if any."""
-    squashed = file_name.lower()
-    for char in "-_. ":
-        squashed = squashed.replace(char, "")
+    squashed = _squash(file_name)
     for marker, kind in MARKERS.items():
         if marker in squashed:
             return kind
     return None
+
+
+def stream_from_name(file_name: str) -> StreamMode | None:
+    """Return the stream behaviour a file name asks for through a marker, if any."""
+    squashed = _squash(file_name)
+    for marker, mode in STREAM_MARKERS.items():
+        if marker in squashed:
+            return mode
+    return None
+
+
+def _squash(file_name: str) -> str:
+    squashed = file_name.lower()
+    for char in "-_. ":
+        squashed = squashed.replace(char, "")
+    return squashed

@@ -3,13 +3,16 @@
 Start it, point fal-client at it (`env()` for a child process,
 `patch_fal_client()` in-process), choose what goes wrong per input image
 (`plan()` or a marker in the file name, see `scenarios`), then assert on the
-log (`submits()`, `status_polls()`, `cancels()`, `max_in_flight()`, `wait_for()`).
+log (`submits()`, `status_polls()`, `status_streams()`, `cancels()`, `max_in_flight()`,
+`wait_for()`). Every endpoint of `models.ENDPOINTS` is served with its own input
+rules and output shape; `submits()` tells which endpoint and input fields were used.
 The server runs in daemon threads of the test process, so it outlives client
 processes that are killed and keeps their requests for them to re-attach to.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import shutil
@@ -25,20 +28,29 @@ from types import TracebackType
 from typing import Any
 
 from .assets import rendered_preview_webp, textured_cube_glb
+from .models import ENDPOINTS
 from .protocol import FalProtocol
-from .scenarios import Scenario, ScenarioKind
+from .scenarios import STREAM_MODES, Scenario, ScenarioKind, StreamMode
 from .state import (
     CancelRecord,
     FakeState,
     LoggedRequest,
     StartedReply,
     StatusPoll,
+    StreamConnection,
     SubmitRecord,
 )
 from .transport import TlsThreadingServer
 
 DEFAULT_KEY = "fakefal-key-id:fakefal-key-secret"
 TRIPO_ENDPOINT = "tripo3d/tripo/v2.5/image-to-3d"
+#: Endpoint ids the fake serves, by generator name (single image first).
+MODEL_ENDPOINTS: dict[str, tuple[str, ...]] = {}
+for _endpoint in ENDPOINTS.values():
+    MODEL_ENDPOINTS[_endpoint.model] = (
+        *MODEL_ENDPOINTS.get(_endpoint.model, ()),
+        _endpoint.endpoint_id,
+    )
 
 
 class FakeFal:
@@ -49,6 +61,10 @@ class FakeFal:
     valid_keys: keys accepted in `Authorization: Key ...`; `key` must be one of
         them for `env()` to produce a working client.
     result_ttl_seconds: how long a COMPLETED result stays fetchable (FAL: ~1 h).
+    status_stream: how every status stream answers unless an input's scenario
+        says otherwise ("ok", "refuse_404", "refuse_405", "drop").
+    keepalive_seconds: the quiet interval after which a stream sends a comment
+        keep-alive (FAL: 15 s).
     """
 
     def __init__(
@@ -60,6 +76,8 @@ class FakeFal:
         key: str = DEFAULT_KEY,
         valid_keys: Iterable[str] | None = None,
         result_ttl_seconds: float = 3600.0,
+        status_stream: StreamMode = "ok",
+        keepalive_seconds: float = 15.0,
     ) -> None:
         if isinstance(default_scenario, str):
             default_scenario = Scenario(kind=default_scenario)
@@ -71,6 +89,8 @@ class FakeFal:
             default_scenario=default_scenario,
             result_ttl_seconds=result_ttl_seconds,
         )
+        self.status_stream = status_stream
+        self.keepalive_seconds = keepalive_seconds
         self._server: TlsThreadingServer | None = None
         self._thread: threading.Thread | None = None
         self._workdir: Path | None = None
@@ -92,6 +112,8 @@ class FakeFal:
         ca.cert_pem.write_to_path(str(self._workdir / "ca.pem"))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
+        with self._state.cond:
+            self._state.closed = False
         server = TlsThreadingServer(("127.0.0.1", self._requested_port), context, self._state)
         server.protocol = FalProtocol(self._state, f"https://127.0.0.1:{server.server_port}")
         self._server = server
@@ -105,6 +127,10 @@ class FakeFal:
         server, self._server = self._server, None
         if server is None:
             return
+        with self._state.cond:
+            # Open status streams end at their next wake-up instead of holding threads.
+            self._state.closed = True
+            self._state.cond.notify_all()
         server.shutdown()
         server.server_close()
         server.close_all_connections()
@@ -272,6 +298,27 @@ class FakeFal:
                 Scenario(kind=scenario) if isinstance(scenario, str) else scenario
             )
 
+    @property
+    def status_stream(self) -> StreamMode:
+        """How status streams answer for inputs whose scenario leaves `stream` at "ok"."""
+        return self._state.status_stream  # type: ignore[return-value]
+
+    @status_stream.setter
+    def status_stream(self, mode: StreamMode) -> None:
+        if mode not in STREAM_MODES:
+            raise ValueError(f"unknown stream mode {mode!r}; one of {STREAM_MODES}")
+        with self._state.cond:
+            self._state.status_stream = mode
+
+    @property
+    def keepalive_seconds(self) -> float:
+        return self._state.keepalive_seconds
+
+    @keepalive_seconds.setter
+    def keepalive_seconds(self, seconds: float) -> None:
+        with self._state.cond:
+            self._state.keepalive_seconds = seconds
+
     def forget_result(self, request_id: str) -> None:
         """Expire a request now: status, result and cancel answer 404 from here on."""
         with self._state.cond:
@@ -295,6 +342,10 @@ class FakeFal:
         with self._state.cond:
             return list(self._state.submits)
 
+    def submits_to(self, endpoint_id: str) -> list[SubmitRecord]:
+        """Accepted submits to one endpoint id, oldest first."""
+        return [record for record in self.submits() if record.endpoint_id == endpoint_id]
+
     def submit_count_by_input(self) -> Counter[str]:
         """Accepted submits per input: uploaded file name, else the image_url."""
         with self._state.cond:
@@ -303,6 +354,30 @@ class FakeFal:
     def status_polls(self, request_id: str) -> list[StatusPoll]:
         with self._state.cond:
             return list(self._state.polls.get(request_id, ()))
+
+    def status_streams(self, request_id: str | None = None) -> list[StreamConnection]:
+        """Status-stream connections (of one request, or all), oldest first; copies."""
+        with self._state.cond:
+            groups = (
+                [self._state.streams.get(request_id, [])]
+                if request_id is not None
+                else list(self._state.streams.values())
+            )
+            found = [copy.copy(c) for group in groups for c in group]
+        for connection in found:
+            connection.states = list(connection.states)
+        return sorted(found, key=lambda c: c.t)
+
+    def status_poll_count(self, request_id: str | None = None) -> int:
+        """GET …/status answers (of one request, or all): 0 when the stream did the work."""
+        with self._state.cond:
+            if request_id is not None:
+                return len(self._state.polls.get(request_id, ()))
+            return sum(len(polls) for polls in self._state.polls.values())
+
+    def status_stream_count(self, request_id: str | None = None) -> int:
+        """GET …/status/stream connections (of one request, or all), refused ones included."""
+        return len(self.status_streams(request_id))
 
     def cancels(self) -> list[CancelRecord]:
         with self._state.cond:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .scenarios import Scenario, scenario_from_name
+from .scenarios import Scenario, scenario_from_name, stream_from_name
 
 Phase = Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
 Endpoint = Literal[
@@ -29,6 +29,7 @@ Endpoint = Literal[
     "multipart",
     "submit",
     "status",
+    "status_stream",
     "result",
     "cancel",
     "download",
@@ -46,7 +47,10 @@ FailureCounter = Literal[
     "download_stall",
     "slow_upload",
     "slow_download",
+    "stream_refuse",
+    "stream_drop",
 ]
+StreamOutcome = Literal["streaming", "completed", "refused", "dropped", "client_gone", "not_found"]
 
 
 @dataclass
@@ -83,6 +87,10 @@ class QueueRequest:
     preview: StoredFile
     cancelled_at: float | None = None
     forgotten: bool = False
+    model_name: str = "tripo-v2.5"
+    output: str = "tripo"
+    image_field: str = "image_url"
+    log_name: str = "Tripo"
 
     @property
     def queue_seconds(self) -> float:
@@ -129,12 +137,28 @@ class QueueRequest:
         ceiling = 99 if self.scenario.kind == "never_finishes" else 100
         return max(0, min(ceiling, done))
 
+    def next_change(self, now: float) -> float | None:
+        """Return the next instant its status JSON changes (phase, queue position, a log line)."""
+        times: list[float] = []
+        ended = self.ended_at()
+        if ended is not None:
+            times.append(ended)
+        times.append(self.started_at)
+        positions = self.scenario.queue_positions
+        if self.queue_seconds > 0:
+            step = self.queue_seconds / (positions + 1)
+            times.extend(self.started_at - k * step for k in range(1, positions + 1))
+        work = self.generation_seconds - self.queue_seconds
+        times.extend(self.started_at + work * percent / 100 for percent in range(10, 101, 10))
+        future = [t for t in times if t > now and (ended is None or t <= ended)]
+        return min(future) if future else None
+
     def logs(self, now: float) -> list[dict[str, str]]:
         """Return the runner log so far, cumulative as FAL sends it."""
         if now < self.started_at:
             return []
         offset_to_wall = self.submitted_wall - self.submitted_at
-        entries = [(self.started_at, f"Starting Tripo task {self.task_id}")]
+        entries = [(self.started_at, f"Starting {self.log_name} task {self.task_id}")]
         work = self.generation_seconds - self.queue_seconds
         reached = self.progress_percent(now)
         ended = self.ended_at()
@@ -192,7 +216,13 @@ class StartedReply:
 
 @dataclass(frozen=True)
 class SubmitRecord:
-    """An accepted submit: which input it named and which scenario it got."""
+    """An accepted submit: which endpoint and input it named and which scenario it got.
+
+    image_field: the input field that carried the photo ("image_url",
+    "input_image_url", "image_urls", "front_image_url"...); image_urls: every
+    photo URL of the submit in view order (image_url is the first);
+    model: the generator family the endpoint belongs to ("tripo-v2.5"...).
+    """
 
     t: float
     request_id: str
@@ -201,6 +231,14 @@ class SubmitRecord:
     input_label: str
     scenario: Scenario
     arguments: dict[str, Any]
+    image_field: str = "image_url"
+    image_urls: tuple[str, ...] = ()
+    model: str = "tripo-v2.5"
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The input field names the submit sent."""
+        return frozenset(self.arguments)
 
 
 @dataclass(frozen=True)
@@ -210,6 +248,26 @@ class StatusPoll:
     state: str
     queue_position: int | None
     with_logs: bool
+
+
+@dataclass
+class StreamConnection:
+    """One GET …/status/stream: what it answered and what it sent.
+
+    outcome: streaming (still open), completed (closed after COMPLETED),
+    refused (answered 404/405 on purpose), dropped (cut midway on purpose),
+    client_gone (the client hung up), not_found (unknown or expired request).
+    states: the "status" of every event sent, in order.
+    """
+
+    t: float
+    request_id: str
+    with_logs: bool
+    http_status: int
+    outcome: StreamOutcome = "streaming"
+    states: list[str] = field(default_factory=list)
+    keepalives: int = 0
+    t_done: float | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +309,11 @@ class FakeState:
         self.started: list[StartedReply] = []
         self.submits: list[SubmitRecord] = []
         self.polls: dict[str, list[StatusPoll]] = {}
+        self.streams: dict[str, list[StreamConnection]] = {}
+        #: Fake-wide stream behaviour for inputs whose scenario leaves it "ok".
+        self.status_stream: str = "ok"
+        self.keepalive_seconds = 15.0
+        self.closed = False
         self.cancels: list[CancelRecord] = []
         self.errors: list[str] = []
         self._plans = _Plans()
@@ -336,8 +399,9 @@ class FakeState:
                     if needle in name:
                         return scenario
                 kind = scenario_from_name(name)
-                if kind is not None:
-                    return Scenario(kind=kind)
+                stream = stream_from_name(name)
+                if kind is not None or stream is not None:
+                    return Scenario(kind=kind or "ok", stream=stream or "ok")
             return self.default_scenario
 
     def is_expired(self, request: QueueRequest, now: float) -> bool:

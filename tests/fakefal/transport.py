@@ -171,6 +171,9 @@ class FalRequestHandler(BaseHTTPRequestHandler):
             raise ConnectionResetError("reset on purpose")
         if reply.delay_seconds:
             time.sleep(reply.delay_seconds)
+        if reply.chunks is not None:
+            self._write_chunked(reply)
+            return
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -198,3 +201,30 @@ class FalRequestHandler(BaseHTTPRequestHandler):
             # Close without a TLS close_notify, as a dropped connection would.
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _write_chunked(self, reply: Reply) -> None:
+        """Send a streamed body (server-sent events) chunk by chunk as it is produced."""
+        assert reply.chunks is not None
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+        # One stream per connection, as an event-stream client holds it.
+        self.close_connection = True
+        try:
+            for chunk in reply.chunks:
+                if chunk is None:
+                    # Cut midway: no closing chunk, no TLS close_notify.
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        finally:
+            close = getattr(reply.chunks, "close", None)
+            if close is not None:
+                close()

@@ -1,0 +1,457 @@
+"""The image-to-3D generators behind FAL's queue, as data: one frozen record per model.
+
+Each record says how that model's dialect expresses our neutral parameters
+(face_limit, texture no|standard|HD, pbr, seed, views), where its result keeps the
+model file and the preview, and what FAL charges. Two pure functions use it:
+``request_arguments`` builds a submit body, ``extract_outputs`` reads a result.
+Nothing here talks to FAL; docs/fal-models.md has the same facts as one table.
+
+Sources (fetched through the project's search tool; "community" means code that
+calls the endpoint, not FAL's own schema, and is marked so at each use):
+
+[fal-js-3d]   fal-ai/fal-js libs/client/src/types/3d/types.gen.ts @53241327 (generated
+              from FAL's OpenAPI): TripoV25ImageTo3dInput/Output, TripoV25MultiviewTo3dInput,
+              Hunyuan3dV3ImageTo3dInput/Output, Trellis2Input/Output, Hyper3dRodinV2Input/Output.
+[fal-js-map]  the later fal-js endpoint-schema.ts map listing tripo3d/h3.1/image-to-3d,
+              tripo3d/h3.1/multiview-to-3d and tripo3d/p1/image-to-3d (schemas not readable).
+[fal-h31-mv]  https://fal.ai/models/tripo3d/h3.1/multiview-to-3d/api (example input: image_urls[]).
+[fal-p1-txt]  https://fal.ai/models/tripo3d/p1/text-to-3d/llms.txt (face_limit 48..20000,
+              texture bool, model_seed; output model_mesh, model_urls, rendered_image).
+[fal-rodin25] https://fal.ai/models/fal-ai/hyper3d/rodin/v2.5/llms.txt (image_urls up to 5,
+              seed 0..65535, tier; $0.40 per generation, Gen-2.5-Extreme-High $0.80,
+              HighPack add-on +$0.80).
+[fal-trellis2] https://fal.ai/docs/model-api-reference/3d-api/trellis-2 (seed, resolution
+              512|1024|1536, texture_size).
+[comm-tripo]  community model classes for FAL's Tripo P1/H3.1 (image_url, model_seed,
+              face_limit, texture, pbr, texture_quality, geometry_quality) and a community
+              price table (P1 $0.40/$0.50; H3.1 $0.20/$0.30/$0.40, detailed geometry +$0.20;
+              TRELLIS-2 $0.25/$0.30/$0.35 by resolution; Tripo v2.5 $0.20/$0.30/$0.40).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from image2model_desktop.core.errors import Image2ModelError, OutputError
+
+Texture = Literal["no", "standard", "HD"]
+TextureStyle = Literal[
+    "tripo_enum", "tripo_bool_quality", "bool", "hunyuan_type", "trellis_size", "always"
+]
+PbrStyle = Literal["pbr", "enable_pbr", "rodin_material", "none"]
+Param = Literal["face_limit", "texture", "pbr", "seed"]
+
+DEFAULT_MODEL = "tripo-v2.5"
+#: The order multiview photos are given in (CLI --views, window slots).
+VIEW_ORDER = ("front", "left", "back", "right")
+NO_MODEL = "FAL_NO_MODEL"
+
+
+class NeutralParameters(Protocol):
+    """What every generator is asked for; core's JobParameters has this shape."""
+
+    @property
+    def face_limit(self) -> int | None: ...
+    @property
+    def texture(self) -> Texture: ...
+    @property
+    def pbr(self) -> bool: ...
+    @property
+    def seed(self) -> int | None: ...
+
+
+class UnknownModelError(Image2ModelError):
+    code = "UNKNOWN_MODEL"
+
+
+class UnsupportedParameterError(Image2ModelError):
+    code = "UNSUPPORTED_PARAMETER"
+
+
+@dataclass(frozen=True)
+class Multiview:
+    """How a model takes 2–4 views of one object.
+
+    ``named``: one field per view in VIEW_ORDER (front required); ``list``: one
+    array field, views in VIEW_ORDER. ``endpoint`` is None when it is the
+    single-image endpoint itself.
+    """
+
+    style: Literal["named", "list"]
+    fields: tuple[str, ...]
+    endpoint: str | None = None
+    max_views: int = 4
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per generation by texture choice; ``official`` False means seen only in
+    community code, not on FAL's page (shown to the user as an estimate either way)."""
+
+    no: float | None
+    standard: float
+    hd: float | None
+    official: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Generator:
+    name: str
+    label: str
+    good_at: str
+    endpoint: str
+    image_field: str
+    #: The photo goes in as a one-element list (Rodin) instead of a string.
+    image_is_list: bool
+    seed_field: str | None
+    seed_max: int | None
+    face_field: str | None
+    face_range: tuple[int, int] | None
+    texture_style: TextureStyle
+    pbr_style: PbrStyle
+    #: Fixed fields sent with every request (today's Tripo v2.5 behaviour).
+    fixed: Mapping[str, Any]
+    #: Result keys in preference order; "a.b" reads a nested key.
+    model_keys: tuple[str, ...]
+    preview_keys: tuple[str, ...]
+    multiview: Multiview | None
+    price: Price | None
+    sources: tuple[str, ...]
+
+    @property
+    def parameters(self) -> frozenset[Param]:
+        """The neutral parameters this model can honour (the window shows only these)."""
+        taken: set[Param] = {"texture"}
+        if self.face_field:
+            taken.add("face_limit")
+        if self.pbr_style != "none":
+            taken.add("pbr")
+        if self.seed_field:
+            taken.add("seed")
+        return frozenset(taken)
+
+    @property
+    def textures(self) -> tuple[Texture, ...]:
+        return _TEXTURES[self.texture_style]
+
+    def estimate_usd(self, texture: Texture) -> float | None:
+        """Price of one generation with this texture choice, or None when unknown."""
+        if self.price is None:
+            return None
+        return {"no": self.price.no, "standard": self.price.standard, "HD": self.price.hd}[texture]
+
+
+@dataclass(frozen=True)
+class Outputs:
+    model_url: str
+    preview_url: str | None
+
+
+_TEXTURES: dict[TextureStyle, tuple[Texture, ...]] = {
+    "tripo_enum": ("no", "standard", "HD"),
+    "tripo_bool_quality": ("no", "standard", "HD"),
+    "bool": ("no", "standard"),
+    "hunyuan_type": ("no", "standard"),
+    "trellis_size": ("standard", "HD"),
+    "always": ("standard",),
+}
+
+TRIPO_V25 = Generator(
+    name="tripo-v2.5",
+    label="Tripo v2.5",
+    good_at="Balanced default: textured models of everyday objects, fast and cheap",
+    endpoint="tripo3d/tripo/v2.5/image-to-3d",
+    image_field="image_url",
+    image_is_list=False,
+    seed_field="seed",
+    seed_max=None,
+    face_field="face_limit",
+    face_range=None,
+    texture_style="tripo_enum",
+    pbr_style="pbr",
+    # Today's engine sends these two with every request.
+    fixed={"texture_alignment": "original_image", "orientation": "default"},
+    model_keys=("model_mesh", "pbr_model", "base_model"),
+    preview_keys=("rendered_image",),
+    # [fal-js-3d] TripoV25MultiviewTo3dInput: front_image_url required, the others optional.
+    multiview=Multiview(
+        style="named",
+        fields=("front_image_url", "left_image_url", "back_image_url", "right_image_url"),
+        endpoint="tripo3d/tripo/v2.5/multiview-to-3d",
+    ),
+    price=Price(0.20, 0.30, 0.40, official=False, note="quad +$0.05 [comm-tripo]"),
+    sources=("[fal-js-3d] TripoV25ImageTo3dInput/Output", "[comm-tripo] price"),
+)
+
+TRIPO_H31 = Generator(
+    name="tripo-h3.1",
+    label="Tripo H3.1",
+    good_at="High fidelity: detailed geometry and textures for hero objects",
+    endpoint="tripo3d/h3.1/image-to-3d",
+    image_field="image_url",
+    image_is_list=False,
+    # [comm-tripo] seed is model_seed on H3.1 and P1 (texture_seed exists too).
+    seed_field="model_seed",
+    seed_max=None,
+    face_field="face_limit",
+    # Range unconfirmed (community code says 500..500000 and 1000..2000000): not enforced.
+    face_range=None,
+    texture_style="tripo_bool_quality",
+    pbr_style="pbr",
+    fixed={},
+    # [fal-p1-txt] Tripo's FAL family returns model_mesh + rendered_image; assumed for H3.1.
+    model_keys=("model_mesh", "model_urls.glb"),
+    preview_keys=("rendered_image",),
+    # [fal-h31-mv] a separate endpoint taking image_urls[].
+    multiview=Multiview(
+        style="list", fields=("image_urls",), endpoint="tripo3d/h3.1/multiview-to-3d"
+    ),
+    price=Price(0.20, 0.30, 0.40, official=False, note="detailed geometry +$0.20 [comm-tripo]"),
+    sources=("[fal-js-map] endpoint ids", "[fal-h31-mv]", "[comm-tripo] fields and price"),
+)
+
+TRIPO_P1 = Generator(
+    name="tripo-p1",
+    label="Tripo P1",
+    good_at="Low poly with clean topology (48–20,000 faces) for games and mobile",
+    endpoint="tripo3d/p1/image-to-3d",
+    image_field="image_url",
+    image_is_list=False,
+    seed_field="model_seed",
+    seed_max=None,
+    face_field="face_limit",
+    face_range=(48, 20_000),
+    texture_style="bool",
+    pbr_style="none",
+    fixed={},
+    model_keys=("model_mesh", "model_urls.glb"),
+    preview_keys=("rendered_image",),
+    multiview=None,
+    price=Price(0.40, 0.50, None, official=False, note="FAL bills P1 in credits [comm-tripo]"),
+    sources=("[fal-p1-txt] fields, output, face range", "[fal-js-map] endpoint id"),
+)
+
+HUNYUAN3D_V3 = Generator(
+    name="hunyuan3d-v3",
+    label="Hunyuan3D v3",
+    good_at="Dense, detailed meshes (40k–1.5M faces) with PBR materials",
+    endpoint="fal-ai/hunyuan3d-v3/image-to-3d",
+    image_field="input_image_url",
+    image_is_list=False,
+    # [fal-js-3d] Hunyuan3dV3ImageTo3dInput has no seed field.
+    seed_field=None,
+    seed_max=None,
+    face_field="face_count",
+    face_range=(40_000, 1_500_000),
+    texture_style="hunyuan_type",
+    pbr_style="enable_pbr",
+    fixed={},
+    model_keys=("model_glb", "model_urls.glb"),
+    preview_keys=("thumbnail",),
+    # Same endpoint: optional left/back/right_image_url next to input_image_url.
+    multiview=Multiview(
+        style="named",
+        fields=("input_image_url", "left_image_url", "back_image_url", "right_image_url"),
+    ),
+    price=None,
+    sources=("[fal-js-3d] Hunyuan3dV3ImageTo3dInput/Output",),
+)
+
+TRELLIS_2 = Generator(
+    name="trellis-2",
+    label="TRELLIS.2",
+    good_at="Open model (MIT); crisp shapes and up to 4K textures from one photo",
+    endpoint="fal-ai/trellis-2",
+    image_field="image_url",
+    image_is_list=False,
+    seed_field="seed",
+    seed_max=None,
+    # decimation_target counts vertices, not faces: not offered as a face limit.
+    face_field=None,
+    face_range=None,
+    texture_style="trellis_size",
+    pbr_style="none",
+    fixed={},
+    model_keys=("model_glb",),
+    preview_keys=(),
+    multiview=None,
+    # [comm-tripo] by resolution 512/1024/1536; we leave FAL's default 1024.
+    price=Price(None, 0.30, 0.30, official=False, note="$0.25/$0.30/$0.35 by resolution"),
+    sources=("[fal-js-3d] Trellis2Input/Output", "[fal-trellis2]", "[comm-tripo] price"),
+)
+
+RODIN_V25 = Generator(
+    name="rodin-v2.5",
+    label="Hyper3D Rodin Gen-2.5",
+    good_at="Production-ready assets; up to 5 photos of one object",
+    endpoint="fal-ai/hyper3d/rodin/v2.5",
+    image_field="image_urls",
+    image_is_list=True,
+    seed_field="seed",
+    seed_max=65_535,
+    # Rodin takes a quality_mesh_option enum, not a face count; its v2.5 values
+    # are unconfirmed, so the face limit is not offered.
+    face_field=None,
+    face_range=None,
+    texture_style="always",
+    pbr_style="rodin_material",
+    fixed={},
+    # [fal-js-3d] Hyper3dRodinV2Output (v2): model_mesh, seed, textures[]; no preview.
+    model_keys=("model_mesh",),
+    preview_keys=(),
+    multiview=Multiview(style="list", fields=("image_urls",), max_views=5),
+    price=Price(None, 0.40, None, official=True, note="Extreme-High tier $0.80; HighPack +$0.80"),
+    sources=("[fal-rodin25] fields and price", "[fal-js-3d] Hyper3dRodinV2Output"),
+)
+
+GENERATORS: Mapping[str, Generator] = {
+    g.name: g for g in (TRIPO_V25, TRIPO_H31, TRIPO_P1, HUNYUAN3D_V3, TRELLIS_2, RODIN_V25)
+}
+
+
+def get(name: str) -> Generator:
+    """Return the generator called ``name``; the error lists the valid names."""
+    try:
+        return GENERATORS[name]
+    except KeyError:
+        valid = ", ".join(GENERATORS)
+        raise UnknownModelError(f"Unknown model {name!r}: choose one of {valid}.") from None
+
+
+def by_endpoint(endpoint_id: str) -> Generator | None:
+    """Return the generator one of whose endpoints is ``endpoint_id`` (resuming a saved job)."""
+    for generator in GENERATORS.values():
+        multiview = generator.multiview.endpoint if generator.multiview else None
+        if endpoint_id in (generator.endpoint, multiview):
+            return generator
+    return None
+
+
+def endpoint_for(generator: Generator, views: int) -> str:
+    """The endpoint a request with ``views`` photos goes to."""
+    if views > 1 and generator.multiview is not None and generator.multiview.endpoint:
+        return generator.multiview.endpoint
+    return generator.endpoint
+
+
+def request_arguments(
+    generator: Generator, image_urls: Sequence[str], parameters: NeutralParameters
+) -> dict[str, Any]:
+    """Build the submit body for one photo, or 2–4 views in VIEW_ORDER.
+
+    Default parameters (no face limit, standard texture, no PBR, no seed) suit
+    every model; a non-default one the model cannot express raises
+    ``UnsupportedParameterError`` rather than being dropped silently.
+    """
+    arguments: dict[str, Any] = dict(generator.fixed)
+    arguments.update(_image_arguments(generator, image_urls))
+    arguments.update(_texture_arguments(generator, parameters.texture, parameters.pbr))
+    if parameters.face_limit is not None:
+        arguments.update(_face_arguments(generator, parameters.face_limit))
+    if parameters.seed is not None:
+        arguments.update(_seed_arguments(generator, parameters.seed))
+    return arguments
+
+
+def extract_outputs(generator: Generator, result: Mapping[str, Any]) -> Outputs:
+    """Return the model file's and the preview's URLs from a result."""
+    model = _first_url(result, generator.model_keys)
+    if model is None:
+        raise OutputError(
+            f"{generator.label} finished without a model file; retry the photo.", code=NO_MODEL
+        )
+    return Outputs(model, _first_url(result, generator.preview_keys))
+
+
+def _image_arguments(generator: Generator, urls: Sequence[str]) -> dict[str, Any]:
+    if not urls:
+        raise UnsupportedParameterError("Give at least one photo.")
+    if len(urls) == 1:
+        return {generator.image_field: [urls[0]] if generator.image_is_list else urls[0]}
+    multiview = generator.multiview
+    if multiview is None:
+        raise UnsupportedParameterError(
+            f"{generator.label} makes a model from one photo; choose a model that takes views."
+        )
+    if len(urls) > min(multiview.max_views, len(VIEW_ORDER)):
+        raise UnsupportedParameterError(
+            f"Give at most {len(VIEW_ORDER)} views: {', '.join(VIEW_ORDER)}."
+        )
+    if multiview.style == "list":
+        return {multiview.fields[0]: list(urls)}
+    return dict(zip(multiview.fields, urls, strict=False))
+
+
+def _texture_arguments(generator: Generator, texture: Texture, pbr: bool) -> dict[str, Any]:
+    if texture not in generator.textures:
+        choices = " or ".join(generator.textures)
+        raise UnsupportedParameterError(
+            f"{generator.label} cannot make texture {texture!r}; choose {choices}."
+        )
+    if pbr and generator.pbr_style == "none":
+        raise UnsupportedParameterError(f"{generator.label} has no PBR option; turn PBR off.")
+    style = generator.texture_style
+    out: dict[str, Any] = {}
+    if style == "tripo_enum":
+        out["texture"] = texture
+    elif style == "tripo_bool_quality":
+        out["texture"] = texture != "no"
+        if texture != "no":
+            out["texture_quality"] = "detailed" if texture == "HD" else "standard"
+    elif style == "bool":
+        out["texture"] = texture != "no"
+    elif style == "hunyuan_type":
+        out["generate_type"] = "Geometry" if texture == "no" else "Normal"
+    elif style == "trellis_size" and texture == "HD":
+        # [fal-js-3d] Trellis2Input.texture_size: 1024 | 2048 | 4096; standard keeps FAL's default.
+        out["texture_size"] = 4096
+    if generator is TRIPO_V25:
+        # Today's behaviour, unchanged: FAL's schema says pbr=True textures the
+        # model even with texture "no" (and bills it as textured).
+        out["pbr"] = pbr
+    elif generator.pbr_style == "pbr":
+        out["pbr"] = pbr and texture != "no"
+    elif generator.pbr_style == "enable_pbr":
+        out["enable_pbr"] = pbr and texture != "no"
+    elif generator.pbr_style == "rodin_material":
+        out["material"] = "PBR" if pbr else "Shaded"
+    return out
+
+
+def _face_arguments(generator: Generator, face_limit: int) -> dict[str, Any]:
+    if generator.face_field is None:
+        raise UnsupportedParameterError(f"{generator.label} has no face limit; set it to Auto.")
+    if generator.face_range is not None:
+        low, high = generator.face_range
+        if not low <= face_limit <= high:
+            raise UnsupportedParameterError(
+                f"{generator.label} makes {low:,}–{high:,} faces; set a face limit in that range."
+            )
+    return {generator.face_field: face_limit}
+
+
+def _seed_arguments(generator: Generator, seed: int) -> dict[str, Any]:
+    if generator.seed_field is None:
+        raise UnsupportedParameterError(f"{generator.label} takes no seed; leave it empty.")
+    if generator.seed_max is not None and seed > generator.seed_max:
+        raise UnsupportedParameterError(
+            f"{generator.label} takes seeds 0–{generator.seed_max}; choose one in that range."
+        )
+    out = {generator.seed_field: seed}
+    if generator is TRIPO_V25:
+        # Today's behaviour: one seed fixes both the shape and the texture.
+        out["texture_seed"] = seed
+    return out
+
+
+def _first_url(result: Mapping[str, Any], keys: Sequence[str]) -> str | None:
+    for key in keys:
+        node: Any = result
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping) and isinstance(node.get("url"), str) and node["url"]:
+            return str(node["url"])
+    return None

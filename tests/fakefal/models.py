@@ -1,0 +1,249 @@
+"""The image-to-3D endpoints the fake serves: each one's input rules and output shape.
+
+Rules follow the schemas cited in docs/fal-models.md (fal-js's generated types,
+FAL's model pages; a few from community code, marked there). A submit is
+checked like FAL's pydantic models check it: every problem is one
+``{loc, msg, type, input?, ctx?}`` item of a 422 ``detail`` list. Unknown extra
+fields are accepted, as FAL accepts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["str", "int", "bool", "url_list"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: Kind
+    required: bool = False
+    choices: tuple[Any, ...] = ()
+    ge: int | None = None
+    le: int | None = None
+    gt: int | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+
+
+@dataclass(frozen=True)
+class FakeEndpoint:
+    """One endpoint id: its family (our generator name), rules and output keys.
+
+    image_fields: where the photo(s) go, in view order; the first one present is
+    the input the scenario is chosen from.
+    output: "tripo" {task_id, model_mesh, rendered_image}; "tripo_family"
+    {model_mesh, model_urls.glb, rendered_image}; "hunyuan" {model_glb,
+    model_urls.glb, thumbnail, seed}; "trellis" {model_glb}; "rodin"
+    {model_mesh, seed, textures[]}.
+    """
+
+    endpoint_id: str
+    model: str
+    rules: Mapping[str, Rule]
+    image_fields: tuple[str, ...]
+    output: Literal["tripo", "tripo_family", "hunyuan", "trellis", "rodin"]
+    log_name: str = field(default="Tripo")
+
+
+_TRIPO_V25_COMMON = {
+    "seed": Rule("int"),
+    "texture_seed": Rule("int"),
+    "face_limit": Rule("int", gt=0),
+    "pbr": Rule("bool"),
+    "texture": Rule("str", choices=("no", "standard", "HD")),
+    "texture_alignment": Rule("str", choices=("original_image", "geometry")),
+    "auto_size": Rule("bool"),
+    "quad": Rule("bool"),
+    "orientation": Rule("str", choices=("default", "align_image")),
+}
+_VIEWS = ("left_image_url", "back_image_url", "right_image_url")
+_TRIPO_H31_COMMON = {
+    "model_seed": Rule("int"),
+    "texture_seed": Rule("int"),
+    "face_limit": Rule("int", gt=0),
+    "texture": Rule("bool"),
+    "pbr": Rule("bool"),
+    "texture_quality": Rule("str", choices=("standard", "detailed")),
+    "geometry_quality": Rule("str", choices=("standard", "detailed")),
+    "quad": Rule("bool"),
+    "auto_size": Rule("bool"),
+}
+
+ENDPOINTS: dict[str, FakeEndpoint] = {
+    e.endpoint_id: e
+    for e in (
+        FakeEndpoint(
+            "tripo3d/tripo/v2.5/image-to-3d",
+            "tripo-v2.5",
+            {"image_url": Rule("str", required=True), **_TRIPO_V25_COMMON},
+            ("image_url",),
+            "tripo",
+        ),
+        FakeEndpoint(
+            "tripo3d/tripo/v2.5/multiview-to-3d",
+            "tripo-v2.5",
+            {
+                "front_image_url": Rule("str", required=True),
+                **{name: Rule("str") for name in _VIEWS},
+                **_TRIPO_V25_COMMON,
+            },
+            ("front_image_url", *_VIEWS),
+            "tripo",
+        ),
+        FakeEndpoint(
+            "tripo3d/h3.1/image-to-3d",
+            "tripo-h3.1",
+            {"image_url": Rule("str", required=True), **_TRIPO_H31_COMMON},
+            ("image_url",),
+            "tripo_family",
+        ),
+        FakeEndpoint(
+            "tripo3d/h3.1/multiview-to-3d",
+            "tripo-h3.1",
+            {
+                "image_urls": Rule("url_list", required=True, min_items=2, max_items=4),
+                **_TRIPO_H31_COMMON,
+            },
+            ("image_urls",),
+            "tripo_family",
+        ),
+        FakeEndpoint(
+            "tripo3d/p1/image-to-3d",
+            "tripo-p1",
+            {
+                "image_url": Rule("str", required=True),
+                "face_limit": Rule("int", ge=48, le=20_000),
+                "texture": Rule("bool"),
+                "model_seed": Rule("int"),
+            },
+            ("image_url",),
+            "tripo_family",
+        ),
+        FakeEndpoint(
+            "fal-ai/hunyuan3d-v3/image-to-3d",
+            "hunyuan3d-v3",
+            {
+                "input_image_url": Rule("str", required=True),
+                **{name: Rule("str") for name in _VIEWS},
+                "face_count": Rule("int", ge=40_000, le=1_500_000),
+                "enable_pbr": Rule("bool"),
+                "generate_type": Rule("str", choices=("Normal", "LowPoly", "Geometry")),
+                "polygon_type": Rule("str", choices=("triangle", "quadrilateral")),
+            },
+            ("input_image_url", *_VIEWS),
+            "hunyuan",
+            "Hunyuan3D",
+        ),
+        FakeEndpoint(
+            "fal-ai/trellis-2",
+            "trellis-2",
+            {
+                "image_url": Rule("str", required=True),
+                "seed": Rule("int"),
+                "resolution": Rule("int", choices=(512, 1024, 1536)),
+                "texture_size": Rule("int", choices=(1024, 2048, 4096)),
+                "decimation_target": Rule("int", gt=0),
+                "remesh": Rule("bool"),
+            },
+            ("image_url",),
+            "trellis",
+            "TRELLIS.2",
+        ),
+        FakeEndpoint(
+            "fal-ai/hyper3d/rodin/v2.5",
+            "rodin-v2.5",
+            {
+                "image_urls": Rule("url_list", required=True, min_items=1, max_items=5),
+                "prompt": Rule("str"),
+                "seed": Rule("int", ge=0, le=65_535),
+                "material": Rule("str", choices=("PBR", "Shaded", "All")),
+                "geometry_file_format": Rule("str", choices=("glb", "usdz", "fbx", "obj", "stl")),
+                "TAPose": Rule("bool"),
+            },
+            ("image_urls",),
+            "rodin",
+            "Rodin",
+        ),
+    )
+}
+
+
+def validate(endpoint: FakeEndpoint, arguments: Any) -> list[dict[str, Any]]:
+    """Return the 422 ``detail`` items for arguments this endpoint would refuse."""
+    if not isinstance(arguments, dict):
+        return [_item(["body"], "Input should be a valid dictionary", "dict_type", arguments)]
+    problems: list[dict[str, Any]] = []
+    for name, rule in endpoint.rules.items():
+        if name not in arguments or arguments[name] is None:
+            if rule.required:
+                problems.append({"loc": ["body", name], "msg": "Field required", "type": "missing"})
+            continue
+        problem = _check(name, rule, arguments[name])
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def image_urls(endpoint: FakeEndpoint, arguments: Mapping[str, Any]) -> tuple[str, ...]:
+    """The photo URLs of a (valid) submit, in view order."""
+    found: list[str] = []
+    for name in endpoint.image_fields:
+        value = arguments.get(name)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(str(v) for v in value)
+    return tuple(found)
+
+
+def _check(name: str, rule: Rule, value: Any) -> dict[str, Any] | None:
+    loc = ["body", name]
+    if rule.choices:
+        # pydantic checks a Literal by membership alone, whatever the input's type.
+        if isinstance(value, bool) or value not in rule.choices:
+            expected = _choices_text(rule.choices)
+            ctx = {"expected": expected}
+            return _item(loc, f"Input should be {expected}", "literal_error", value, ctx)
+        return None
+    if rule.kind == "str" and not isinstance(value, str):
+        return _item(loc, "Input should be a valid string", "string_type", value)
+    if rule.kind == "bool" and not isinstance(value, bool):
+        return _item(loc, "Input should be a valid boolean", "bool_type", value)
+    if rule.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        return _item(loc, "Input should be a valid integer", "int_type", value)
+    if rule.kind == "url_list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return _item(loc, "Input should be a valid list of strings", "list_type", value)
+        if rule.min_items is not None and len(value) < rule.min_items:
+            msg = f"List should have at least {rule.min_items} item after validation"
+            return _item(loc, msg, "too_short", value, {"min_length": rule.min_items})
+        if rule.max_items is not None and len(value) > rule.max_items:
+            msg = f"List should have at most {rule.max_items} items after validation"
+            return _item(loc, msg, "too_long", value, {"max_length": rule.max_items})
+    if rule.gt is not None and value <= rule.gt:
+        msg = f"Input should be greater than {rule.gt}"
+        return _item(loc, msg, "greater_than", value, {"gt": rule.gt})
+    if rule.ge is not None and value < rule.ge:
+        msg = f"Input should be greater than or equal to {rule.ge}"
+        return _item(loc, msg, "greater_than_equal", value, {"ge": rule.ge})
+    if rule.le is not None and value > rule.le:
+        msg = f"Input should be less than or equal to {rule.le}"
+        return _item(loc, msg, "less_than_equal", value, {"le": rule.le})
+    return None
+
+
+def _choices_text(choices: tuple[Any, ...]) -> str:
+    texts = [repr(c) for c in choices]
+    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
+
+
+def _item(
+    loc: list[Any], msg: str, kind: str, value: Any, ctx: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"loc": loc, "msg": msg, "type": kind, "input": value}
+    if ctx is not None:
+        item["ctx"] = ctx
+    return item
