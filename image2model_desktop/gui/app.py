@@ -114,8 +114,27 @@ async def wait_exposed(widget: QWidget, timeout: float = 10.0) -> None:
 #: The GIL switch interval in the window's process (see ``bootstrap``).
 GIL_SWITCH_SECONDS = 0.001
 
-#: Imported in a thread: the model loader's Qt-free libraries (trimesh, PIL; ~0.3 s).
-_THREAD_SAFE_3D_MODULES = ("image2model_desktop.mesh.scene", "trimesh", "PIL.Image")
+#: Imported in a thread: the model loader's Qt-free libraries and PyVista's drawing side
+#: (about 1.2 s, which would freeze the window on the Qt thread).
+_THREAD_SAFE_3D_MODULES = (
+    "image2model_desktop.mesh.scene",
+    "trimesh",
+    "PIL.Image",
+    "pyvista",
+    "pyvista.plotting",
+    "vtkmodules.vtkRenderingOpenGL2",
+    "image2model_desktop.mesh.stage",
+)
+#: pyvistaqt's Qt side: Shiboken creating Qt types in a thread while the Qt thread
+#: runs crashed (segfault, once in ten runs), so these import on the Qt thread, one
+#: per turn of the loop (15–35 ms each measured) instead of one 200 ms stall.
+_QT_3D_MODULES = (
+    "qtpy.QtCore",
+    "qtpy.QtGui",
+    "qtpy.QtWidgets",
+    "pyvistaqt",
+    "image2model_desktop.gui.view3d",
+)
 #: Imported lazily by the engine on the loop thread at the first file (a 0.2–0.3 s
 #: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
 _ENGINE_MODULES = (
@@ -129,37 +148,49 @@ _ENGINE_MODULES = (
     # (35 ms on the loop, measured with bench/gui_lag.py at the first upload).
     "anyio._backends._asyncio",
 )
+#: How often the 3D set-up checks whether a batch has ended.
+_IDLE_POLL_SECONDS = 0.25
 
 
 async def load_3d_stack(window: object) -> None:
-    """Import the loader's libraries, then create the preview's GL view on the Qt thread.
+    """Import PyVista, then create the preview's interactor on the Qt thread and warm it up.
 
-    The Qt-free part is imported in a thread; the viewer module is imported here
-    on the Qt thread because it defines Qt classes, and Shiboken creating types
-    in a thread while the Qt thread runs crashed (segfault, measured once in ten
-    runs, with the old 3D stack). Without OpenGL 3.3 the preview keeps a placeholder
-    saying so, and everything else works.
+    The heavy, Qt-free imports run in a thread. What must run on the Qt thread
+    (pyvistaqt's Qt modules, the interactor, the warm-up draw) waits until no
+    batch is running, so it never competes with one. Without OpenGL the
+    preview keeps a placeholder saying so, and everything else works.
     """
-    for name in _THREAD_SAFE_3D_MODULES:
-        await in_thread(importlib.import_module, name)
-    for name in _ENGINE_MODULES:
+    for name in (*_THREAD_SAFE_3D_MODULES, *_ENGINE_MODULES):
         try:
             await in_thread(importlib.import_module, name)
         except ImportError as error:  # a build without the FAL engine still runs offline
+            if name not in _ENGINE_MODULES:
+                raise
             log.info("Not preloading %s: %s", name, error)
-    viewer = importlib.import_module("image2model_desktop.gui.viewer")
+    for name in _QT_3D_MODULES:
+        await _until_idle(window)
+        importlib.import_module(name)
+        await asyncio.sleep(0)
+    await _until_idle(window)
     try:
         window.attach_preview()  # type: ignore[attr-defined]
-    except viewer.GLUnavailableError as error:
+    except Exception as error:
         log.warning("No 3D preview: %s", error)
         window.results.preview.mark_unavailable()  # type: ignore[attr-defined]
         return
     staging = window.runtime.paths.staging  # type: ignore[attr-defined]
     staging.mkdir(parents=True, exist_ok=True)
+    await _until_idle(window)
     try:
         await window.results.preview.warm_up(staging)  # type: ignore[attr-defined]
     except Exception:
         log.warning("Preview warm-up failed", exc_info=True)
+
+
+async def _until_idle(window: object) -> None:
+    """Return when the window runs no batch (at once when it runs none)."""
+    while window.batch_running():  # type: ignore[attr-defined]
+        await asyncio.sleep(_IDLE_POLL_SECONDS)
 
 
 async def _session(session: Session, args: argparse.Namespace) -> int:

@@ -125,6 +125,13 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.results and self.results.job is not None:
             self.results.show_job(self.results.job)
 
+    def batch_running(self) -> bool:
+        """Whether the batch this window follows is still being worked on."""
+        if self.current_job_id is None:
+            return False
+        job = self.service.find_job(self.current_job_id)
+        return job is not None and not job.is_finished
+
     async def wait_closed(self) -> None:
         await self._future()
 

@@ -1,28 +1,33 @@
-"""The 3D preview: the window's one long-lived GL view, with its toolbar.
+"""The 3D preview pane: the window's one long-lived PyVista view, with its toolbar.
 
-The view (``viewer.ModelView``, an OpenGL QWindow in a window container) is a
-hazardous resource: one is made after the window's first paint, reused for
-every model, and released explicitly (GL objects with their context current)
-on quit. Models are parsed in a thread (``model_loader``); only the GL upload
-and drawing happen here, on the Qt thread.
+The view (``view3d.ModelView``) is a hazardous resource: one is made after the
+window's first paint, reused for every model, and released explicitly on quit.
+Models are parsed and turned into PyVista objects in a thread
+(``mesh.stage.build_view_model``); only adding finished actors and drawing
+happen here, on the Qt thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from image2model_desktop.gui.background import in_thread
-from image2model_desktop.gui.model_loader import LoadedModel, read_model, write_warmup_model
+from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.qt import (
+    QAction,
+    QActionGroup,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QSize,
+    QMenu,
+    QSlider,
     QStackedWidget,
     Qt,
     QToolButton,
@@ -35,23 +40,11 @@ log = logging.getLogger(__name__)
 
 #: Shown instead of the view when this computer gives no usable OpenGL.
 NO_GL_MESSAGE = "The 3D preview could not start on this computer; models can still be saved."
-#: How long ``show_model`` waits for the view to be on screen, then for its first frame.
-EXPOSE_TIMEOUT, FIRST_FRAME_TIMEOUT = 1.0, 5.0
-
-
-class ViewHost(QWidget):
-    """The widget side of the GL view: its window container, findable by ``capture``."""
-
-    def __init__(self, view: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("previewView")
-        self.view = view
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.container = QWidget.createWindowContainer(view, self)
-        self.container.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.container.setAccessibleName("3D view: drag to turn, right-drag to pan, wheel to zoom")
-        layout.addWidget(self.container)
+#: How long ``show_model`` waits for the model's first frame on screen.
+FIRST_FRAME_TIMEOUT = 5.0
+LIGHTING_LABELS = {"soft": "Soft", "studio": "Studio", "flat": "Flat (as photographed)"}
+SECTION_AXES = ("Height (Y)", "Width (X)", "Depth (Z)")
+_AXIS_INDEX = (1, 0, 2)
 
 
 class PreviewPane(QWidget):
@@ -59,226 +52,407 @@ class PreviewPane(QWidget):
 
     modelShown = Signal(str)  # path
     loadFailed = Signal(str)  # sentence
+    turntableRequested = Signal(str)  # path of the shown model
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("previewWidget")
         self.setAccessibleName("3D preview of the selected model")
-        self.view: Any = None  # viewer.ModelView once attached
-        self._host: ViewHost | None = None
+        self.view: Any = None  # view3d.ModelView once attached
         self._load_seq = 0
         self._unavailable = False
+        self._picked: list[NDArray[np.float64]] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        bar = QHBoxLayout()
-        self.reset_button = self._tool("Reset view", "Reset the camera (R)", self.reset_view)
-        self.wireframe_button = self._tool("Wireframe", "Show the mesh edges", self._wireframe)
-        self.wireframe_button.setCheckable(True)
-        self.texture_button = self._tool("Texture", "Show or hide the texture", self._texture)
-        self.texture_button.setCheckable(True)
-        self.texture_button.setChecked(True)
-        self.screenshot_button = self._tool(
-            "Screenshot…", "Save this view as a PNG", self.save_screenshot
-        )
-        for button in (
-            self.reset_button,
-            self.wireframe_button,
-            self.texture_button,
-            self.screenshot_button,
-        ):
-            bar.addWidget(button)
-        bar.addStretch(1)
-        self.status = QLabel()
-        self.status.setObjectName("muted")
-        bar.addWidget(self.status)
-        layout.addLayout(bar)
+        layout.addLayout(self._build_toolbar())
+        layout.addWidget(self._build_section_bar())
         self._stack = QStackedWidget()
         self._placeholder = QLabel("Preparing the 3D viewer…")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._placeholder.setObjectName("muted")
+        self._placeholder.setObjectName("previewPlaceholder")
         self._placeholder.setWordWrap(True)
-        self._placeholder.setStyleSheet(
-            "background: qlineargradient(x1:0, y1:0, x2:0, y2:1, stop:0 #f5f7fa, stop:1 #cdd1db);"
-            "border-radius: 8px;"
-        )
         self._stack.addWidget(self._placeholder)
         layout.addWidget(self._stack, 1)
         self._sync_tools()
 
-    def _tool(self, text: str, tip: str, slot: Any) -> QToolButton:
+    # -- toolbar ------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.setSpacing(4)
+        self.reset_button = self._tool("Reset view", "Frame the whole model again (R)", self.reset_view)
+        self.wireframe_button = self._tool("Wireframe", "Show the mesh's edges", self._on_wireframe)
+        self.wireframe_button.setCheckable(True)
+        self.texture_button = self._tool("Texture", "Show or hide the photo texture", self._on_texture)
+        self.texture_button.setCheckable(True)
+        self.texture_button.setChecked(True)
+        self.pbr_button = self._tool(
+            "PBR", "Physically based materials (metal, roughness) when the model has them", self._on_pbr
+        )
+        self.pbr_button.setCheckable(True)
+        self.lighting_button = self._tool("Lighting", "Choose how the model is lit", None)
+        self.lighting_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.lighting_button)
+        group = QActionGroup(menu)
+        self.lighting_actions: dict[str, QAction] = {}
+        for key, label in LIGHTING_LABELS.items():
+            action = menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(key == "soft")
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, k=key: self.set_lighting(k))
+            self.lighting_actions[key] = action
+        self.lighting_button.setMenu(menu)
+        self.dimensions_button = self._tool(
+            "Dimensions", "Show the model's size along each side", self._on_dimensions
+        )
+        self.dimensions_button.setCheckable(True)
+        self.measure_button = self._tool(
+            "Measure", "Click two points on the model to measure between them", self._on_measure
+        )
+        self.measure_button.setCheckable(True)
+        self.section_button = self._tool("Section", "Cut the model open with a plane", self._on_section)
+        self.section_button.setCheckable(True)
+        self.screenshot_button = self._tool("Screenshot", "Save this view as a PNG", None)
+        self.screenshot_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        shot_menu = QMenu(self.screenshot_button)
+        shot_menu.addAction("Save view…").triggered.connect(lambda: self.save_screenshot(False))
+        shot_menu.addAction("Save view with transparent background…").triggered.connect(
+            lambda: self.save_screenshot(True)
+        )
+        self.screenshot_button.setMenu(shot_menu)
+        self.turntable_button = self._tool(
+            "Turntable…", "Export a turning animation (GIF or MP4)", self._on_turntable
+        )
+        self.unit_box = QComboBox()
+        self.unit_box.setObjectName("unitBox")
+        self.unit_box.setAccessibleName("Units for dimensions and measurements")
+        self.unit_box.setToolTip("Units for dimensions and measurements")
+        for unit in ("mm", "cm", "m", "in"):
+            self.unit_box.addItem(unit, unit)
+        self.unit_box.setCurrentIndex(1)
+        self.unit_box.currentIndexChanged.connect(self._on_unit)
+        self.tools = (
+            self.reset_button,
+            self.wireframe_button,
+            self.texture_button,
+            self.pbr_button,
+            self.lighting_button,
+            self.dimensions_button,
+            self.measure_button,
+            self.section_button,
+            self.screenshot_button,
+            self.turntable_button,
+        )
+        for button in self.tools:
+            bar.addWidget(button)
+        bar.addWidget(self.unit_box)
+        bar.addStretch(1)
+        self.status = QLabel()
+        self.status.setObjectName("muted")
+        self.status.setAccessibleName("Preview status")
+        bar.addWidget(self.status)
+        return bar
+
+    def _build_section_bar(self) -> QWidget:
+        self.section_bar = QWidget()
+        row = QHBoxLayout(self.section_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Cut across"))
+        self.section_axis = QComboBox()
+        self.section_axis.setAccessibleName("Section plane direction")
+        self.section_axis.addItems(SECTION_AXES)
+        self.section_axis.currentIndexChanged.connect(self._apply_section)
+        row.addWidget(self.section_axis)
+        self.section_slider = QSlider(Qt.Orientation.Horizontal)
+        self.section_slider.setObjectName("sectionSlider")
+        self.section_slider.setAccessibleName("Section plane position")
+        self.section_slider.setRange(0, 100)
+        self.section_slider.setValue(50)
+        self.section_slider.valueChanged.connect(self._apply_section)
+        row.addWidget(self.section_slider, 1)
+        self.section_bar.setVisible(False)
+        return self.section_bar
+
+    def _tool(self, text: str, tip: str, slot: Callable[[], None] | None) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
         button.setAccessibleName(text.rstrip("…"))
-        button.clicked.connect(slot)
+        if slot is not None:
+            button.clicked.connect(slot)
         return button
 
     @property
-    def model(self) -> LoadedModel | None:
+    def model(self) -> Any:
+        """The shown ``ViewModel`` (``path``, ``faces``, ``textured``, ``bounds``…), or None."""
         return self.view.model if self.view is not None else None
 
     @property
     def placeholder_text(self) -> str:
         return self._placeholder.text()
 
-    # -- the view's life --------------------------------------------------------------------
+    @property
+    def unit(self) -> str:
+        return str(self.unit_box.currentData())
+
+    # -- the view's life ----------------------------------------------------------------
 
     def attach_view(self) -> None:
-        """Create the GL view (call after the first paint); GLUnavailableError without GL."""
+        """Create the interactor (call after the first paint, when pyvistaqt is imported)."""
         if self.view is not None:
             return
-        from image2model_desktop.gui.viewer import ModelView
+        from image2model_desktop.gui.view3d import ModelView
 
         view = ModelView()
-        try:
-            view.initialize()
-        except Exception:
-            view.release()
-            view.deleteLater()
-            raise
-        log.info("3D preview on %s", view.renderer)
+        view.pointPicked.connect(self._on_point_picked)
+        renderer = view.plotter.ren_win.ReportCapabilities().splitlines()
+        log.info("3D preview on %s", next((r for r in renderer if "renderer" in r), "OpenGL"))
         self.view = view
-        self._host = ViewHost(view)
-        self._stack.addWidget(self._host)
+        self._stack.addWidget(view)
         self._placeholder.setText("Select a model to preview it")
         self._sync_tools()
 
     async def warm_up(self, folder: Path) -> None:
-        """Load and draw a tiny textured model once, so the first real one pays no start-up.
+        """Draw a tiny textured model once, so the first real one pays no shader builds.
 
-        It warms the loader's imports (trimesh's GLB reader, PIL) in a thread and
-        llvmpipe's first textured and wireframe draws (shader code generation)
-        on the Qt thread, offscreen, so nothing flashes on screen.
+        llvmpipe generates the code of each shader variant at its first draw (tens of
+        ms each: textured, untextured, wireframe); paying that right after start-up,
+        while nothing else happens, keeps it out of the results page.
         """
-        if self.view is None:
+        view = self.view
+        if view is None:
             return
+        from image2model_desktop.mesh.stage import build_view_model, make_actors, write_warmup_model
+
         path = await in_thread(write_warmup_model, folder / "warmup.glb")
         try:
-            model = await in_thread(read_model, path)
+            model = await in_thread(build_view_model, path)
+            actors = await in_thread(make_actors, model)
         finally:
             path.unlink(missing_ok=True)
-        view = self.view
-        if view is None or view.model is not None or not await view.load(model):
+        if self.view is not view or view.model is not None:
             return
+        view.show_model(model, actors)
         try:
-            view.render_image(QSize(64, 64))
-            view.set_wireframe(True)
-            view.render_image(QSize(64, 64))
+            for wire in (False, True):
+                view.set_wireframe(wire)
+                view.screenshot()
+                await asyncio.sleep(0)
         finally:
             view.set_wireframe(self.wireframe_button.isChecked())
             if view.model is model:
                 view.clear_model()
 
     def mark_unavailable(self) -> None:
-        """Say for good that this computer cannot show 3D (no OpenGL 3.3)."""
+        """Say for good that this computer cannot show 3D."""
         self._unavailable = True
         self.clear(NO_GL_MESSAGE)
 
     def close_view(self) -> None:
-        """Release the view's GL objects and its window (on quit; safe to call twice)."""
-        view, host = self.view, self._host
-        self.view, self._host = None, None
+        """Release the interactor and its GL context (on quit; safe to call twice)."""
+        view, self.view = self.view, None
         self._load_seq += 1
-        if view is None or host is None:
+        if view is None:
             return
         view.release()
-        self._stack.removeWidget(host)
-        host.setParent(None)
-        host.deleteLater()  # the container owns the view's window and deletes it with itself
+        self._stack.removeWidget(view)
+        view.setParent(None)
+        view.deleteLater()
         self._placeholder.setText("Select a model to preview it")
         self._sync_tools()
 
-    # -- models -----------------------------------------------------------------------------
+    # -- models -------------------------------------------------------------------------
 
     async def show_model(self, path: Path) -> bool:
         """Load ``path`` off the Qt thread and show it; False if a newer request won."""
         self._load_seq += 1
         seq = self._load_seq
-        if self._unavailable:
+        if self._unavailable or self.view is None:
             return False
+        from image2model_desktop.mesh.stage import STANDIN_FACES, build_view_model, make_actors
+
         self.status.setText(f"Loading {path.name}…")
         try:
-            model = await in_thread(read_model, path)
+            model = await in_thread(build_view_model, path)
+            actors = await in_thread(make_actors, model)
         except Exception as error:
             log.warning("Could not load %s: %s", path, error)
             if seq == self._load_seq:
                 self.status.setText("")
                 self.loadFailed.emit(f"{path.name} could not be shown; the file may be damaged.")
             return False
-        if seq != self._load_seq:
+        view = self.view
+        if seq != self._load_seq or view is None:
             return False
         self.status.setText("")
-        if self.view is None or not await self.view.load(model):
-            return False
-        if seq != self._load_seq:
-            return False
-        self._stack.setCurrentWidget(self._host)
+        self._picked = []
+        view.show_model(model, actors)
+        self._stack.setCurrentWidget(view)
+        self._restore_overlays()
         self._sync_tools()
-        await self._first_frame()
+        await self._first_frame(view)
         if seq != self._load_seq:
             return False
+        if model.faces > STANDIN_FACES:
+            spawn(self._attach_standins(view, model))
         self.modelShown.emit(str(path))
         return True
 
-    async def _first_frame(self) -> None:
+    async def _attach_standins(self, view: Any, model: Any) -> None:
+        from image2model_desktop.core.workers import run_in_process
+        from image2model_desktop.mesh.standin import simplify_part, standin_polydata
+
+        standins = []
+        for part in model.parts:
+            arrays = await run_in_process(
+                simplify_part,
+                np.asarray(part.mesh.points, np.float32),
+                np.asarray(part.mesh.regular_faces, np.int64),
+                _uvs(part.mesh),
+                model.faces,
+            )
+            standins.append(await in_thread(standin_polydata, *arrays))
+        if self.view is view:
+            view.set_standins(model, standins)
+
+    async def _first_frame(self, view: Any) -> None:
         """Wait until the view drew its new model (at once when the pane is not on screen)."""
-        view = self.view
-        if view is None or not self.isVisible():
+        if not view.isVisible():
             return
         loop = asyncio.get_running_loop()
-        drawn = view.frames
-        # The container maps the view's native window a moment after it is shown.
-        deadline = loop.time() + EXPOSE_TIMEOUT
-        while not view.isExposed() and loop.time() < deadline:
-            await asyncio.sleep(0.005)
-        deadline = loop.time() + FIRST_FRAME_TIMEOUT
-        while view.isExposed() and view.frames == drawn and not view.released:
-            if loop.time() > deadline:
-                log.warning("The 3D view drew no frame within %.0f s", FIRST_FRAME_TIMEOUT)
-                return
-            await asyncio.sleep(0.005)
+        drawn = loop.create_future()
+
+        def done() -> None:
+            if not drawn.done():
+                drawn.set_result(None)
+
+        view.frameDrawn.connect(done)
+        try:
+            await asyncio.wait_for(drawn, FIRST_FRAME_TIMEOUT)
+        except TimeoutError:
+            log.warning("The 3D view drew no frame within %.0f s", FIRST_FRAME_TIMEOUT)
+        finally:
+            view.frameDrawn.disconnect(done)
 
     def clear(self, message: str = "Select a model to preview it") -> None:
         self._load_seq += 1
         self.status.setText("")
+        self._picked = []
         if self.view is not None:
             self.view.clear_model()
         self._placeholder.setText(NO_GL_MESSAGE if self._unavailable else message)
         self._stack.setCurrentWidget(self._placeholder)
         self._sync_tools()
 
-    # -- toolbar ----------------------------------------------------------------------------
+    # -- toolbar actions ----------------------------------------------------------------
 
     def reset_view(self) -> None:
-        """Look at the model's front in three-quarter view, fitted to the viewport."""
+        """Look at the model's front in three-quarter view, fitted to the view."""
         if self.view is not None:
             self.view.reset_view()
 
-    def _wireframe(self) -> None:
+    def _on_wireframe(self) -> None:
         if self.view is not None:
             self.view.set_wireframe(self.wireframe_button.isChecked())
 
-    def _texture(self) -> None:
+    def _on_texture(self) -> None:
         if self.view is not None:
-            self.view.set_show_texture(self.texture_button.isChecked())
+            self.view.set_textured(self.texture_button.isChecked())
 
-    def screenshot(self) -> np.ndarray:
-        """The current view as an (h, w, 3) uint8 array; empty when nothing was drawn."""
+    def _on_pbr(self) -> None:
+        if self.view is not None:
+            self.view.set_pbr(self.pbr_button.isChecked())
+
+    def set_lighting(self, key: str) -> None:
+        from image2model_desktop.mesh.stage import Lighting
+
+        self.lighting_actions[key].setChecked(True)
+        if self.view is not None:
+            self.view.set_lighting(Lighting(key))
+
+    def set_dark(self, dark: bool) -> None:
+        if self.view is not None:
+            self.view.set_dark(dark)
+
+    def _on_dimensions(self) -> None:
+        if self.view is not None:
+            on = self.dimensions_button.isChecked()
+            self.view.show_dimensions(self.unit if on else None)
+
+    def _on_unit(self) -> None:
+        self._restore_overlays()
+
+    def _on_measure(self) -> None:
+        self._picked = []
+        if self.view is not None:
+            self.view.measure_points([], self.unit)
+        self.status.setText(
+            "Click two points on the model" if self.measure_button.isChecked() else ""
+        )
+
+    def _on_point_picked(self, point: NDArray[np.float64]) -> None:
+        if not self.measure_button.isChecked() or self.view is None:
+            return
+        self._picked = [*self._picked, point][-2:] if len(self._picked) < 2 else [point]
+        distance = self.view.measure_points(self._picked, self.unit)
+        self.status.setText(f"Distance: {distance}" if distance else "Click a second point")
+
+    @property
+    def measured_text(self) -> str:
+        return self.status.text()
+
+    def _on_section(self) -> None:
+        self.section_bar.setVisible(self.section_button.isChecked())
+        self._apply_section()
+
+    def _apply_section(self) -> None:
+        if self.view is None:
+            return
+        if not self.section_button.isChecked():
+            self.view.set_section(None)
+            return
+        axis = _AXIS_INDEX[self.section_axis.currentIndex()]
+        self.view.set_section(axis, self.section_slider.value() / 100)
+
+    def _restore_overlays(self) -> None:
+        """Redraw the dimensions and the measurement for the shown model and unit."""
+        if self.view is None:
+            return
+        self.view.show_dimensions(self.unit if self.dimensions_button.isChecked() else None)
+        if self.measure_button.isChecked():
+            distance = self.view.measure_points(self._picked, self.unit)
+            if distance:
+                self.status.setText(f"Distance: {distance}")
+
+    def _on_turntable(self) -> None:
+        if self.model is not None:
+            self.turntableRequested.emit(str(self.model.path))
+
+    # -- pictures -----------------------------------------------------------------------
+
+    def screenshot(self, *, transparent: bool = False) -> NDArray[np.uint8]:
+        """The current view as an (h, w, 3) uint8 array; empty when nothing is shown."""
         if self.view is None:
             return np.zeros((0, 0, 3), np.uint8)
-        return self.view.screenshot()  # type: ignore[no-any-return]
+        result: NDArray[np.uint8] = self.view.screenshot(transparent=transparent)
+        return result
 
-    def save_screenshot(self) -> None:
+    def save_screenshot(self, transparent: bool = False) -> None:
         if self.view is None or self.model is None:
             return
         target = self.ask_screenshot_path(self.model.path.with_suffix(".png").name)
         if target is None:
             return
-        if self.view.render_image().save(str(target), "PNG"):
-            self.status.setText(f"Saved {target.name}")
-        else:
-            self.status.setText(f"Could not save {target.name}")
+        from PIL import Image
+
+        try:
+            Image.fromarray(self.screenshot(transparent=transparent)).save(target, "PNG")
+        except OSError as error:
+            self.status.setText(f"Could not save {target.name} ({error.strerror or error})")
+            return
+        self.status.setText(f"Saved {target.name}")
 
     def ask_screenshot_path(self, suggested: str) -> Path | None:
         """Ask where to save the view (tests replace this method)."""
@@ -290,6 +464,13 @@ class PreviewPane(QWidget):
 
     def _sync_tools(self) -> None:
         model = self.model
-        for button in (self.reset_button, self.wireframe_button, self.screenshot_button):
+        for button in self.tools:
             button.setEnabled(model is not None)
+        self.unit_box.setEnabled(model is not None)
         self.texture_button.setEnabled(model is not None and model.textured)
+        self.pbr_button.setEnabled(model is not None and model.has_pbr)
+
+
+def _uvs(mesh: Any) -> NDArray[np.float32] | None:
+    coordinates = mesh.active_texture_coordinates
+    return None if coordinates is None else np.asarray(coordinates, np.float32)

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QColor,
     QCursor,
@@ -85,6 +86,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -106,6 +108,7 @@ __all__ = [
     "PYSIDE_VERSION",
     "QAbstractItemView",
     "QAction",
+    "QActionGroup",
     "QApplication",
     "QButtonGroup",
     "QByteArray",
@@ -140,6 +143,7 @@ __all__ = [
     "QListWidget",
     "QListWidgetItem",
     "QMainWindow",
+    "QMenu",
     "QMatrix4x4",
     "QMessageBox",
     "QMimeData",

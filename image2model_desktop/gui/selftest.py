@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from image2model_desktop.gui.capture import grab_window
 from image2model_desktop.resources import sample_photos
 
 SELF_TEST_TIMEOUT = 180.0
@@ -92,6 +91,9 @@ async def _steps(window: Any, screenshot: Path | None) -> str:
         raise SelfTestFailure(f"the offline engine failed: {item.error_message or item.state}")
     preview = window.results.preview
     await wait_for(lambda: preview.model is not None, 60, "the model in the 3D preview")
+    interactor = type(getattr(preview.view, "plotter", None)).__name__
+    if interactor != "QtInteractor" or "pyvista" not in sys.modules:
+        raise SelfTestFailure(f"the 3D preview is not PyVista's QtInteractor ({interactor})")
     if not preview.model.textured:
         raise SelfTestFailure("the model was shown without its texture")
     share = model_pixel_share(preview.screenshot())
@@ -105,12 +107,12 @@ async def _steps(window: Any, screenshot: Path | None) -> str:
     if screenshot is not None:
         await asyncio.sleep(0.2)
         screenshot.parent.mkdir(parents=True, exist_ok=True)
-        if not grab_window(window).save(str(screenshot), "PNG"):
+        if not window.grab().save(str(screenshot), "PNG"):
             raise SelfTestFailure(f"the screenshot could not be written to {screenshot}")
         saved = f"; window saved to {screenshot}"
     return (
         f"{photo.name} → {item.output.face_count:,} faces, textured, "
-        f"preview drew {share:.0%} of its pixels{saved}"
+        f"PyVista QtInteractor drew {share:.0%} of its pixels{saved}"
     )
 
 

@@ -32,6 +32,16 @@ _WHITE: Color = (1.0, 1.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
+class Pbr:
+    """A glTF metallic-roughness material's own maps, beyond the base colour."""
+
+    metallic: float
+    roughness: float
+    #: (h, w, 3) occlusion (R, 255 where the file has none), roughness (G), metal (B).
+    orm: NDArray[np.uint8] | None
+
+
+@dataclass(frozen=True)
 class Part:
     """One drawable mesh: a geometry placed by one scene node, with its material."""
 
@@ -49,6 +59,8 @@ class Part:
     texture: NDArray[np.uint8] | None
     #: Material colour factor 0..1, multiplied with the texture; white when none.
     base_color: Color
+    #: Metallic-roughness maps, when the material carries them (PBR models).
+    pbr: Pbr | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,29 @@ def _part(
         colors=colors,
         texture=texture,
         base_color=base_color,
+        pbr=_pbr(visual.material) if visual.kind == "texture" else None,
+    )
+
+
+def _pbr(material: Any) -> Pbr | None:
+    """The metallic-roughness part of a glTF material, or None when it has none worth showing."""
+    image = getattr(material, "metallicRoughnessTexture", None)
+    metallic = getattr(material, "metallicFactor", None)
+    roughness = getattr(material, "roughnessFactor", None)
+    if image is None and not metallic:
+        return None
+    orm = None
+    if image is not None:
+        orm = _texture_pixels(image)[..., :3].copy()
+        occlusion = getattr(material, "occlusionTexture", None)
+        if occlusion is not None and occlusion.size == image.size:
+            orm[..., 0] = _texture_pixels(occlusion)[..., 0]
+        else:
+            orm[..., 0] = 255  # glTF leaves R unused; VTK reads it as occlusion
+    return Pbr(
+        metallic=1.0 if metallic is None else float(metallic),
+        roughness=1.0 if roughness is None else float(roughness),
+        orm=orm,
     )
 
 

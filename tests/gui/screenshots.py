@@ -15,7 +15,6 @@ from pathlib import Path
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.app import bootstrap, close_session, load_3d_stack, wait_exposed
-from image2model_desktop.gui.capture import grab_window
 from image2model_desktop.gui.header import Phase
 from image2model_desktop.resources import sample_photos
 
@@ -40,7 +39,7 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     upload.parameters.face_limit.set_value(10_000)
     await upload.add_paths(photos)
     await asyncio.sleep(0.3)
-    grab_window(window).save(str(out / "upload.png"))
+    window.grab().save(str(out / "upload.png"))
 
     window.service.set_concurrency(2)
     upload.generate_button.click()
@@ -48,7 +47,7 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     rows = window.processing.rows()
     await until(lambda: any(r.item.state == FileState.COMPLETED for r in rows), 120)
     await asyncio.sleep(0.2)
-    grab_window(window).save(str(out / "processing.png"))
+    window.grab().save(str(out / "processing.png"))
 
     await until(lambda: window.header.phase == Phase.RESULTS, 180)
     results = window.results
@@ -56,7 +55,7 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     grid = results.grid
     await until(lambda: all(not grid.item(i).icon().isNull() for i in range(grid.count())), 120)
     await asyncio.sleep(0.3)
-    grab_window(window).save(str(out / "results.png"))
+    window.grab().save(str(out / "results.png"))
 
 
 def main() -> int:

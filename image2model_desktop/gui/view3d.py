@@ -1,0 +1,474 @@
+"""The window's one 3D view: a pyvistaqt ``QtInteractor`` in a native child window.
+
+Why it is built this way (measured on llvmpipe; docs/architecture.md has the figures):
+
+* **Its own native window.** pyvistaqt's interactor is a ``QOpenGLWidget``.
+  Once one is part of a top-level window, Qt composes *every* repaint of that
+  window through OpenGL (8–14 ms per label repaint here instead of < 1 ms),
+  even after it is hidden or deleted. Inside a ``WA_NativeWindow`` host only
+  the host's own window is composed that way, and the rest of the window keeps
+  raster repaints; ``QWidget.grab()`` still includes the 3D pixels.
+* **One frame per paint.** pyvistaqt renders in ``paintGL`` every time, and a
+  render requested elsewhere (the camera style, pyvista's ``render()``) asks
+  for a repaint as well, so each change would cost two frames. Here the
+  interactor's own renders are turned into repaint requests, and the scene is
+  only drawn inside ``paintGL``; several mouse moves between two paints cost
+  one frame.
+* **A stand-in while the camera moves.** Models over ``STANDIN_FACES`` faces
+  get a decimated copy (built in the process pool) that is drawn while a
+  mouse button is held or the wheel turns; full detail returns on release.
+* **No anti-aliasing, no automatic renders**: multisampling is llvmpipe's
+  largest cost, and pyvistaqt's auto-update timer renders even when nothing
+  changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from image2model_desktop.gui.qt import (
+    QEvent,
+    QMouseEvent,
+    QObject,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from image2model_desktop.mesh import stage
+from image2model_desktop.mesh.stage import Lighting, ViewModel
+
+log = logging.getLogger(__name__)
+
+#: After the last wheel step, full detail comes back this much later.
+WHEEL_SETTLE_MS = 250
+#: A press and release closer than this (pixels) is a click, not a drag.
+CLICK_SLOP = 4
+#: Markers of the measuring tool, as a share of the model's diagonal.
+MARKER_SIZE = 0.012
+
+
+class ModelView(QWidget):
+    """Show one model at a time in the interactor; every change ends in one repaint."""
+
+    frameDrawn = Signal()
+    #: A click in measuring mode picked a point (x, y, z) on the surface.
+    pointPicked = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        import pyvista as pv
+        from pyvistaqt import QtInteractor
+
+        # Confine OpenGL composition to this widget's own native window (see module doc).
+        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+        self.setObjectName("previewView")
+        theme = pv.themes.Theme()
+        theme.anti_aliasing = None
+        theme.multi_samples = 0
+        theme.depth_peeling.enabled = False
+        self.plotter: Any = QtInteractor(
+            self, auto_update=False, lighting="none", theme=theme, multi_samples=0
+        )
+        self.plotter.setObjectName("previewInteractor")
+        self.plotter.setAccessibleName("3D view: drag to turn, right-drag to pan, wheel to zoom")
+        # Its own drop handler would load dropped files into the scene: photos go to the tray.
+        self.plotter.setAcceptDrops(False)
+        self.plotter.ren_win.SetMultiSamples(0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plotter)
+        self.renderer: Any = self.plotter.renderer
+        stage.set_background(self.renderer)
+        self._route_renders_through_paint()
+        self._filter = _InputFilter(self)
+        self.plotter.installEventFilter(self._filter)
+        self.plotter.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.frames = 0
+        self.released = False
+        self.model: ViewModel | None = None
+        self.actors: list[Any] = []
+        self._overlays: dict[str, list[Any]] = {}
+        self.textured = True
+        self.wireframe = False
+        self.pbr = False
+        self.lighting = Lighting.SOFT
+        self.dark = False
+        self._standin_shown = False
+        self._wheel_timer = QTimer(self)
+        self._wheel_timer.setSingleShot(True)
+        self._wheel_timer.setInterval(WHEEL_SETTLE_MS)
+        self._wheel_timer.timeout.connect(self.show_full_detail)
+        self._section: Any = None
+
+    # -- frames -------------------------------------------------------------------------
+
+    def _route_renders_through_paint(self) -> None:
+        """Draw only inside ``paintGL``: other render requests become repaint requests."""
+        plotter = self.plotter
+        ren_win = plotter.ren_win
+        interactor = ren_win.GetInteractor()
+        interactor.EnableRenderOff()
+
+        def on_render_request(_obj: Any, _event: str) -> None:
+            if getattr(plotter, "_in_paint", False):
+                ren_win.Render()
+            else:
+                plotter.update()
+
+        def on_frame(_obj: Any, _event: str) -> None:
+            self.frames += 1
+            self.frameDrawn.emit()
+
+        interactor.AddObserver("RenderEvent", on_render_request)
+        ren_win.AddObserver("EndEvent", on_frame)
+        # pyvista would reset the camera at the first render; we frame it ourselves.
+        plotter.camera_set = True
+
+    def request_frame(self) -> None:
+        """Ask for one repaint (drawn at the next paint; nothing drawn while hidden)."""
+        if not self.released:
+            self.plotter.update()
+
+    @contextmanager
+    def _editing(self) -> Iterator[None]:
+        """Change the scene without pyvista drawing a frame per call; then one repaint."""
+        self.plotter.suppress_rendering = True
+        try:
+            yield
+        finally:
+            self.plotter.suppress_rendering = False
+            self.request_frame()
+
+    def showEvent(self, event: Any) -> None:
+        self.plotter.suppress_rendering = False
+        super().showEvent(event)
+
+    def hideEvent(self, event: Any) -> None:
+        # Hidden: nothing of pyvista's may draw (9–11 ms a frame for nobody).
+        self.plotter.suppress_rendering = True
+        super().hideEvent(event)
+
+    # -- the model ----------------------------------------------------------------------
+
+    def show_model(self, model: ViewModel, actors: list[Any]) -> None:
+        """Replace the shown model with ``model`` (actors built off the Qt thread)."""
+        with self._editing():
+            self._remove_model()
+            self.model = model
+            self.actors = actors
+            for actor in actors:
+                self.renderer.AddActor(actor)
+            self._apply_surface()
+            self._apply_lighting()
+            self._apply_section()
+            self.reset_view(render=False)
+
+    def clear_model(self) -> None:
+        with self._editing():
+            self._remove_model()
+
+    def _remove_model(self) -> None:
+        for name in list(self._overlays):
+            self._drop_overlay(name)
+        for actor in self.actors:
+            actor.ReleaseGraphicsResources(self.plotter.ren_win)
+            self.renderer.RemoveActor(actor)
+        self.actors = []
+        self.model = None
+        self._standin_shown = False
+
+    def set_standins(self, model: ViewModel, standins: list[Any]) -> None:
+        """Attach the lighter surfaces of ``model`` (if it is still the one shown)."""
+        if model is self.model:
+            model.standins = standins
+
+    # -- camera -------------------------------------------------------------------------
+
+    def reset_view(self, *, render: bool = True) -> None:
+        """The three-quarter view, with the whole model in the view whatever its shape."""
+        if self.model is None:
+            return
+        width, height = max(1, self.plotter.width()), max(1, self.plotter.height())
+        stage.frame_camera(self.renderer, self.model, width / height)
+        if render:
+            self.request_frame()
+
+    def camera_state(self) -> tuple[tuple[float, ...], ...]:
+        camera = self.renderer.GetActiveCamera()
+        return (camera.GetPosition(), camera.GetFocalPoint(), camera.GetViewUp())
+
+    def show_standin(self) -> None:
+        """Draw the lighter copy while the camera moves (when the model has one)."""
+        model = self.model
+        if self._standin_shown or model is None or not model.standins:
+            return
+        for actor, standin in zip(self.actors, model.standins, strict=True):
+            actor.mapper.SetInputData(standin)
+        self._standin_shown = True
+
+    def show_full_detail(self) -> None:
+        model = self.model
+        if not self._standin_shown or model is None:
+            return
+        for actor, part in zip(self.actors, model.parts, strict=True):
+            actor.mapper.SetInputData(part.mesh)
+        self._standin_shown = False
+        stage.clip_ranges(self.renderer, model.bounds)
+        self.request_frame()
+
+    # -- surface, lights, background -----------------------------------------------------
+
+    def set_textured(self, on: bool) -> None:
+        self.textured = on
+        with self._editing():
+            self._apply_surface()
+            self._apply_lighting()
+
+    def set_wireframe(self, on: bool) -> None:
+        self.wireframe = on
+        with self._editing():
+            self._apply_surface()
+            self._apply_lighting()
+
+    def set_pbr(self, on: bool) -> None:
+        self.pbr = on
+        with self._editing():
+            self._apply_surface()
+            self._apply_lighting()
+
+    def set_lighting(self, preset: Lighting) -> None:
+        self.lighting = preset
+        with self._editing():
+            self._apply_surface()
+            self._apply_lighting()
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = dark
+        with self._editing():
+            stage.set_background(self.renderer, dark=dark)
+
+    def _apply_surface(self) -> None:
+        if self.model is not None:
+            stage.set_surface_style(
+                self.actors,
+                self.model,
+                textured=self.textured,
+                wireframe=self.wireframe,
+                pbr=self.pbr,
+            )
+
+    def _apply_lighting(self) -> None:
+        stage.set_lighting(self.renderer, self.actors, self.lighting)
+
+    # -- overlays: dimensions, measurement, section -------------------------------------
+
+    def _drop_overlay(self, name: str) -> None:
+        for actor in self._overlays.pop(name, []):
+            self.renderer.RemoveActor(actor)
+
+    def show_dimensions(self, unit: str | None) -> None:
+        """Outline the model's box with a ruler per side in ``unit`` (None: hide)."""
+        with self._editing():
+            self._drop_overlay("dimensions")
+            if unit is None or self.model is None:
+                return
+            self._overlays["dimensions"] = _dimension_actors(self.renderer, self.model, unit)
+
+    def measure_points(self, points: list[NDArray[np.float64]], unit: str) -> str:
+        """Mark up to two picked points and the line between them; return the distance text."""
+        with self._editing():
+            self._drop_overlay("measure")
+            if self.model is None or not points:
+                return ""
+            self._overlays["measure"] = _measure_actors(self.renderer, self.model, points)
+        if len(points) < 2:
+            return ""
+        return stage.format_length(float(np.linalg.norm(points[1] - points[0])), unit)
+
+    def pick(self, x: int, y: int) -> NDArray[np.float64] | None:
+        """The surface point under widget pixel (x, y), or None when it is background."""
+        if self.model is None:
+            return None
+        from vtkmodules.vtkRenderingCore import vtkCellPicker
+
+        ratio = self.plotter.devicePixelRatioF()
+        picker = vtkCellPicker()
+        picker.SetTolerance(0.0005)
+        for actor in self.actors:
+            picker.AddPickList(actor)
+        picker.PickFromListOn()
+        height = self.plotter.height()
+        if not picker.Pick(x * ratio, (height - 1 - y) * ratio, 0.0, self.renderer):
+            return None
+        if picker.GetCellId() < 0:
+            return None
+        return np.array(picker.GetPickPosition(), dtype=np.float64)
+
+    def set_section(self, axis: int | None, share: float = 0.5) -> None:
+        """Cut the model with a plane across ``axis`` (0 x, 1 y, 2 z) at ``share`` of its size."""
+        self._section = None if axis is None else (axis, share)
+        with self._editing():
+            self._apply_section()
+
+    def _apply_section(self) -> None:
+        from vtkmodules.vtkCommonDataModel import vtkPlane
+
+        for actor in self.actors:
+            actor.mapper.RemoveAllClippingPlanes()
+        if self._section is None or self.model is None:
+            return
+        axis, share = self._section
+        low, high = self.model.bounds
+        origin = (low + high) / 2
+        origin[axis] = low[axis] + (high[axis] - low[axis]) * share
+        normal = np.zeros(3)
+        normal[axis] = -1.0  # keep what lies below the cut: look into the model from above
+        plane = vtkPlane()
+        plane.SetOrigin(*origin)
+        plane.SetNormal(*normal)
+        for actor in self.actors:
+            actor.mapper.AddClippingPlane(plane)
+
+    # -- pictures -----------------------------------------------------------------------
+
+    def screenshot(self, *, transparent: bool = False) -> NDArray[np.uint8]:
+        """The view as drawn now: (h, w, 3) uint8, or (h, w, 4) with a transparent background."""
+        if self.released:
+            return np.zeros((0, 0, 3), np.uint8)
+        image = self.plotter.screenshot(None, transparent_background=transparent, return_img=True)
+        return np.ascontiguousarray(image, dtype=np.uint8)
+
+    # -- life ---------------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Free the model's GL resources and close the interactor (on quit; idempotent)."""
+        if self.released:
+            return
+        self.released = True
+        self._wheel_timer.stop()
+        self.plotter.removeEventFilter(self._filter)
+        self.plotter.suppress_rendering = True
+        self._remove_model()
+        self.plotter.close()
+
+
+class _InputFilter(QObject):
+    """Keys, clicks and camera moves of the interactor, before VTK sees them."""
+
+    def __init__(self, view: ModelView) -> None:
+        super().__init__(view)
+        self.view = view
+        self._pressed_at: tuple[float, float] | None = None
+        self._dragging = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        kind = event.type()
+        view = self.view
+        if kind == QEvent.Type.KeyPress:
+            return self._key(event)
+        if kind == QEvent.Type.KeyRelease:
+            return True  # VTK's styles bind letters to actions (e/q quit, w/s, 3 stereo…)
+        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+            position = event.position()
+            self._pressed_at = (position.x(), position.y())
+            self._dragging = False
+        elif kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+            if self._pressed_at is not None and event.buttons() != Qt.MouseButton.NoButton:
+                position = event.position()
+                far = max(
+                    abs(position.x() - self._pressed_at[0]),
+                    abs(position.y() - self._pressed_at[1]),
+                )
+                if far > CLICK_SLOP:
+                    self._dragging = True
+                    view.show_standin()
+        elif kind == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
+            was_click = self._pressed_at is not None and not self._dragging
+            self._pressed_at = None
+            if self._dragging:
+                self._dragging = False
+                QTimer.singleShot(0, view.show_full_detail)
+            if was_click and event.button() == Qt.MouseButton.LeftButton:
+                position = event.position()
+                point = view.pick(int(position.x()), int(position.y()))
+                if point is not None:
+                    view.pointPicked.emit(point)
+        elif kind == QEvent.Type.Wheel:
+            view.show_standin()
+            view._wheel_timer.start()
+        return False
+
+    def _key(self, event: Any) -> bool:
+        key = event.key()
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+            return False
+        if key == Qt.Key.Key_R and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.view.reset_view()
+        return True
+
+
+def _dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
+    """An outline of the bounding box and three rulers labelled in ``unit``."""
+    import pyvista as pv
+
+    low, high = model.bounds
+    box = pv.Box(bounds=(low[0], high[0], low[1], high[1], low[2], high[2])).outline()
+    outline = pv.Actor(mapper=pv.DataSetMapper(box))
+    outline.prop.color = (0.22, 0.45, 0.85)
+    outline.prop.line_width = 1.5
+    outline.prop.lighting = False
+    renderer.AddActor(outline)
+    scale = stage.UNITS[unit]
+    rulers = []
+    for title, a, b in (
+        ("W", (low[0], low[1], high[2]), (high[0], low[1], high[2])),
+        ("H", (high[0], low[1], high[2]), (high[0], high[1], high[2])),
+        ("D", (high[0], low[1], low[2]), (high[0], low[1], high[2])),
+    ):
+        length = float(np.linalg.norm(np.subtract(b, a)))
+        ruler = renderer.add_ruler(
+            a,
+            b,
+            title=f"{title} {stage.format_length(length, unit)}",
+            number_labels=2,
+            show_labels=False,
+            font_size_factor=0.7,
+            scale=scale,
+            label_color=(0.1, 0.15, 0.3),
+            tick_color=(0.22, 0.45, 0.85),
+        )
+        rulers.append(ruler)
+    return [outline, *rulers]
+
+
+def _measure_actors(
+    renderer: Any, model: ViewModel, points: list[NDArray[np.float64]]
+) -> list[Any]:
+    import pyvista as pv
+
+    diagonal = float(np.linalg.norm(model.size)) or 1.0
+    actors = []
+    for point in points:
+        marker = pv.Actor(
+            mapper=pv.DataSetMapper(pv.Sphere(radius=diagonal * MARKER_SIZE, center=point))
+        )
+        marker.prop.color = (0.95, 0.35, 0.15)
+        marker.prop.lighting = False
+        renderer.AddActor(marker)
+        actors.append(marker)
+    if len(points) == 2:
+        line = pv.Actor(mapper=pv.DataSetMapper(pv.Line(points[0], points[1])))
+        line.prop.color = (0.95, 0.35, 0.15)
+        line.prop.line_width = 3
+        line.prop.lighting = False
+        renderer.AddActor(line)
+        actors.append(line)
+    return actors
