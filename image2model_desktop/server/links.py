@@ -120,7 +120,8 @@ def base_url(request: Request, public_base_url: str | None) -> str:
         return f"{scheme}://{header.lower()}"
     host, port = request.scope.get("server") or ("127.0.0.1", None)
     host = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
 
 
 class Links:

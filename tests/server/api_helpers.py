@@ -179,6 +179,17 @@ async def raw_get(port: int, target: str, headers: dict[str, str]) -> RawRespons
     return RawResponse(int(status_line.split()[1]), parsed, body)
 
 
+async def completed_job(
+    client: httpx.AsyncClient, library: Library, name: str = "model.png"
+) -> str:
+    """Upload one photo and wait until its model is made; return the job id."""
+    r = await client.post("/api/v1/upload/", files=upload_files([name]), headers=AUTH)
+    assert r.status_code == 200, r.text
+    job_id: str = r.json()["job_id"]
+    await asyncio.wait_for(library.service.wait_finished(job_id), WAIT)
+    return job_id
+
+
 class Library:
     """A job engine on this test's own data directory."""
 

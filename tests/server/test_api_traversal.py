@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -11,19 +10,10 @@ import pytest
 
 from image2model_desktop.server import EmbeddedApiServer
 
-from .api_helpers import AUTH, WAIT, Library, raw_get, upload_files
+from .api_helpers import AUTH, Library, completed_job, raw_get
 
 pytestmark = pytest.mark.asyncio
 SECRET = b"TOPSECRET-not-for-download"
-
-
-async def completed_job(
-    client: httpx.AsyncClient, library: Library, name: str = "model.png"
-) -> str:
-    r = await client.post("/api/v1/upload/", files=upload_files([name]), headers=AUTH)
-    job_id: str = r.json()["job_id"]
-    await asyncio.wait_for(library.service.wait_finished(job_id), WAIT)
-    return job_id
 
 
 def plant(library: Library, job_id: str, tmp_path: Path) -> None:
