@@ -337,7 +337,7 @@ def test_stream_dropped_midway_then_polling_finishes(
 ) -> None:
     fake.plan(Scenario(stream="drop", generation_seconds=0.6), name_contains="chair")
     rid = submit_tripo(http, chair)
-    received = []
+    received: list[str] = []
     with (
         pytest.raises(httpx.RemoteProtocolError),
         http.stream("GET", stream_url(fake, rid), timeout=10) as response,

@@ -387,7 +387,7 @@ def _image_arguments(generator: Generator, urls: Sequence[str]) -> dict[str, Any
 
 def _texture_arguments(generator: Generator, texture: Texture, pbr: bool) -> dict[str, Any]:
     if texture not in generator.textures:
-        choices = " or ".join(generator.textures)
+        choices = " or ".join(repr(t) for t in generator.textures)
         raise UnsupportedParameterError(
             f"{generator.label} cannot make texture {texture!r}; choose {choices}."
         )
