@@ -5,8 +5,10 @@
 
 It does what the original front end did: upload the batch with a Bearer key,
 follow the task's Server-Sent Events until ``task_completed`` (or
-``task_failed``), list the job's files and download each one. Nothing in it is
-specific to the desktop app. Needs only httpx.
+``task_failed``), list the job's files and download each one from its link
+with a plain GET, as the original's CDN links were fetched (the desktop app's
+links are signed, so they need no key). Nothing in it is specific to the
+desktop app. Needs only httpx.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def main() -> int:
                 if name == "task_progress":
                     print(f"  {data['progress']:5.1f}%  {data['message']}")
                 elif name == "file_update":
-                    print(f"  {data['filename']}: {data['status']} {data.get('error', '')}")
+                    file = data["file"]  # nested: the only top-level status is the task's
+                    print(f"  {file['filename']}: {file['status']} {file.get('error', '')}")
                 elif name in ("task_completed", "task_failed"):
                     final = data
                     break
@@ -73,12 +76,13 @@ def main() -> int:
         if final.get("status") != "completed":
             return 1
 
-        # 3. List the results and download each file.
+        # 3. List the results and download each file: absolute links, no header needed.
         listing = client.get(f"/api/v1/download/{batch['job_id']}/all").json()
-        args.out.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with httpx.Client(timeout=60) as plain:
         for entry, url in zip(listing["files"], listing["download_urls"], strict=True):
             target = args.out / entry["filename"]
-            with client.stream("GET", url) as download, target.open("wb") as sink:
+            with plain.stream("GET", url) as download, target.open("wb") as sink:
                 download.raise_for_status()
                 for chunk in download.iter_bytes():
                     sink.write(chunk)

@@ -11,14 +11,18 @@ import base64
 import json
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import trimesh
+from testkit import subprocess_env
 
 from image2model_desktop.server.links import INVALID_MESSAGE, SECRET_FILE
 
-from .api_helpers import WAIT, upload_files
+from .api_helpers import WAIT, photo_bytes, upload_files
 from .serve_process import serve
 
 KEY = "session-key-Qm4x9TfL2w"
@@ -95,3 +99,26 @@ def test_no_key_or_signature_in_the_log_after_a_session(tmp_path: Path) -> None:
         assert not leaked, f"secrets in the {where}"
         assert not re.search(r"sig=(?!\*\*\*)", text), where
         assert not re.search(r"api_key=(?!\*\*\*)", text), where
+
+
+def test_the_example_client_of_the_original_works_unchanged(tmp_path: Path) -> None:
+    """examples/original_client.py: upload, SSE, listing, plain-GET downloads."""
+    photos = [tmp_path / "chair.png", tmp_path / "lamp.jpg"]
+    photos[0].write_bytes(photo_bytes("PNG", 96))
+    photos[1].write_bytes(photo_bytes("JPEG", 96, (40, 90, 200)))
+    example = Path(__file__).resolve().parents[2] / "examples" / "original_client.py"
+    out = tmp_path / "downloads"
+    with serve(tmp_path / "library", KEY) as served:
+        options = ["--url", served.url, "--out", str(out)]
+        result = subprocess.run(
+            [sys.executable, str(example), *map(str, photos), *options],
+            capture_output=True,
+            text=True,
+            timeout=WAIT * 4,
+            env=subprocess_env(IMAGE2MODEL_API_KEY=KEY),
+            stdin=subprocess.DEVNULL,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["chair.glb", "lamp.glb"]
+    for model in out.iterdir():
+        assert trimesh.load(model, force="scene").geometry
