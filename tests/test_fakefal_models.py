@@ -372,3 +372,35 @@ def upload(fake: FakeFal, http: httpx.Client, name: str) -> str:
         verify=fake.ssl_context(),
     )
     return str(answer.json()["access_url"])
+
+
+@pytest.mark.asyncio
+async def test_the_engines_stream_request_through_fal_clients_session(
+    fake: FakeFal, chair: str
+) -> None:
+    """The request docs/fal-models.md tells the engine to make: fal-client's own httpx
+    session (its auth and User-Agent), httpx_sse, the handle's status_url + "/stream"."""
+    import fal_client
+    from httpx_sse import aconnect_sse
+
+    with fake.patch_fal_client():
+        client = fal_client.AsyncClient()
+        session = await client._client
+        try:
+            handle = await client.submit("tripo3d/tripo/v2.5/image-to-3d", {"image_url": chair})
+            timeout = httpx.Timeout(30.0, read=45.0)
+            url = handle.status_url + "/stream"
+            async with aconnect_sse(
+                session, "GET", url, params={"logs": "1"}, timeout=timeout
+            ) as sse:
+                assert sse.response.status_code == 200
+                statuses = [event.json()["status"] async for event in sse.aiter_sse()]
+            # Not handle.get(): it polls /status once more before fetching.
+            answer = await session.get(handle.response_url)
+            result = answer.json()
+        finally:
+            await session.aclose()
+    assert statuses[-1] == "COMPLETED" and "model_mesh" in result
+    assert answer.status_code == 200
+    assert fake.status_stream_count(handle.request_id) == 1
+    assert fake.status_poll_count(handle.request_id) == 0
