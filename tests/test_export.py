@@ -378,3 +378,41 @@ def test_contradicting_options_are_refused(duck: Path, tmp_path: Path) -> None:
     with pytest.raises(ExportOptionsError, match="Y up"):
         export_with_options(duck, tmp_path / "d.glb", ExportOptions(up=Up.Z))
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the window's entry points (Qt-free) ----------------------------------------------------------
+
+
+def test_window_saves_through_the_process_pool_and_previews_from_stats(
+    duck: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from image2model_desktop.core.models import OutputInfo
+    from image2model_desktop.core.workers import shutdown_process_pool
+    from image2model_desktop.gui.saving import preview_save, save_with_options
+    from image2model_desktop.mesh.inspect import inspect_mesh
+
+    stats = inspect_mesh(duck)
+    output = OutputInfo(
+        model_filename=duck.name,
+        model_size=duck.stat().st_size,
+        face_count=stats.faces,
+        vertex_count=stats.vertices,
+        extents=stats.extents,
+        textured=stats.textured,
+        processing_time=1.0,
+    )
+    dest = tmp_path / "print.3mf"
+    options = ExportOptions(faces=BUDGET, height=Length(12, "cm"), pivot=Pivot.BOTTOM)
+    preview = preview_save(output, dest, options)
+    try:
+        report = asyncio.run(save_with_options(duck, dest, options))
+    finally:
+        shutdown_process_pool()
+    assert report.path == dest and dest.is_file()
+    assert preview.height == pytest.approx(120)
+    assert report.size[2] == pytest.approx(120)
+    assert preview.size == pytest.approx(report.size, rel=0.01)
+    assert report.faces <= preview.faces == BUDGET
+    assert preview.warnings == report.warnings

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from image2model_desktop.core.models import FileItem
+from image2model_desktop.core.models import FileItem, OutputInfo
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.workers import run_in_process
-from image2model_desktop.mesh.export import export_model, format_keeps_texture
+from image2model_desktop.mesh.export import (
+    ExportPreview,
+    ExportReport,
+    export_model,
+    export_with_options,
+    format_keeps_texture,
+    preview_export,
+)
+from image2model_desktop.mesh.options import ExportOptions
 
 #: Dialog filters, in menu order, and the format each one means.
 SAVE_FILTERS: tuple[tuple[str, str], ...] = (
@@ -42,6 +50,24 @@ def texture_warning(fmt: str, textured: bool) -> str | None:
 async def save_one(src: Path, dest: Path, fmt: str) -> Path:
     """Export ``src`` to ``dest`` in ``fmt`` in the process pool; return the path written."""
     return await run_in_process(export_model, src, dest, fmt)
+
+
+def preview_save(output: OutputInfo, dest: Path, options: ExportOptions) -> ExportPreview:
+    """Predict faces, size and lost texture from the library's stats: instant, no file read.
+
+    Raises ``UnknownFormatError`` / ``ExportOptionsError`` (ValueErrors) with a sentence.
+    """
+    width, depth, height = output.extents
+    return preview_export(output.face_count, (width, height, depth), output.textured, dest, options)
+
+
+async def save_with_options(src: Path, dest: Path, options: ExportOptions) -> ExportReport:
+    """Export ``src`` to ``dest`` (format from its extension) in the process pool.
+
+    Decimation holds the GIL for up to a second on big models, so it never runs
+    in the window's process.
+    """
+    return await run_in_process(export_with_options, src, dest, options)
 
 
 def free_name(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
