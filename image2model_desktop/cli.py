@@ -29,6 +29,7 @@ from typing import Any
 from image2model_desktop import __version__
 from image2model_desktop.core.errors import Image2ModelError, SetupError
 from image2model_desktop.core.models import Job, JobParameters
+from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
 from image2model_desktop.core.service import BatchEntry, RejectedInput, StagedInput
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--out", type=Path, help="also copy the models into this folder")
     gen.add_argument("--engine", choices=("auto", "offline", "fal"), default=None)
-    gen.add_argument("--face-limit", type=_positive_int, default=None, metavar="N")
+    # Checked against the chosen engine's range once the engine is known (_parameters).
+    gen.add_argument("--face-limit", default=None, metavar="N")
     gen.add_argument("--texture", choices=("no", "standard", "HD"), default=None)
     gen.add_argument("--pbr", action=argparse.BooleanOptionalAction, default=None)
     gen.add_argument("--seed", type=_non_negative_int, default=None)
@@ -132,13 +134,6 @@ def _add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("photos", nargs="*", type=Path, help="photos to queue in the window")
     parser.add_argument("--self-test", action="store_true", help="run a sample and exit")
     parser.add_argument("--screenshot", type=Path, help="with --self-test: save the window")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a whole number above 0")
-    return value
 
 
 def _non_negative_int(text: str) -> int:
@@ -202,13 +197,26 @@ def validate_photos(photos: Sequence[Path]) -> list[BatchEntry]:
     return entries
 
 
-def _parameters(args: argparse.Namespace, defaults: JobParameters) -> JobParameters:
+def _parameters(args: argparse.Namespace, defaults: JobParameters, service: Any) -> JobParameters:
+    """The options over the defaults, checked against the chosen engine (exit 2 if not)."""
     values: dict[str, Any] = defaults.model_dump()
-    for name in ("engine", "face_limit", "texture", "pbr", "seed"):
+    for name in ("engine", "texture", "pbr", "seed"):
         given = getattr(args, name, None)
         if given is not None:
             values[name] = given
-    return JobParameters(**values)
+    if args.face_limit is not None:
+        policy = service.parameter_policy(values["engine"])
+        try:
+            values["face_limit"] = int(args.face_limit.strip())
+        except ValueError:
+            if policy is None:
+                raise SetupError("The face limit must be a whole number.") from None
+            raise ParameterError(
+                "face_limit", face_limit_sentence(policy, args.face_limit)
+            ) from None
+    parameters = JobParameters(**values)
+    service.check_parameters(parameters)
+    return parameters
 
 
 async def _generate(args: argparse.Namespace) -> int:
@@ -229,7 +237,7 @@ async def _generate(args: argparse.Namespace) -> int:
         service = runtime.service
         if args.concurrency:
             service.set_concurrency(args.concurrency)
-        parameters = _parameters(args, runtime.settings.defaults)
+        parameters = _parameters(args, runtime.settings.defaults, service)
         engine = service.resolve_engine(parameters.engine)
         print(_engine_line(parameters, engine), file=human)
         cost = service.estimate_cost(parameters, len(photos))

@@ -14,7 +14,7 @@ from image2model_desktop.core.paths import LibraryPaths, data_dir
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.core.store import Store
-from image2model_desktop.engines import create_engine
+from image2model_desktop.engines import ENGINE_PARAMETERS, create_engine
 
 
 @dataclass
@@ -46,6 +46,7 @@ def open_runtime(root: Path | None = None, *, hold_on_balance: bool = True) -> R
         factory,
         has_fal_key=lambda: load_fal_key(paths.root) is not None,
         hold_on_balance=hold_on_balance,
+        parameters=ENGINE_PARAMETERS,
     )
     return Runtime(paths, settings, store, service)
 

@@ -78,7 +78,7 @@ def test_hostile_files_each_get_one_line_and_good_ones_complete(tmp_path: Path) 
     [
         (["generate", "missing.jpg"], "No such file or folder"),
         (["generate", "{photo}", "--engine", "fal"], "No FAL key is set"),
-        (["generate", "{photo}", "--face-limit", "0"], "above 0"),
+        (["generate", "{photo}", "--face-limit", "0"], "from 100 to 2,000,000"),
         (["generate", "{photo}", "--concurrency", "26"], "between 1 and 25"),
         (["frobnicate", "--nope"], "unrecognized arguments"),
     ],
@@ -221,3 +221,27 @@ def test_ctrl_c_cancels_cleanly_and_keeps_what_finished(tmp_path: Path) -> None:
     assert kept and cancelled, rest
     assert len(kept) + len(cancelled) == 6
     assert len(list(out.glob("*.glb"))) == len(kept)
+
+
+@pytest.mark.parametrize("value", ["50", "3000000", "-5", "abc", "0"])
+def test_face_limit_outside_the_engines_range_is_one_sentence_and_exit_2(
+    photo: Path, value: str
+) -> None:
+    result = run_cli("generate", str(photo), "--engine", "offline", f"--face-limit={value}")
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "face limit" in line and "from 100 to 2,000,000 for the offline engine" in line
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_face_limit_outside_fals_range_is_refused_before_anything_is_sent(photo: Path) -> None:
+    result = subprocess.run(
+        [*CLI, "generate", str(photo), "--engine", "fal", "--face-limit", "3000000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(FAL_KEY="not-a-real-key"),
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "from 1 to 2,000,000 for FAL's Tripo v2.5" in result.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .models import EngineName, FileItem, JobParameters
+from .parameters import EngineParameters
 from .states import FileState
 
 
@@ -71,6 +72,8 @@ class Engine(abc.ABC):
     name: EngineName
     #: A first guess of how long generation takes, before any history exists.
     expected_seconds: float = 60.0
+    #: What the engine accepts (face-limit range, texture choices…); None: undeclared.
+    parameters: EngineParameters | None = None
 
     async def prepare(self, run: FileRun) -> None:  # noqa: B027 - optional hook
         """Do work that uses no engine capacity (an upload) before the file's turn.

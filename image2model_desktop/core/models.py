@@ -15,9 +15,6 @@ EngineName = Literal["offline", "fal"]
 EngineChoice = Literal["auto", "offline", "fal"]
 TextureQuality = Literal["no", "standard", "HD"]
 
-#: The offline engine's budget when the user leaves the face limit on Auto.
-DEFAULT_FACE_LIMIT = 20_000
-
 
 def new_id() -> str:
     """Return a lowercase UUID4 string (the API promises that shape)."""
@@ -30,8 +27,9 @@ class JobParameters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     engine: EngineChoice = "auto"
-    #: None means "let the engine decide" (Auto in the window).
-    face_limit: int | None = Field(default=None, gt=0, le=2_000_000)
+    #: None means "let the engine decide" (Auto in the window). Its range is the
+    #: chosen engine's (``core.parameters``), checked when a batch is submitted.
+    face_limit: int | None = None
     texture: TextureQuality = "standard"
     pbr: bool = False
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)

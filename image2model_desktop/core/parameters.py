@@ -20,9 +20,11 @@ class ParameterError(SetupError):
 
     code = "INVALID_PARAMETER"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, allowed: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: What the field accepts, for machine-readable answers (``minimum``, ``choices``…).
+        self.allowed = allowed or {}
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,14 @@ class EngineParameters:
                 "face_limit",
                 f"The face limit must be a whole number from {bounds.describe()} for "
                 f"{self.label} (got {limit:,}).",
+                {"minimum": bounds.minimum, "maximum": bounds.maximum},
             )
         if self.textures and parameters.texture not in self.textures:
             choices = ", ".join(self.textures)
             raise ParameterError(
-                "texture", f"The texture must be one of {choices} for {self.label}."
+                "texture",
+                f"The texture must be one of {choices} for {self.label}.",
+                {"choices": list(self.textures)},
             )
 
 

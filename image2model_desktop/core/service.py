@@ -15,7 +15,7 @@ import re
 import shutil
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from .events import EventBus, FileUpdated, JobCreated, JobFinished, JobProgress,
 from .fsutil import sweep_partials
 from .limiter import Limiter
 from .models import EngineChoice, EngineName, FileItem, Job, JobParameters, OutputInfo, new_id
+from .parameters import EngineParameters
 from .paths import LibraryPaths
 from .settings import Settings
 from .states import FileState, IllegalTransitionError, band_progress, can_transition
@@ -146,12 +147,14 @@ class JobService:
         *,
         has_fal_key: Callable[[], bool] = lambda: False,
         hold_on_balance: bool = True,
+        parameters: Mapping[EngineName, EngineParameters] | None = None,
     ) -> None:
         self.store = store
         self.paths = paths
         self.settings = settings
         self.bus = EventBus()
         self._engine_factory = engine_factory
+        self._declared = dict(parameters or {})
         self._has_fal_key = has_fal_key
         self._hold_on_balance = hold_on_balance
         self._jobs: dict[str, Job] = {}
@@ -227,6 +230,20 @@ class JobService:
                 "or use --engine offline."
             )
         return choice
+
+    def parameter_policy(self, choice: EngineChoice) -> EngineParameters | None:
+        """What the engine ``choice`` resolves to accepts (None: it declares nothing)."""
+        name = self.resolve_engine(choice)
+        declared = self._declared.get(name)
+        return declared if declared is not None else self.engine(name).parameters
+
+    def check_parameters(self, parameters: JobParameters) -> EngineName:
+        """Resolve the engine and check the parameters against it (``ParameterError``)."""
+        name = self.resolve_engine(parameters.engine)
+        policy = self.parameter_policy(name)
+        if policy is not None:
+            policy.check(parameters)
+        return name
 
     def engine(self, name: EngineName) -> Engine:
         if name not in self._engines:
@@ -315,7 +332,7 @@ class JobService:
             raise SetupError("Image2Model is shutting down; try again after it restarts.")
         if not entries:
             raise SetupError("No photos were given.")
-        engine_name = self.resolve_engine(parameters.engine)
+        engine_name = self.check_parameters(parameters)
         job_id, task_id, now = new_id(), new_id(), time.time()
         stems = _unique_stems([e.display_name for e in entries])
         items: list[FileItem] = []

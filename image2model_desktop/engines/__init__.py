@@ -8,6 +8,16 @@ from image2model_desktop.core.credentials import load_fal_key
 from image2model_desktop.core.engine import Engine
 from image2model_desktop.core.errors import SetupError
 from image2model_desktop.core.models import EngineName
+from image2model_desktop.core.parameters import EngineParameters
+
+from .fal.tripo import PARAMETERS as FAL_PARAMETERS
+from .offline import PARAMETERS as OFFLINE_PARAMETERS
+
+#: What each engine accepts, declared by the engine; read without building one.
+ENGINE_PARAMETERS: dict[EngineName, EngineParameters] = {
+    "offline": OFFLINE_PARAMETERS,
+    "fal": FAL_PARAMETERS,
+}
 
 
 def create_engine(name: EngineName, *, data_dir: Path) -> Engine:

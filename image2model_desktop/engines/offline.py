@@ -10,12 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
-from image2model_desktop.core.models import DEFAULT_FACE_LIMIT
+from image2model_desktop.core.parameters import EngineParameters, FaceLimitRange
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.workers import run_in_process
 
 #: Photos are reduced to this size first; the mesh cannot use more detail.
 _MAX_SIDE = 2048
+
+#: Below 100 faces a grid cannot describe any silhouette. Above, the grid is
+#: capped by the 512-pixel analysis size, so large limits are accepted and
+#: simply not reached. Texture, PBR and seed mean nothing to this algorithm.
+PARAMETERS = EngineParameters(
+    engine="offline",
+    label="the offline engine",
+    face_limit=FaceLimitRange(minimum=100, maximum=2_000_000, default=20_000),
+    textures=(),
+    pbr=False,
+    seed=False,
+)
 
 
 def build_in_worker(input_path: Path, out_glb: Path, face_limit: int) -> int:
@@ -31,10 +43,11 @@ def build_in_worker(input_path: Path, out_glb: Path, face_limit: int) -> int:
 class OfflineEngine(Engine):
     name = "offline"
     expected_seconds = 3.0
+    parameters = PARAMETERS
 
     async def run(self, run: FileRun) -> EngineOutput:
         await run.update(FileState.GENERATING, message="Building the model on this computer")
         out = run.output_path(".glb")
-        face_limit = run.parameters.face_limit or DEFAULT_FACE_LIMIT
+        face_limit = run.parameters.face_limit or PARAMETERS.face_limit.default or 0
         await run_in_process(build_in_worker, run.input_path, out, face_limit)
         return EngineOutput(model_path=out)

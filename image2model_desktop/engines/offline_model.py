@@ -31,13 +31,16 @@ from PIL import Image
 
 from image2model_desktop.core.fsutil import atomic_destination
 
+from .offline import PARAMETERS
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-DEFAULT_FACE_LIMIT = 20_000
+#: The offline engine's declared range (``offline.PARAMETERS``), one place for both.
+DEFAULT_FACE_LIMIT = PARAMETERS.face_limit.default or 20_000
 #: Below this a grid cannot describe any silhouette; callers get a ValueError.
-MIN_FACE_LIMIT = 100
+MIN_FACE_LIMIT = PARAMETERS.face_limit.minimum
 #: Silhouette analysis runs at this size: enough for outlines, cheap for 4096² photos.
 ANALYSIS_SIDE = 512
 TEXTURE_SIDE = 2048

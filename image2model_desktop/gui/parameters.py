@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from image2model_desktop.core.models import EngineChoice, JobParameters, TextureQuality
+from image2model_desktop.core.parameters import EngineParameters
 from image2model_desktop.gui.qt import (
     QButtonGroup,
     QCheckBox,
@@ -77,7 +78,18 @@ class FaceLimitInput(QWidget):
         layout.addLayout(buttons)
         layout.addLayout(slider_row)
         self._value: int | None = None
+        self._low, self._high = SLIDER_MIN, SLIDER_MAX
         self.set_value(None)
+
+    def set_bounds(self, minimum: int, maximum: int) -> None:
+        """Keep the slider inside the engine's declared range (and its own 1,000–50,000)."""
+        self._low = max(SLIDER_MIN, minimum)
+        self._high = max(self._low, min(SLIDER_MAX, maximum))
+        self._slider.blockSignals(True)
+        self._slider.setRange(self._low, self._high)
+        self._slider.blockSignals(False)
+        for button, value in self._buttons:
+            button.setEnabled(value is None or minimum <= value <= maximum)
 
     def value(self) -> int | None:
         """The face limit, or None for Auto (the engine decides)."""
@@ -93,7 +105,7 @@ class FaceLimitInput(QWidget):
 
     def _on_slider(self, raw: int) -> None:
         # Snap to the step so the number shown is a round one.
-        self._value = max(SLIDER_MIN, round(raw / SLIDER_STEP) * SLIDER_STEP)
+        self._value = min(self._high, max(self._low, round(raw / SLIDER_STEP) * SLIDER_STEP))
         self._sync()
         self.changed.emit()
 
@@ -158,6 +170,15 @@ class ParametersPanel(QWidget):
         self.texture.currentIndexChanged.connect(self.changed)
         self.pbr.toggled.connect(self.changed)
         self.seed.valueChanged.connect(self.changed)
+
+    def apply_policy(self, policy: EngineParameters | None) -> None:
+        """Take bounds and choices from the engine's declaration; disable what it ignores."""
+        if policy is None:
+            return
+        self.face_limit.set_bounds(policy.face_limit.minimum, policy.face_limit.maximum)
+        self.texture.setEnabled(bool(policy.textures))
+        self.pbr.setEnabled(policy.pbr)
+        self.seed.setEnabled(policy.seed)
 
     def parameters(self) -> JobParameters:
         seed = self.seed.value()

@@ -164,6 +164,7 @@ class UploadPage(QWidget):
     def _cost(self, count: int) -> tuple[bool, str]:
         parameters = self.parameters.parameters()
         try:
+            self.parameters.apply_policy(self._service.parameter_policy(parameters.engine))
             engine = self._service.resolve_engine(parameters.engine)
             cost = self._service.estimate_cost(parameters, max(count, 1))
         except Image2ModelError:

@@ -24,6 +24,7 @@ from image2model_desktop.core.images import (
     validate_image,
 )
 from image2model_desktop.core.models import JobParameters
+from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
 from image2model_desktop.core.service import StagedInput
 
 from .auth import require_key
@@ -51,7 +52,8 @@ _MB = MAX_FILE_BYTES // (1024 * 1024)
 _OPTIONAL_FIELDS: dict[str, Any] = {
     "face_limit": {
         "type": "string",
-        "description": "Faces of the model: an integer above 0; empty for the engine's default",
+        "description": "Faces of the model: an integer in the chosen engine's range "
+        "(offline 100–2,000,000, FAL Tripo v2.5 1–2,000,000); empty for the engine's default",
     },
     "texture": {"type": "string", "enum": ["no", "standard", "HD"]},
     "pbr": {"type": "boolean"},
@@ -137,9 +139,13 @@ async def _receive(
 
 
 def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters:
-    """Merge the form's parameters over the app's defaults."""
+    """Merge the form's parameters over the app's defaults; check them against the engine."""
     values: dict[str, Any] = context.service.settings.defaults.model_dump()
     values["engine"] = context.service.settings.engine
+    for name in ("texture", "pbr", "seed", "engine"):
+        given = fields.get(name, "").strip()
+        if given:
+            values[name] = given
     face_limit = fields.get("face_limit", "").strip()
     if face_limit:
         if not _INTEGER.match(face_limit):
@@ -147,24 +153,38 @@ def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters
                 [
                     {
                         "loc": ("body", "face_limit"),
-                        "msg": "Input should be a valid integer",
+                        "msg": _not_an_integer(face_limit, values, context),
                         "type": "int_parsing",
                     }
                 ]
             )
-        if int(face_limit) <= 0:
-            raise ApiError(400, "face_limit must be a positive integer.")
         values["face_limit"] = int(face_limit)
-    for name in ("texture", "pbr", "seed", "engine"):
-        given = fields.get(name, "").strip()
-        if given:
-            values[name] = given
     try:
-        return JobParameters.model_validate(values)
+        parameters = JobParameters.model_validate(values)
     except ValidationError as error:
         raise validation_error(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_input=False)]
         ) from None
+    try:
+        context.service.check_parameters(parameters)
+    except ParameterError as error:
+        raise ApiError(
+            400, error.user_message, details={"field": error.field, **error.allowed}
+        ) from None
+    except SetupError as error:
+        raise ApiError(400, error.user_message) from None
+    return parameters
+
+
+def _not_an_integer(text: str, values: dict[str, Any], context: ServerContext) -> str:
+    """The 422's message for a face limit that is not a number: the engine's range if known."""
+    try:
+        policy = context.service.parameter_policy(values["engine"])
+    except Image2ModelError:
+        policy = None
+    return (
+        "Input should be a valid integer" if policy is None else face_limit_sentence(policy, text)
+    )
 
 
 def _validate_all(files: list[ReceivedFile]) -> list[ImageInfo | InvalidImageError]:

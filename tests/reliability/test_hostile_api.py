@@ -151,3 +151,33 @@ def test_random_bytes_never_make_a_server_error(data: bytes, name: str) -> None:
         body = response.json()
         assert body["error"] is True and body["message"]
         assert "Traceback" not in response.text and tmp not in response.text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("value", ["50", "3000000", "-5", "0"])
+async def test_face_limit_outside_the_engines_range_is_refused_with_the_range(
+    api: Api, value: str
+) -> None:
+    parts = [("files", ("a.png", good_photo((200, 40, 40)), "image/png"))]
+    response = await api.client.post(
+        "/api/v1/upload/", files=parts, data={"face_limit": value}, headers=AUTH
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] is True and body["status_code"] == 400
+    assert "face limit" in body["message"] and "100 to 2,000,000" in body["message"]
+    assert body["details"] == {"field": "face_limit", "minimum": 100, "maximum": 2_000_000}
+    assert_nothing_kept(api)
+
+
+@pytest.mark.asyncio
+async def test_face_limit_that_is_not_a_number_names_the_range(api: Api) -> None:
+    parts = [("files", ("a.png", good_photo((200, 40, 40)), "image/png"))]
+    response = await api.client.post(
+        "/api/v1/upload/", files=parts, data={"face_limit": "abc"}, headers=AUTH
+    )
+    # The original answered a non-integer field with its 422 validation envelope.
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["details"]["validation_errors"]
+    assert error["field"] == "body.face_limit" and "100 to 2,000,000" in error["message"]
+    assert_nothing_kept(api)

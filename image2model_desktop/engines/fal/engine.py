@@ -24,7 +24,6 @@ from typing import Any
 from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
 from image2model_desktop.core.errors import AuthError, EngineError
 from image2model_desktop.core.models import FileItem, JobParameters
-from image2model_desktop.core.parameters import EngineParameters
 from image2model_desktop.core.states import FileState
 
 from .client import Completed, FalClient, FalHosts, InProgress, Queued
@@ -60,6 +59,7 @@ class FalEngine(Engine):
         self._fal = FalClient(key, self._timeouts, hosts)
         self._downloads = Downloader(self._timeouts)
         self.expected_seconds = model.expected_seconds
+        self.parameters = model.parameters
         #: Running mean of submit → completed, to poll tightly near the end.
         self._mean_generation: float | None = None
         #: Until the key has worked once, one file at a time makes first contact,
@@ -74,10 +74,6 @@ class FalEngine(Engine):
         return f"FalEngine({self._model.endpoint!r})"
 
     # -- Engine ---------------------------------------------------------------
-
-    @property
-    def parameters(self) -> EngineParameters:
-        return self._model.parameters
 
     def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
         return round(self._model.price(parameters) * count, 2)
