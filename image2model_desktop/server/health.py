@@ -32,6 +32,10 @@ MIN_FREE_BYTES = 1 << 30
 _STARTED = time.time()
 
 
+def _iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
 def health_payload(context: ServerContext) -> dict[str, Any]:
     choice = context.service.settings.engine
     try:
@@ -43,12 +47,8 @@ def health_payload(context: ServerContext) -> dict[str, Any]:
         "service": SERVICE,
         "version": __version__,
         "engine": engine,
-        "timestamp": time.time(),
+        "timestamp": _iso_now(),
     }
-
-
-def _iso_now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _timed(name: str, probe: Callable[[], tuple[str, dict[str, Any]]]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -52,6 +53,8 @@ async def test_health_openapi_and_docs(client: httpx.AsyncClient) -> None:
         body = (await client.get(path)).json()
         assert body["status"] == "healthy" and body["service"] == "image2model-desktop"
         assert body["engine"] == "offline" and body["version"]
+        # The original's ISO 8601 timestamp.
+        assert datetime.fromisoformat(body["timestamp"]).tzinfo is not None
     spec = (await client.get("/api/v1/openapi.json")).json()
     for path in (
         "/api/v1/upload/",
@@ -63,6 +66,10 @@ async def test_health_openapi_and_docs(client: httpx.AsyncClient) -> None:
         "/api/v1/download/{job_id}/all",
         "/api/v1/download/{job_id}/{filename}",
         "/api/v1/download/direct/{filename}",
+        "/api/v1/download/{job_id}/model",
+        "/api/v1/health/liveness",
+        "/api/v1/health/readiness",
+        "/api/v1/health/detailed",
         "/api/v1/jobs",
         "/api/v1/jobs/{job_id}/retry",
         "/api/v1/health/",
