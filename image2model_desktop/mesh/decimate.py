@@ -6,11 +6,10 @@ this in a process pool (PLATFORM.md: a 500k-face mesh stalls a thread ~0.9 s).
 Texture seams are the hard part. A textured mesh splits its vertices where the
 UV map is cut, so the simplifier would see every seam as an open border and
 shrink each side on its own, tearing cracks into the surface. Instead the
-vertices are welded by position first (the surface stays closed and seams may
-move like any edge), and the texture follows the faces: an edge collapse only
-removes faces, so every face left is an original face with moved corners. It
-keeps that face's UVs, which all lie in one chart of the texture, and vertices
-are split again wherever neighbouring faces come from different charts.
+vertices are welded by position first, so the surface stays closed, and the
+texture is put back afterwards: an edge collapse only removes faces, so every
+face left is an original face with moved corners, and each corner keeps the UV
+of the wedge it came from (see ``_texture_corners``).
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from image2model_desktop.mesh.export import load_single_mesh
 IntArray = npt.NDArray[np.int64]
 #: Vertices closer than 1e-8 count as one, as in trimesh's merge_vertices.
 _WELD_DIGITS = 8
+_MAX_PASSES = 8
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -84,28 +84,38 @@ class _Simplified:
 
 
 def _collapse(points: FloatArray, triangles: IntArray, max_faces: int) -> _Simplified:
-    """Simplify to at most ``max_faces`` faces."""
+    """Simplify to at most ``max_faces`` faces, in as many passes as it takes.
+
+    One pass can stall far above the target on a large mesh (a 500k-face
+    sphere stops at ~2,600 faces when asked for 1,000): its collapse threshold
+    grows with each of its iterations and runs out. A fresh pass on its result
+    starts over and goes further. Each pass also stops near, not at, the target.
+    """
     import fast_simplification
 
+    mapping = np.arange(len(points), dtype=np.int64)
     target = max_faces
-    # The simplifier stops near, not at, the target: tighten it until the result fits.
-    for _ in range(6):
+    for _ in range(_MAX_PASSES):
         new_points, new_faces, collapses = fast_simplification.simplify(
             points, triangles, target_count=target, return_collapses=True
         )
+        _, _, step = fast_simplification.replay_simplification(
+            points.astype(np.float32), triangles.astype(np.int32), collapses
+        )
+        step = np.asarray(step, dtype=np.int64)
+        mapping = np.where(mapping >= 0, step[np.maximum(mapping, 0)], -1)
         if len(new_faces) <= max_faces:
-            break
-        target = max(4, int(target * max_faces / len(new_faces) * 0.97))
-    else:
-        raise ValueError(f"could not reduce the model to {max_faces} faces")
-    _, _, mapping = fast_simplification.replay_simplification(
-        points.astype(np.float32), triangles.astype(np.int32), collapses
-    )
-    return _Simplified(
-        np.asarray(new_points, dtype=np.float64),
-        np.asarray(new_faces, dtype=np.int64),
-        np.asarray(mapping, dtype=np.int64),
-    )
+            return _Simplified(
+                np.asarray(new_points, dtype=np.float64),
+                np.asarray(new_faces, dtype=np.int64),
+                mapping,
+            )
+        if len(new_faces) == len(triangles):
+            # No progress at this target: ask for fewer.
+            target = max(4, int(target * max_faces / len(new_faces) * 0.97))
+        points = np.asarray(new_points, dtype=np.float64)
+        triangles = np.asarray(new_faces, dtype=np.int64)
+    raise ValueError(f"could not reduce the model to {max_faces} faces")
 
 
 def _texture_corners(
