@@ -283,6 +283,15 @@ def test_the_colour_check_catches_a_scrambled_mapping(sphere: Path) -> None:
     assert median > 40
 
 
+def test_a_stalled_pass_is_followed_by_another(tmp_path: Path) -> None:
+    # One pass of the simplifier stops at 104 faces on this sphere when asked for 30.
+    big = load_single_mesh(make_textured_sphere_glb(tmp_path / "big.glb", 200_000, ripple=0.05))
+    reduced = simplify(big, 30)
+    assert 20 < len(reduced.faces) <= 30
+    assert len(reduced.visual.uv) == len(reduced.vertices)
+    assert count_holes(shape_only(reduced)) == 0
+
+
 def test_models_within_budget_are_left_alone(duck: Path) -> None:
     mesh = load_single_mesh(duck)
     assert simplify(mesh, len(mesh.faces)) is mesh
