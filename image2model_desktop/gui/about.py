@@ -30,7 +30,7 @@ def versions(renderer: str | None = None) -> list[tuple[str, str]]:
         ("Qt", qVersion()),
         ("PySide6", PYSIDE_VERSION),
     ]
-    for dist in ("qasync", "trimesh", "fal-client"):
+    for dist in ("qasync", "pyvista", "pyvistaqt", "vtk", "trimesh", "fal-client"):
         try:
             rows.append((dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:
@@ -69,9 +69,9 @@ class AboutDialog(QDialog):
 
 def _renderer_of(window: QWidget | None) -> str | None:
     """The OpenGL renderer of the 3D view inside ``window``, if one started."""
-    from image2model_desktop.gui.preview import ViewHost
+    from image2model_desktop.gui.preview import PreviewPane
 
     if window is None:
         return None
-    hosts = window.findChildren(ViewHost)
-    return next((host.view.renderer for host in hosts if host.view.renderer), None)
+    views = [pane.view for pane in window.findChildren(PreviewPane) if pane.view is not None]
+    return next((view.gl_renderer for view in views), None)

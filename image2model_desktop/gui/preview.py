@@ -207,8 +207,7 @@ class PreviewPane(QWidget):
 
         view = ModelView()
         view.pointPicked.connect(self._on_point_picked)
-        renderer = view.plotter.ren_win.ReportCapabilities().splitlines()
-        log.info("3D preview on %s", next((r for r in renderer if "renderer" in r), "OpenGL"))
+        log.info("3D preview (PyVista QtInteractor) on %s", view.gl_renderer)
         self.view = view
         self._stack.addWidget(view)
         self._placeholder.setText("Select a model to preview it")
@@ -288,8 +287,9 @@ class PreviewPane(QWidget):
             return False
         self.status.setText("")
         self._picked = []
-        view.show_model(model, actors)
+        # On screen first, so the camera is framed for the view's real size.
         self._stack.setCurrentWidget(view)
+        view.show_model(model, actors)
         self._restore_overlays()
         self._sync_tools()
         await self._first_frame(view)

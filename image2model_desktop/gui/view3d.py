@@ -36,6 +36,10 @@ from image2model_desktop.gui.qt import (
     QEvent,
     QMouseEvent,
     QObject,
+    QOffscreenSurface,
+    QOpenGLContext,
+    QOpenGLFunctions,
+    QSurfaceFormat,
     Qt,
     QTimer,
     QVBoxLayout,
@@ -55,6 +59,46 @@ CLICK_SLOP = 4
 MARKER_SIZE = 0.012
 
 
+_GL_RENDERER, _GL_VERSION = 0x1F01, 0x1F02
+
+
+class GLUnavailableError(RuntimeError):
+    """This computer gives no OpenGL 3.2 core context (VTK's minimum)."""
+
+
+def opengl_renderer() -> str:
+    """Name the OpenGL renderer VTK will draw with; raise GLUnavailableError without one.
+
+    Checked before making the interactor: on a platform without OpenGL (Qt's
+    offscreen platform, a remote session without GLX) VTK would fail at its first
+    frame, far from here.
+    """
+    wanted = QSurfaceFormat()
+    wanted.setRenderableType(QSurfaceFormat.RenderableType.OpenGL)
+    wanted.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    wanted.setVersion(3, 2)
+    context = QOpenGLContext()
+    context.setFormat(wanted)
+    if not context.create():
+        raise GLUnavailableError("no OpenGL context could be created")
+    surface = QOffscreenSurface()
+    surface.setFormat(context.format())
+    surface.create()
+    if not surface.isValid() or not context.makeCurrent(surface):
+        raise GLUnavailableError("the OpenGL context could not be made current")
+    try:
+        got = context.format()
+        if (got.majorVersion(), got.minorVersion()) < (3, 2):
+            raise GLUnavailableError(f"OpenGL {got.majorVersion()}.{got.minorVersion()} < 3.2")
+        functions = QOpenGLFunctions(context)
+        name = str(functions.glGetString(_GL_RENDERER) or "OpenGL")
+        version = str(functions.glGetString(_GL_VERSION) or "").split(" ")[0]
+    finally:
+        context.doneCurrent()
+        surface.destroy()
+    return f"{name} (OpenGL {version})" if version else name
+
+
 class ModelView(QWidget):
     """Show one model at a time in the interactor; every change ends in one repaint."""
 
@@ -63,6 +107,8 @@ class ModelView(QWidget):
     pointPicked = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        #: The OpenGL renderer's name (About dialog, log); raises without OpenGL.
+        self.gl_renderer = opengl_renderer()
         super().__init__(parent)
         import pyvista as pv
         from pyvistaqt import QtInteractor
@@ -102,6 +148,7 @@ class ModelView(QWidget):
         self.lighting = Lighting.SOFT
         self.dark = False
         self._standin_shown = False
+        self.framed = False
         self._wheel_timer = QTimer(self)
         self._wheel_timer.setSingleShot(True)
         self._wheel_timer.setInterval(WHEEL_SETTLE_MS)
@@ -198,6 +245,8 @@ class ModelView(QWidget):
             return
         width, height = max(1, self.plotter.width()), max(1, self.plotter.height())
         stage.frame_camera(self.renderer, self.model, width / height)
+        # Until the user moves the camera, a resized pane keeps the model framed.
+        self.framed = True
         if render:
             self.request_frame()
 
@@ -343,8 +392,33 @@ class ModelView(QWidget):
         """The view as drawn now: (h, w, 3) uint8, or (h, w, 4) with a transparent background."""
         if self.released:
             return np.zeros((0, 0, 3), np.uint8)
-        image = self.plotter.screenshot(None, transparent_background=transparent, return_img=True)
-        return np.ascontiguousarray(image, dtype=np.uint8)
+        if not transparent:
+            return self._grab()
+        # Drawn over black and over white, a pixel's difference is its transparency: this
+        # needs no alpha channel in the window (the interactor's framebuffer has none).
+        self.renderer.GradientBackgroundOff()
+        try:
+            self.renderer.SetBackground(0.0, 0.0, 0.0)
+            over_black = self._grab().astype(np.int32)
+            self.renderer.SetBackground(1.0, 1.0, 1.0)
+            over_white = self._grab().astype(np.int32)
+        finally:
+            stage.set_background(self.renderer, dark=self.dark)
+            self.request_frame()
+        alpha = 255 - np.clip((over_white - over_black).max(axis=2), 0, 255)
+        colour = np.where(
+            alpha[..., None] > 0,
+            over_black * 255 // np.maximum(alpha, 1)[..., None],
+            0,
+        )
+        rgba = np.dstack([np.clip(colour, 0, 255), alpha]).astype(np.uint8)
+        return np.ascontiguousarray(rgba)
+
+    def _grab(self) -> NDArray[np.uint8]:
+        """Draw the scene as it is now and read it back (pyvista only reads the last frame)."""
+        self.plotter.ren_win.Render()
+        image = self.plotter.screenshot(None, return_img=True)
+        return np.ascontiguousarray(np.asarray(image)[..., :3], dtype=np.uint8)
 
     # -- life ---------------------------------------------------------------------------
 
@@ -376,6 +450,8 @@ class _InputFilter(QObject):
             return self._key(event)
         if kind == QEvent.Type.KeyRelease:
             return True  # VTK's styles bind letters to actions (e/q quit, w/s, 3 stereo…)
+        if kind == QEvent.Type.Resize and view.framed:
+            view.reset_view(render=False)
         if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
             position = event.position()
             self._pressed_at = (position.x(), position.y())
@@ -389,6 +465,7 @@ class _InputFilter(QObject):
                 )
                 if far > CLICK_SLOP:
                     self._dragging = True
+                    view.framed = False
                     view.show_standin()
         elif kind == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
             was_click = self._pressed_at is not None and not self._dragging
@@ -402,6 +479,7 @@ class _InputFilter(QObject):
                 if point is not None:
                     view.pointPicked.emit(point)
         elif kind == QEvent.Type.Wheel:
+            view.framed = False
             view.show_standin()
             view._wheel_timer.start()
         return False
@@ -427,6 +505,10 @@ def _dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
     outline.prop.lighting = False
     renderer.AddActor(outline)
     scale = stage.UNITS[unit]
+    camera = renderer.GetActiveCamera()
+    # pyvista's add_ruler resets the camera to include the ruler: keep the user's view.
+    kept = (camera.GetPosition(), camera.GetFocalPoint(), camera.GetViewUp())
+    kept_range = camera.GetClippingRange()
     rulers = []
     for title, a, b in (
         ("W", (low[0], low[1], high[2]), (high[0], low[1], high[2])),
@@ -446,6 +528,10 @@ def _dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
             tick_color=(0.22, 0.45, 0.85),
         )
         rulers.append(ruler)
+    camera.SetPosition(*kept[0])
+    camera.SetFocalPoint(*kept[1])
+    camera.SetViewUp(*kept[2])
+    camera.SetClippingRange(*kept_range)
     return [outline, *rulers]
 
 

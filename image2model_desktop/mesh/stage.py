@@ -275,7 +275,9 @@ def set_lighting(renderer: Any, actors: Sequence[Any], preset: Lighting) -> None
             actor.prop.diffuse = 0.0
             actor.prop.specular = 0.0
     if preset is Lighting.STUDIO:
-        renderer.enable_lightkit()
+        from vtkmodules.vtkRenderingCore import vtkLightKit
+
+        vtkLightKit().AddLightsToRenderer(renderer)
     elif preset is Lighting.SOFT:
         renderer.add_light(pv.Light(light_type="headlight", intensity=0.7))
         for position, intensity in (((1.5, 3.0, 4.0), 0.4), ((-3.0, 1.0, -2.0), 0.25)):

@@ -1,4 +1,7 @@
-"""The 3D preview draws real files; toolbar and mouse change the picture; it fails softly."""
+"""The PyVista preview draws real files; toolbar, keys and mouse change the picture; it fails softly.
+
+Pixels come from ``plotter.screenshot()`` of the window's one QtInteractor under Xvfb.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +16,13 @@ import trimesh
 from PIL import Image
 from PySide6.QtTest import QTest
 
-from image2model_desktop.gui.capture import grab_window
 from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.preview import NO_GL_MESSAGE
-from image2model_desktop.gui.qt import QApplication, QImage, QPoint, QPointF, Qt, QWheelEvent
+from image2model_desktop.gui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
 from image2model_desktop.gui.selftest import model_pixel_share
+from image2model_desktop.mesh import stage
 
-from .conftest import until
+from .conftest import make_textured_glb, until
 
 
 @pytest.fixture
@@ -38,17 +41,32 @@ def next_frame(run, view, action) -> np.ndarray:
     return view.screenshot()
 
 
-def as_array(image: QImage) -> np.ndarray:
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    rows = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
-    rows = rows.reshape(image.height(), image.bytesPerLine())
-    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
-
-
 def changed(a: np.ndarray, b: np.ndarray) -> float:
     """Share of pixels that differ clearly between two pictures of the same size."""
     assert a.shape == b.shape
     return float((np.abs(a.astype(int) - b.astype(int)).sum(axis=2) > 30).mean())
+
+
+def model_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    """Top, bottom, left, right rows/columns holding model pixels."""
+    image = pixels[..., :3].astype(int)
+    differs = np.abs(image - image[:, :1, :]).sum(axis=2) > 30
+    rows, cols = np.nonzero(differs)
+    return int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())
+
+
+def write_mesh(path: Path, mesh: trimesh.Trimesh) -> Path:
+    mesh.export(path)
+    return path
+
+
+def test_the_preview_is_a_pyvista_qtinteractor_in_its_own_native_window(preview):
+    from pyvistaqt import QtInteractor
+
+    view = preview.view
+    assert isinstance(view.plotter, QtInteractor)
+    assert view.testAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+    assert view.plotter.ren_win.GetMultiSamples() == 0
 
 
 def test_textured_model_is_drawn_and_toggles_change_the_picture(preview, run, model_glb):
@@ -59,6 +77,8 @@ def test_textured_model_is_drawn_and_toggles_change_the_picture(preview, run, mo
     textured = preview.screenshot()
     assert textured.shape[0] > 200 and textured.shape[1] > 200
     assert model_pixel_share(textured) > 0.05
+    # The checker texture's saturated colours are on screen.
+    assert (np.ptp(textured.astype(int), axis=2) > 120).mean() > 0.02
 
     plain = next_frame(run, view, preview.texture_button.click)
     assert changed(textured, plain) > 0.02
@@ -72,58 +92,179 @@ def test_textured_model_is_drawn_and_toggles_change_the_picture(preview, run, mo
     assert np.array_equal(next_frame(run, view, preview.wireframe_button.click), textured)
 
 
+def test_lighting_presets_change_the_picture_and_flat_shows_the_texture_unlit(
+    preview, run, model_glb
+):
+    assert run(preview.show_model(model_glb))
+    view = preview.view
+    soft = preview.screenshot()
+    studio = next_frame(run, view, lambda: preview.lighting_actions["studio"].trigger())
+    assert changed(soft, studio) > 0.02
+    flat = next_frame(run, view, lambda: preview.lighting_actions["flat"].trigger())
+    assert changed(soft, flat) > 0.02
+    # Unlit: every model pixel is one of the texture's own colours, so the sphere's
+    # rim is as bright as its middle (lit, the rim darkens).
+    top, bottom, left, right = model_box(flat)
+    row = flat[(top + bottom) // 2, left + 3 : right - 3].astype(int)
+    assert row.max(axis=0).max() > 200
+    assert np.array_equal(next_frame(run, view, lambda: preview.set_lighting("soft")), soft)
+
+
 def test_drag_turns_the_model_and_r_or_reset_brings_the_view_back(preview, run, model_glb):
     assert run(preview.show_model(model_glb))
     view = preview.view
+    target = view.plotter
     start = preview.screenshot()
-    centre = QPoint(view.width() // 2, view.height() // 2)
+    camera_start = view.camera_state()
+    centre = QPoint(target.width() // 2, target.height() // 2)
 
     def drag(button: Qt.MouseButton, dx: int, dy: int, modifier=Qt.KeyboardModifier.NoModifier):
-        QTest.mousePress(view, button, modifier, centre)
-        QTest.mouseMove(view, centre + QPoint(dx // 2, dy // 2))
-        QTest.mouseMove(view, centre + QPoint(dx, dy))
-        QTest.mouseRelease(view, button, modifier, centre + QPoint(dx, dy))
+        QTest.mousePress(target, button, modifier, centre)
+        for step in (1, 2, 3, 4):
+            QTest.mouseMove(target, centre + QPoint(dx * step // 4, dy * step // 4))
+        QTest.mouseRelease(target, button, modifier, centre + QPoint(dx, dy))
 
     turned = next_frame(run, view, lambda: drag(Qt.MouseButton.LeftButton, 120, 0))
     assert changed(start, turned) > 0.01
-    assert view.camera.azimuth != pytest.approx(35.0)
-    assert np.array_equal(next_frame(run, view, lambda: QTest.keyClick(view, Qt.Key.Key_R)), start)
+    assert view.camera_state() != camera_start
+    target.setFocus()
+    back = next_frame(run, view, lambda: QTest.keyClick(target, Qt.Key.Key_R))
+    assert np.array_equal(back, start)
 
-    panned = next_frame(run, view, lambda: drag(Qt.MouseButton.RightButton, 80, 40))
+    panned = next_frame(
+        run, view, lambda: drag(Qt.MouseButton.LeftButton, 80, 40, Qt.KeyboardModifier.ShiftModifier)
+    )
     assert changed(start, panned) > 0.01
-    assert view.camera.azimuth == pytest.approx(35.0)  # panning does not turn
     assert np.array_equal(next_frame(run, view, preview.reset_button.click), start)
 
     def wheel() -> None:
-        # Two notches forward, delivered as a real wheel event to the view.
+        # Two notches forward, delivered as a real wheel event to the interactor.
         position = QPointF(centre)
-        event = QWheelEvent(
-            position,
-            view.mapToGlobal(position),
-            QPoint(0, 0),
-            QPoint(0, 240),
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.ScrollPhase.NoScrollPhase,
-            False,
-        )
-        QApplication.sendEvent(view, event)
+        for _ in range(2):
+            event = QWheelEvent(
+                position,
+                target.mapToGlobal(position),
+                QPoint(0, 0),
+                QPoint(0, 120),
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+                Qt.ScrollPhase.NoScrollPhase,
+                False,
+            )
+            QApplication.sendEvent(target, event)
 
     closer = next_frame(run, view, wheel)
     assert model_pixel_share(closer) > model_pixel_share(start)
     assert np.array_equal(next_frame(run, view, preview.reset_button.click), start)
 
 
-def test_screenshot_button_writes_a_png_of_the_view(preview, run, model_glb, tmp_path):
+def test_keys_never_reach_vtk(preview, run, model_glb):
+    """VTK's styles quit on e/q and switch all actors to wireframe on w: none may happen."""
+    assert run(preview.show_model(model_glb))
+    view = preview.view
+    start = preview.screenshot()
+    for key in (Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_W, Qt.Key.Key_3, Qt.Key.Key_P):
+        QTest.keyClick(view.plotter, key)
+    run(until(lambda: True))
+    assert not view.released and view.plotter.isVisible()
+    assert np.array_equal(preview.screenshot(), start)
+
+
+@pytest.mark.parametrize("size", [(0.12, 0.62, 0.1), (0.9, 0.08, 0.25)], ids=["bottle", "bench"])
+def test_reset_view_frames_the_whole_model_whatever_its_shape(preview, run, tmp_path, size):
+    """The regression of a tall bottle clipped at the top, and its wide opposite."""
+    box = trimesh.creation.box(extents=size)
+    path = write_mesh(tmp_path / "shape.stl", box)
+    assert run(preview.show_model(path))
+    for width, height in ((900, 420), (380, 700)):
+        preview.view.plotter.setFixedSize(width, height)
+        run(until(lambda w=width: preview.view.plotter.width() == w, 5, "the resize"))
+        preview.reset_view()
+        pixels = preview.screenshot()
+        top, bottom, left, right = model_box(pixels)
+        rows, cols = pixels.shape[:2]
+        assert top > 2 and left > 2 and bottom < rows - 3 and right < cols - 3, (width, height)
+        # ... and it fills the view in its tighter direction.
+        assert max((bottom - top) / rows, (right - left) / cols) > 0.7
+    preview.view.plotter.setMinimumSize(0, 0)
+    preview.view.plotter.setMaximumSize(16777215, 16777215)
+
+
+def test_dimensions_show_the_model_size_in_the_chosen_unit(preview, run, tmp_path):
+    box = trimesh.creation.box(extents=(0.2, 0.5, 0.1))
+    path = write_mesh(tmp_path / "box.ply", box)
+    assert run(preview.show_model(path))
+    view = preview.view
+    plain = preview.screenshot()
+    shown = next_frame(run, view, preview.dimensions_button.click)
+    assert changed(plain, shown) > 0.002
+    rulers = [a for a in view._overlays["dimensions"] if hasattr(a, "GetTitle")]
+    assert sorted(r.GetTitle() for r in rulers) == ["D 10.0 cm", "H 50.0 cm", "W 20.0 cm"]
+    preview.unit_box.setCurrentIndex(preview.unit_box.findData("mm"))
+    rulers = [a for a in view._overlays["dimensions"] if hasattr(a, "GetTitle")]
+    assert sorted(r.GetTitle() for r in rulers) == ["D 100 mm", "H 500 mm", "W 200 mm"]
+    preview.unit_box.setCurrentIndex(preview.unit_box.findData("in"))
+    assert "H 19.7 in" in [r.GetTitle() for r in view._overlays["dimensions"][1:]]
+    hidden = next_frame(run, view, preview.dimensions_button.click)
+    assert np.array_equal(hidden, plain)
+
+
+def test_two_clicks_measure_the_distance_between_surface_points(preview, run, tmp_path):
+    box = trimesh.creation.box(extents=(0.4, 0.4, 0.4))
+    path = write_mesh(tmp_path / "cube.stl", box)
+    assert run(preview.show_model(path))
+    view = preview.view
+    preview.measure_button.click()
+    assert preview.measured_text == "Click two points on the model"
+    picked: list[np.ndarray] = []
+    view.pointPicked.connect(picked.append)
+    target = view.plotter
+    middle = QPoint(target.width() // 2, target.height() // 2)
+    QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, middle)
+    assert len(picked) == 1 and preview.measured_text == "Click a second point"
+    below = middle + QPoint(0, target.height() // 8)
+    QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, below)
+    assert len(picked) == 2
+    for point in picked:  # on the cube's surface: one coordinate sits on a face
+        assert np.all(np.abs(point) <= 0.2 + 1e-4)
+        assert np.isclose(np.abs(point).max(), 0.2, atol=2e-3)
+    distance = float(np.linalg.norm(picked[1] - picked[0]))
+    assert 0.02 < distance < 0.4
+    assert preview.measured_text == f"Distance: {stage.format_length(distance, 'cm')}"
+    # A click on the background picks nothing.
+    QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(3, 3))
+    assert len(picked) == 2
+
+
+def test_section_plane_cuts_the_model(preview, run, model_glb):
+    assert run(preview.show_model(model_glb))
+    view = preview.view
+    whole = preview.screenshot()
+    cut = next_frame(run, view, preview.section_button.click)
+    assert preview.section_bar.isVisible()  # (the slider's row takes some of the view's height)
+    assert model_pixel_share(cut) < model_pixel_share(whole) - 0.01
+    low = next_frame(run, view, lambda: preview.section_slider.setValue(20))
+    high = next_frame(run, view, lambda: preview.section_slider.setValue(80))
+    assert model_pixel_share(low) < model_pixel_share(high) < model_pixel_share(whole) + 0.01
+    assert np.array_equal(next_frame(run, view, preview.section_button.click), whole)
+
+
+def test_screenshot_menu_writes_pngs_opaque_and_transparent(preview, run, model_glb, tmp_path):
     assert run(preview.show_model(model_glb))
     target = tmp_path / "view.png"
     preview.ask_screenshot_path = lambda suggested: target
-    preview.screenshot_button.click()
+    menu = preview.screenshot_button.menu().actions()
+    menu[0].trigger()
     assert "Saved view.png" in preview.status.text()
     with Image.open(target) as image:
         saved = np.asarray(image.convert("RGB"))
     assert saved.shape == preview.screenshot().shape
     assert model_pixel_share(saved) > 0.05
+    menu[1].trigger()
+    with Image.open(target) as image:
+        assert image.mode == "RGBA"
+        alpha = np.asarray(image)[..., 3]
+    assert alpha[0, 0] == 0 and alpha[alpha.shape[0] // 2, alpha.shape[1] // 2] == 255
 
 
 @pytest.mark.parametrize("suffix", [".obj", ".stl", ".ply"])
@@ -147,6 +288,46 @@ def test_obj_stl_and_ply_are_shown(preview, run, model_glb, tmp_path, suffix):
         assert red == 0  # plain grey
 
 
+def test_pbr_button_follows_the_model_and_changes_the_picture(preview, run, model_glb, tmp_path):
+    assert run(preview.show_model(model_glb))
+    assert not preview.pbr_button.isEnabled()  # the checker sphere has no PBR maps
+    scene = trimesh.load(model_glb)
+    for geometry in scene.geometry.values():
+        size = 16
+        orm = np.zeros((size, size, 3), np.uint8)
+        orm[..., 1] = 60  # smooth
+        orm[..., 2] = 255  # metal
+        geometry.visual.material.metallicRoughnessTexture = Image.fromarray(orm)
+        geometry.visual.material.metallicFactor = 1.0
+        geometry.visual.material.roughnessFactor = 1.0
+    metal = tmp_path / "metal.glb"
+    scene.export(metal)
+    assert run(preview.show_model(metal))
+    assert preview.model.has_pbr and preview.pbr_button.isEnabled()
+    phong = preview.screenshot()
+    pbr = next_frame(run, preview.view, preview.pbr_button.click)
+    assert changed(phong, pbr) > 0.02
+    assert np.array_equal(next_frame(run, preview.view, preview.pbr_button.click), phong)
+
+
+def test_a_big_model_uses_a_stand_in_only_while_dragging(preview, run, tmp_path):
+    big = make_textured_glb(tmp_path / "big.glb", faces=120_000)
+    assert run(preview.show_model(big))
+    view = preview.view
+    model = preview.model
+    run(until(lambda: model.standins is not None, 60, "the stand-in"))
+    assert sum(s.n_cells for s in model.standins) <= stage.STANDIN_FACES * 1.1
+    full = view.actors[0].mapper.GetInput()
+    target = view.plotter
+    centre = QPoint(target.width() // 2, target.height() // 2)
+    QTest.mousePress(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    QTest.mouseMove(target, centre + QPoint(30, 0))
+    assert view.actors[0].mapper.GetInput() is not full  # the stand-in while the button is held
+    QTest.mouseMove(target, centre + QPoint(60, 0))
+    QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    run(until(lambda: view.actors[0].mapper.GetInput() is full, 5, "full detail on release"))
+
+
 def test_a_damaged_file_emits_one_sentence_and_keeps_the_last_model(
     preview, run, model_glb, tmp_path
 ):
@@ -163,8 +344,6 @@ def test_a_damaged_file_emits_one_sentence_and_keeps_the_last_model(
 
 
 def test_a_newer_request_wins(preview, run, model_glb, tmp_path):
-    from .conftest import make_textured_glb
-
     other = make_textured_glb(tmp_path / "other.glb", faces=800)
 
     async def both() -> tuple[bool, bool]:
@@ -183,27 +362,27 @@ def test_whole_window_grab_includes_the_model(open_window, run, model_glb):
     window.set_phase(Phase.RESULTS)
     preview = window.results.preview
     assert run(preview.show_model(model_glb))
-    host = preview._host
-    corner = host.container.mapTo(window, QPoint(0, 0))
+    target = preview.view.plotter
+    corner = target.mapTo(window, QPoint(0, 0))
+    image = window.grab().toImage().convertToFormat(window.grab().toImage().Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    rows = rows.reshape(image.height(), image.bytesPerLine())
+    whole = rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3)
     box = (
-        slice(corner.y(), corner.y() + host.container.height()),
-        slice(corner.x(), corner.x() + host.container.width()),
+        slice(corner.y(), corner.y() + target.height()),
+        slice(corner.x(), corner.x() + target.width()),
     )
-    whole = as_array(grab_window(window))
-    assert whole.shape[:2] == (window.height(), window.width())
     assert model_pixel_share(whole[box]) > 0.05
-    assert changed(whole[box], preview.screenshot()) < 0.01
-    # What grab_window adds: Qt's own grab has no model there.
-    assert model_pixel_share(as_array(window.grab().toImage())[box]) < 0.01
+    assert changed(whole[box], preview.screenshot()) < 0.02
 
 
 def test_without_opengl_the_placeholder_says_so(open_window, run, model_glb, monkeypatch):
-    from image2model_desktop.gui.viewer import GLUnavailableError, ModelView
+    from image2model_desktop.gui import view3d
 
-    def no_gl(self) -> None:
-        raise GLUnavailableError("no OpenGL 3.3 core context")
+    def no_gl() -> str:
+        raise view3d.GLUnavailableError("no OpenGL context could be created")
 
-    monkeypatch.setattr(ModelView, "initialize", no_gl)
+    monkeypatch.setattr(view3d, "opengl_renderer", no_gl)
     window = open_window().window
     preview = window.results.preview
     assert preview.view is None
