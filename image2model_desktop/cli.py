@@ -6,6 +6,7 @@
     image2model serve                        run the local HTTP API
     image2model config set-key|clear-key|show
     image2model export SRC DEST              write a model as GLB/glTF/OBJ/STL/PLY/3MF
+    image2model turntable MODEL OUT.gif|mp4  render a model turning (--all: contact sheet)
 
 Exit codes: 0 every file completed, 1 some file failed or was cancelled,
 2 usage or setup error.
@@ -24,18 +25,22 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from image2model_desktop import __version__
 from image2model_desktop.core.errors import Image2ModelError, SetupError
+from image2model_desktop.core.intake import check_photos, expand_paths, merge_parameters
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
-from image2model_desktop.core.service import BatchEntry, RejectedInput, StagedInput
+from image2model_desktop.core.pool import NO_FAL_KEY
+
+if TYPE_CHECKING:
+    from image2model_desktop.core.service import JobService
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui", "export")
+SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui", "export", "turntable")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,14 +63,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             from image2model_desktop.export_command import run_export
 
             return run_export(args)
+        if args.command == "turntable":
+            from image2model_desktop.turntable_command import run_turntable
+
+            return run_turntable(args)
         if args.command == "serve":
             from image2model_desktop.server.run import serve_main
 
             return serve_main(args)
         return _open_window(args)
     except Image2ModelError as error:
-        print(f"image2model: {error.user_message}", file=sys.stderr)
+        hint = _HINTS.get(error.code)
+        print(f"image2model: {error.user_message}{' ' + hint if hint else ''}", file=sys.stderr)
         return EXIT_USAGE
+
+
+#: What to do about an error, said the way a terminal user does it (core says what happened).
+_HINTS = {
+    NO_FAL_KEY: "Run `image2model config set-key` (or set FAL_KEY), or use --engine offline.",
+}
 
 
 def gui_main() -> int:
@@ -113,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     from image2model_desktop.export_command import add_export_parser
 
     add_export_parser(commands)
+    from image2model_desktop.turntable_command import add_turntable_parser
+
+    add_turntable_parser(commands)
 
     gui = commands.add_parser("gui", help="open the window")
     _add_gui_arguments(gui)
@@ -123,7 +142,10 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="image2model",
         description="Turn photos into 3D models. Without a command, opens the window.",
-        epilog="Commands: generate, resume, serve, config, export (`image2model COMMAND --help`).",
+        epilog=(
+            "Commands: generate, resume, serve, config, export, turntable "
+            "(`image2model COMMAND --help`)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"Image2Model {__version__}")
     _add_gui_arguments(parser)
@@ -153,68 +175,21 @@ def _concurrency(text: str) -> int:
 # -- generate ------------------------------------------------------------------
 
 
-def collect_photos(inputs: Sequence[str | Path]) -> list[Path]:
-    """Expand folders (their JPEG/PNG files, sorted); keep files as given."""
-    from image2model_desktop.core.images import ACCEPTED_SUFFIXES
-
-    photos: list[Path] = []
-    for raw in inputs:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ACCEPTED_SUFFIXES
-            )
-            if not found:
-                raise SetupError(f"The folder {path} holds no JPEG or PNG photos.")
-            photos.extend(found)
-        elif path.exists():
-            photos.append(path)
-        else:
-            raise SetupError(f"No such file or folder: {path}")
-    return photos
-
-
-def validate_photos(photos: Sequence[Path]) -> list[BatchEntry]:
-    """Check each photo by content; refused ones become RejectedInput entries."""
-    from image2model_desktop.core.errors import InvalidImageError
-    from image2model_desktop.core.images import validate_image
-
-    entries: list[BatchEntry] = []
-    for path in photos:
-        try:
-            info = validate_image(path, path.name)
-        except InvalidImageError as error:
-            entries.append(RejectedInput(display_name=path.name, reason=error.user_message))
-            continue
-        entries.append(
-            StagedInput(
-                source=path,
-                display_name=path.name,
-                file_size=info.file_size,
-                content_type=info.content_type,
-            )
-        )
-    return entries
-
-
-def _parameters(args: argparse.Namespace, defaults: JobParameters, service: Any) -> JobParameters:
+def _parameters(args: argparse.Namespace, service: JobService) -> JobParameters:
     """The options over the defaults, checked against the chosen engine (exit 2 if not)."""
-    values: dict[str, Any] = defaults.model_dump()
-    for name in ("engine", "texture", "pbr", "seed"):
-        given = getattr(args, name, None)
-        if given is not None:
-            values[name] = given
+    given = {name: getattr(args, name, None) for name in ("engine", "texture", "pbr", "seed")}
     if args.face_limit is not None:
-        policy = service.parameter_policy(values["engine"])
+        engine = given["engine"] or service.settings.engine
+        policy = service.parameter_policy(engine)
         try:
-            values["face_limit"] = int(args.face_limit.strip())
+            given["face_limit"] = int(args.face_limit.strip())
         except ValueError:
             if policy is None:
                 raise SetupError("The face limit must be a whole number.") from None
             raise ParameterError(
                 "face_limit", face_limit_sentence(policy, args.face_limit)
             ) from None
-    parameters = JobParameters(**values)
+    parameters = merge_parameters(service.settings, given)
     service.check_parameters(parameters)
     return parameters
 
@@ -223,7 +198,10 @@ async def _generate(args: argparse.Namespace) -> int:
     from image2model_desktop.core.images import MAX_FILES_PER_BATCH
     from image2model_desktop.runtime import open_runtime
 
-    photos = collect_photos(args.inputs)
+    expansion = expand_paths(args.inputs)
+    if expansion.problems:
+        raise SetupError(expansion.problems[0])
+    photos = expansion.files
     if len(photos) > MAX_FILES_PER_BATCH:
         raise SetupError(
             f"Too many photos: {len(photos)} given, at most {MAX_FILES_PER_BATCH} per batch. "
@@ -237,13 +215,13 @@ async def _generate(args: argparse.Namespace) -> int:
         service = runtime.service
         if args.concurrency:
             service.set_concurrency(args.concurrency)
-        parameters = _parameters(args, runtime.settings.defaults, service)
+        parameters = _parameters(args, service)
         engine = service.resolve_engine(parameters.engine)
         print(_engine_line(parameters, engine), file=human)
         cost = service.estimate_cost(parameters, len(photos))
         if cost is not None:
             print(f"Estimated cost: ${cost:.2f} for {len(photos)} models", file=human)
-        entries = await asyncio.get_running_loop().run_in_executor(None, validate_photos, photos)
+        entries = await asyncio.get_running_loop().run_in_executor(None, check_photos, photos)
         resumed = await service.start()
         if resumed:
             print(f"Also finishing {len(resumed)} batch(es) left unfinished earlier.", file=human)
@@ -269,12 +247,12 @@ async def _generate(args: argparse.Namespace) -> int:
         shutdown_process_pool()
 
 
-async def _follow(service: Any, job: Job, stream: Any) -> Job:
+async def _follow(service: JobService, job: Job, stream: Any) -> Job:
     """Show progress until the job ends; the first Ctrl-C cancels, the second quits."""
     from image2model_desktop.console import ProgressDisplay
 
     display = ProgressDisplay(job, stream)
-    unsubscribe = service.bus.subscribe(display.on_event, job.job_id)
+    unsubscribe = service.on_event(display.on_event, job.job_id)
     loop = asyncio.get_running_loop()
     interrupts = 0
 

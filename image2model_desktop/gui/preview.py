@@ -81,14 +81,20 @@ class PreviewPane(QWidget):
     def _build_toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setSpacing(4)
-        self.reset_button = self._tool("Reset view", "Frame the whole model again (R)", self.reset_view)
+        self.reset_button = self._tool(
+            "Reset view", "Frame the whole model again (R)", self.reset_view
+        )
         self.wireframe_button = self._tool("Wireframe", "Show the mesh's edges", self._on_wireframe)
         self.wireframe_button.setCheckable(True)
-        self.texture_button = self._tool("Texture", "Show or hide the photo texture", self._on_texture)
+        self.texture_button = self._tool(
+            "Texture", "Show or hide the photo texture", self._on_texture
+        )
         self.texture_button.setCheckable(True)
         self.texture_button.setChecked(True)
         self.pbr_button = self._tool(
-            "PBR", "Physically based materials (metal, roughness) when the model has them", self._on_pbr
+            "PBR",
+            "Physically based materials (metal, roughness) when the model has them",
+            self._on_pbr,
         )
         self.pbr_button.setCheckable(True)
         self.lighting_button = self._tool("Lighting", "Choose how the model is lit", None)
@@ -112,7 +118,9 @@ class PreviewPane(QWidget):
             "Measure", "Click two points on the model to measure between them", self._on_measure
         )
         self.measure_button.setCheckable(True)
-        self.section_button = self._tool("Section", "Cut the model open with a plane", self._on_section)
+        self.section_button = self._tool(
+            "Section", "Cut the model open with a plane", self._on_section
+        )
         self.section_button.setCheckable(True)
         self.screenshot_button = self._tool("Screenshot", "Save this view as a PNG", None)
         self.screenshot_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -25,6 +25,8 @@ Why it is built this way (measured on llvmpipe; docs/architecture.md has the fig
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -138,6 +140,11 @@ class ModelView(QWidget):
         self.plotter.installEventFilter(self._filter)
         self.plotter.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.frames = 0
+        #: How long the last frames took to draw (benchmarks read it).
+        self.frame_seconds: deque[float] = deque(maxlen=64)
+        self._frame_started = time.perf_counter()
+        #: Qt-thread time of the last ``show_model`` (adding actors, styles, camera).
+        self.show_seconds = 0.0
         self.released = False
         self.model: ViewModel | None = None
         self.actors: list[Any] = []
@@ -170,11 +177,16 @@ class ModelView(QWidget):
             else:
                 plotter.update()
 
+        def on_start(_obj: Any, _event: str) -> None:
+            self._frame_started = time.perf_counter()
+
         def on_frame(_obj: Any, _event: str) -> None:
             self.frames += 1
+            self.frame_seconds.append(time.perf_counter() - self._frame_started)
             self.frameDrawn.emit()
 
         interactor.AddObserver("RenderEvent", on_render_request)
+        ren_win.AddObserver("StartEvent", on_start)
         ren_win.AddObserver("EndEvent", on_frame)
         # pyvista would reset the camera at the first render; we frame it ourselves.
         plotter.camera_set = True
@@ -207,6 +219,7 @@ class ModelView(QWidget):
 
     def show_model(self, model: ViewModel, actors: list[Any]) -> None:
         """Replace the shown model with ``model`` (actors built off the Qt thread)."""
+        started = time.perf_counter()
         with self._editing():
             self._remove_model()
             self.model = model
@@ -217,6 +230,7 @@ class ModelView(QWidget):
             self._apply_lighting()
             self._apply_section()
             self.reset_view(render=False)
+        self.show_seconds = time.perf_counter() - started
 
     def clear_model(self) -> None:
         with self._editing():
@@ -443,7 +457,7 @@ class _InputFilter(QObject):
         self._pressed_at: tuple[float, float] | None = None
         self._dragging = False
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         view = self.view
         if kind == QEvent.Type.KeyPress:

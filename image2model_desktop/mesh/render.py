@@ -79,9 +79,9 @@ class Staged:
             elevation=elevation,
         )
         self.plotter.camera_set = True  # else pyvista resets the camera at the first render
-        image = self.plotter.screenshot(
-            None, transparent_background=transparent, return_img=True
-        )
+        # pyvista's screenshot reads the last frame (it draws only the first): draw this one.
+        self.plotter.render()
+        image = self.plotter.screenshot(None, transparent_background=transparent, return_img=True)
         return _reduce(np.asarray(image, dtype=np.uint8))
 
     def close(self) -> None:
@@ -94,7 +94,7 @@ class Staged:
 
 def _plotter(size: tuple[int, int]) -> Any:
     """The worker's plotter for pictures of ``size`` (made once, then reused)."""
-    plotter = _plotters.get(size)
+    plotter: Any = _plotters.get(size)
     if plotter is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             # Without this, VTK first tries X and prints "bad X server connection".
@@ -104,7 +104,7 @@ def _plotter(size: tuple[int, int]) -> Any:
         width, height = size
         plotter = pv.Plotter(
             off_screen=True,
-            window_size=(width * SUPERSAMPLE, height * SUPERSAMPLE),
+            window_size=[width * SUPERSAMPLE, height * SUPERSAMPLE],
             lighting="none",
         )
         # Multisampling is llvmpipe's largest single cost; the supersampled reduction smooths.

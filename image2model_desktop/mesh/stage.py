@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ _TEXTURED_LOOK = {"ambient": 0.35, "diffuse": 0.75, "specular": 0.08, "specular_
 _PLAIN_LOOK = {"ambient": 0.15, "diffuse": 0.85, "specular": 0.15, "specular_power": 30.0}
 
 
-class Lighting(str, Enum):
+class Lighting(StrEnum):
     """The preview's lighting presets."""
 
     #: A headlight with two fill lights: even, soft, like a photo booth.
@@ -150,7 +150,8 @@ def polydata(
     """A ``pv.PolyData`` from plain arrays (no copy of the faces through Python lists)."""
     import pyvista as pv
 
-    mesh = pv.PolyData.from_regular_faces(
+    polydata_class: Any = pv.PolyData  # its stubs want float64/int64 arrays; float32 is fine
+    mesh = polydata_class.from_regular_faces(
         np.asarray(positions, dtype=np.float32), np.asarray(faces, dtype=np.int64)
     )
     if normals is not None:
@@ -171,7 +172,8 @@ def texture(pixels: NDArray[np.uint8]) -> Any:
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=2)
     # VTK images start at the bottom row; UVs are OpenGL's (0, 0) = bottom-left.
-    result = pv.Texture(np.ascontiguousarray(image[::-1]))
+    texture_class: Any = pv.Texture
+    result = texture_class(np.ascontiguousarray(image[::-1]))
     result.interpolate = True
     return result
 
@@ -283,14 +285,19 @@ def set_lighting(renderer: Any, actors: Sequence[Any], preset: Lighting) -> None
         for position, intensity in (((1.5, 3.0, 4.0), 0.4), ((-3.0, 1.0, -2.0), 0.25)):
             # Camera lights: the fills stay put relative to the viewer as the model turns.
             light = pv.Light(
-                position=position, focal_point=(0, 0, 0), intensity=intensity, light_type="camera light"
+                position=position,
+                focal_point=(0, 0, 0),
+                intensity=intensity,
+                light_type="camera light",
             )
             renderer.add_light(light)
 
 
 def set_background(renderer: Any, *, dark: bool = False) -> None:
     top, bottom = (
-        (DARK_BACKGROUND_TOP, DARK_BACKGROUND_BOTTOM) if dark else (BACKGROUND_TOP, BACKGROUND_BOTTOM)
+        (DARK_BACKGROUND_TOP, DARK_BACKGROUND_BOTTOM)
+        if dark
+        else (BACKGROUND_TOP, BACKGROUND_BOTTOM)
     )
     renderer.SetBackground(*bottom)
     renderer.SetBackground2(*top)
@@ -386,7 +393,7 @@ def format_length(metres: float, unit: str) -> str:
     value = metres * UNITS[unit]
     if value == 0:
         return f"0 {unit}"
-    decimals = max(0, 2 - int(math.floor(math.log10(abs(value)))))
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
     return f"{value:.{min(decimals, 3)}f} {unit}"
 
 
@@ -395,10 +402,11 @@ def write_warmup_model(path: Path) -> Path:
     import trimesh
     from PIL import Image
 
+    visuals: Any = trimesh.visual
     mesh = trimesh.creation.box()
     uv = np.tile([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], (2, 1))
     image = Image.new("RGB", (4, 4), (200, 200, 200))
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=image)
-    mesh.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
+    material = visuals.material.PBRMaterial(baseColorTexture=image)
+    mesh.visual = visuals.TextureVisuals(uv=uv, material=material)
     mesh.export(path)
     return path

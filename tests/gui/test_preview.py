@@ -1,4 +1,4 @@
-"""The PyVista preview draws real files; toolbar, keys and mouse change the picture; it fails softly.
+"""The PyVista preview draws real files; toolbar, keys and mouse change the picture; fails softly.
 
 Pixels come from ``plotter.screenshot()`` of the window's one QtInteractor under Xvfb.
 """
@@ -132,7 +132,9 @@ def test_drag_turns_the_model_and_r_or_reset_brings_the_view_back(preview, run, 
     assert np.array_equal(back, start)
 
     panned = next_frame(
-        run, view, lambda: drag(Qt.MouseButton.LeftButton, 80, 40, Qt.KeyboardModifier.ShiftModifier)
+        run,
+        view,
+        lambda: drag(Qt.MouseButton.LeftButton, 80, 40, Qt.KeyboardModifier.ShiftModifier),
     )
     assert changed(start, panned) > 0.01
     assert np.array_equal(next_frame(run, view, preview.reset_button.click), start)
@@ -232,7 +234,9 @@ def test_two_clicks_measure_the_distance_between_surface_points(preview, run, tm
     assert 0.02 < distance < 0.4
     assert preview.measured_text == f"Distance: {stage.format_length(distance, 'cm')}"
     # A click on the background picks nothing.
-    QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(3, 3))
+    QTest.mouseClick(
+        target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(3, 3)
+    )
     assert len(picked) == 2
 
 
