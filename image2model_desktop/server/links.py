@@ -64,7 +64,7 @@ def link_secret(root: Path) -> bytes:
         os.fsync(handle.fileno())
     try:
         if secret:
-            # A truncated file (a crash while writing): links signed with it cannot exist.
+            # Damaged (not written by us: we only ever link a complete file in place).
             log.warning("The download link secret was damaged; made a new one")
             os.replace(tmp, path)
         else:
@@ -72,6 +72,9 @@ def link_secret(root: Path) -> bytes:
             os.link(tmp, path)
     except FileExistsError:
         pass
+    except OSError:
+        # A file system without hard links: still atomic, only the race above is lost.
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path.read_bytes()
