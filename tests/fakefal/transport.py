@@ -211,17 +211,18 @@ class FalRequestHandler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.wfile.flush()
-        # One stream per connection, as an event-stream client holds it.
-        self.close_connection = True
         try:
             for chunk in reply.chunks:
                 if chunk is None:
                     # Cut midway: no closing chunk, no TLS close_notify.
+                    self.close_connection = True
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
+            # A finished stream leaves the connection open for the client's next
+            # request (its pool reuses it at once, e.g. for the result).
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         finally:
