@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,44 +12,69 @@ from image2model_desktop.core.credentials import load_fal_key
 from image2model_desktop.core.engine import Engine
 from image2model_desktop.core.models import EngineName
 from image2model_desktop.core.paths import LibraryPaths, data_dir
-from image2model_desktop.core.service import JobService
+from image2model_desktop.core.service import EngineFactory, JobService
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.core.store import Store
 from image2model_desktop.engines import ENGINE_PARAMETERS, create_engine
+from image2model_desktop.engines.stats import model_stats
 
 
 @dataclass
 class Runtime:
+    """An open library and its job service: what a front end holds while it runs."""
+
     paths: LibraryPaths
     settings: Settings
     store: Store
     service: JobService
+
+    def apply_settings(self, settings: Settings, *, save: bool = True) -> Settings:
+        """The one owner of settings: hand them to the service, keep them, save them.
+
+        Returns the settings as taken (``engine`` and ``defaults.engine`` made one).
+        """
+        settings = self.service.configure(settings)
+        self.settings = settings
+        if save:
+            settings.save(self.paths.settings_file)
+        return settings
 
     async def aclose(self) -> None:
         await self.service.aclose()
         self.store.close()
 
 
-def open_runtime(root: Path | None = None, *, hold_on_balance: bool = True) -> Runtime:
-    """Open the library at ``root`` (default: the data directory) and build the service."""
+def open_runtime(
+    root: Path | None = None,
+    *,
+    hold_on_balance: bool = True,
+    engine_factory: EngineFactory | None = None,
+    has_fal_key: Callable[[], bool] | None = None,
+) -> Runtime:
+    """Open the library at ``root`` (default: the data directory) and build the service.
+
+    ``engine_factory`` replaces the real engines (tests give their own); the
+    rest of the wiring is the application's own.
+    """
     paths = LibraryPaths(root or data_dir())
     setup_file_logging(paths.log_dir)
     settings = Settings.load(paths.settings_file)
     store = Store.open(paths.database, lock_path=paths.lock_file)
 
-    def factory(name: EngineName) -> Engine:
+    def create(name: EngineName) -> Engine:
         return create_engine(name, data_dir=paths.root)
 
     service = JobService(
         store,
         paths,
         settings,
-        factory,
-        has_fal_key=lambda: load_fal_key(paths.root) is not None,
+        engine_factory or create,
+        has_fal_key=has_fal_key or (lambda: load_fal_key(paths.root) is not None),
         hold_on_balance=hold_on_balance,
         parameters=ENGINE_PARAMETERS,
+        inspect_model=model_stats,
     )
-    return Runtime(paths, settings, store, service)
+    return Runtime(paths, service.settings, store, service)
 
 
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -1,4 +1,4 @@
-"""The core, engines and mesh import no Qt and no web framework (DESIGN.md layers)."""
+"""The core, engines and mesh import no Qt and no web framework (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -13,12 +13,25 @@ from .states import FileState
 
 
 @dataclass(frozen=True)
+class ModelStats:
+    """Facts about a finished model, measured by the engine that made it."""
+
+    faces: int
+    vertices: int
+    #: (width along X, depth along Z, height along Y), in the file's units.
+    extents: tuple[float, float, float]
+    textured: bool
+
+
+@dataclass(frozen=True)
 class EngineOutput:
     """What a generator leaves in the job's outputs folder for one file."""
 
     model_path: Path
     preview_path: Path | None = None
     preview_content_type: str | None = None
+    #: The model's statistics; None makes the job engine measure the file itself.
+    stats: ModelStats | None = None
 
 
 class FileRun(Protocol):

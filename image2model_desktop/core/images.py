@@ -4,6 +4,10 @@ Every function here is synchronous and CPU-bound: callers run it in an
 executor, never on the event loop. Anything wrong with a file's *content*
 surfaces as :class:`InvalidImageError` carrying a sentence for the user; the
 log keeps the technical detail but never the file's bytes.
+
+Nearly 500 lines on purpose: reading bytes within limits, sniffing the format,
+decoding, checking dimensions and normalizing (EXIF turn, CMYK, 16-bit) are
+one pass over one untrusted file, and each step depends on what the last found.
 """
 
 from __future__ import annotations

@@ -31,8 +31,11 @@ class ApiServerSettings(BaseModel):
 
 
 class Settings(BaseModel):
+    """The library's settings. One owner changes them: ``Runtime.apply_settings``."""
+
     model_config = ConfigDict(extra="ignore")
 
+    #: The default engine: the one setting for it (``defaults.engine`` mirrors it).
     engine: EngineChoice = "auto"
     #: Files processed at once, per engine.
     concurrency: int = Field(default=4, ge=1, le=25)
@@ -42,11 +45,40 @@ class Settings(BaseModel):
     output_folder: str | None = None
     api: ApiServerSettings = Field(default_factory=ApiServerSettings)
 
+    def job_defaults(self) -> JobParameters:
+        """The parameters of a batch nobody chose anything for (with the default engine)."""
+        return self.defaults.model_copy(update={"engine": self.engine})
+
+    def with_one_engine(self, previous: Settings | None = None) -> Settings:
+        """Make ``engine`` and ``defaults.engine`` one setting again.
+
+        The window's dialog edits ``defaults.engine``, ``serve --engine`` edits
+        ``engine``: whichever changed since ``previous`` wins. Without a
+        previous state (a file written before they were one), a chosen default
+        beats "auto".
+        """
+        engine = self.engine
+        if previous is not None:
+            if self.engine == previous.engine and self.defaults.engine != previous.defaults.engine:
+                engine = self.defaults.engine
+        elif engine == "auto":
+            engine = self.defaults.engine
+        if engine == self.engine and self.defaults.engine == engine:
+            return self
+        return self.model_copy(
+            update={
+                "engine": engine,
+                "defaults": self.defaults.model_copy(update={"engine": engine}),
+            }
+        )
+
     @classmethod
     def load(cls, path: Path) -> Settings:
         """Read settings; a missing or broken file gives the defaults (and a log line)."""
         try:
-            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            return cls.model_validate(
+                json.loads(path.read_text(encoding="utf-8"))
+            ).with_one_engine()
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError, ValidationError) as exc:

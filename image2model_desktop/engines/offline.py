@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
+from image2model_desktop.core.engine import Engine, EngineOutput, FileRun, ModelStats
 from image2model_desktop.core.parameters import EngineParameters, FaceLimitRange
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.workers import run_in_process
@@ -30,14 +30,18 @@ PARAMETERS = EngineParameters(
 )
 
 
-def build_in_worker(input_path: Path, out_glb: Path, face_limit: int) -> int:
-    """Load, normalize and turn a photo into a GLB; return the face count."""
+def build_in_worker(input_path: Path, out_glb: Path, face_limit: int) -> ModelStats:
+    """Load, normalize and turn a photo into a GLB; measure the file as written."""
     from image2model_desktop.core.images import load_rgba_array
 
     from .offline_model import build_offline_model
+    from .stats import measure
 
     rgba = load_rgba_array(input_path, max_side=_MAX_SIDE)
-    return int(build_offline_model(rgba, out_glb, face_limit).faces)
+    build_offline_model(rgba, out_glb, face_limit)
+    # Measured from the file in the same worker call: the numbers every other
+    # engine's models get, without a second trip through the process pool.
+    return measure(out_glb)
 
 
 class OfflineEngine(Engine):
@@ -49,5 +53,5 @@ class OfflineEngine(Engine):
         await run.update(FileState.GENERATING, message="Building the model on this computer")
         out = run.output_path(".glb")
         face_limit = run.parameters.face_limit or PARAMETERS.face_limit.default or 0
-        await run_in_process(build_in_worker, run.input_path, out, face_limit)
-        return EngineOutput(model_path=out)
+        stats = await run_in_process(build_in_worker, run.input_path, out, face_limit)
+        return EngineOutput(model_path=out, stats=stats)

@@ -15,6 +15,9 @@ An algorithm, not a reconstruction: no weights, no network. Steps:
 Output convention: Y up, the photographed side faces +Z, centred on the origin,
 largest extent 1.0. If no subject separates from the background, the whole
 frame becomes a textured slab.
+
+Over 400 lines on purpose: the four steps share their grid and mask types and
+only make sense read together; split, each part would need the others' internals.
 """
 
 from __future__ import annotations

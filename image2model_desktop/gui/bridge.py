@@ -30,7 +30,7 @@ class EngineBridge(QObject):
 
     def __init__(self, service: JobService, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._unsubscribe: Callable[[], None] | None = service.bus.subscribe(self._on_event)
+        self._unsubscribe: Callable[[], None] | None = service.on_event(self._on_event)
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, FileUpdated):

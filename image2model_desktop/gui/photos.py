@@ -6,12 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from image2model_desktop.core.errors import InvalidImageError
-from image2model_desktop.core.images import (
-    ACCEPTED_SUFFIXES,
-    ImageInfo,
-    make_thumbnail,
-    validate_image,
-)
+from image2model_desktop.core.images import ImageInfo, make_thumbnail, validate_image
 from image2model_desktop.gui.background import in_thread
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
@@ -49,25 +44,6 @@ class StagedPhoto:
     @property
     def valid(self) -> bool:
         return self.info is not None
-
-
-def expand_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Expand folders into their photos; return (files, one sentence per path skipped)."""
-    files: list[Path] = []
-    problems: list[str] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ACCEPTED_SUFFIXES
-            )
-            if not found:
-                problems.append(f"The folder {path.name} holds no JPG or PNG photos.")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            problems.append(f"{path.name} no longer exists.")
-    return files, problems
 
 
 def check_photo(path: Path) -> tuple[ImageInfo | None, str | None, bytes | None]:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.images import MAX_FILES_PER_BATCH
+from image2model_desktop.core.intake import expand_paths
 from image2model_desktop.core.models import JobParameters
 from image2model_desktop.core.service import JobService, StagedInput
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.dropzone import DropZone
 from image2model_desktop.gui.notice import Notice
 from image2model_desktop.gui.parameters import ParametersPanel
-from image2model_desktop.gui.photos import PhotoTray, expand_paths
+from image2model_desktop.gui.photos import PhotoTray
 from image2model_desktop.gui.qt import (
     QFileDialog,
     QFrame,
@@ -60,7 +61,7 @@ class UploadPage(QWidget):
         card_layout = QVBoxLayout(card)
         card_layout.setContentsMargins(16, 14, 16, 14)
         self.parameters = ParametersPanel()
-        self.parameters.set_parameters(service.settings.defaults)
+        self.parameters.set_parameters(service.settings.job_defaults())
         self.parameters.changed.connect(self._refresh)
         card_layout.addWidget(self.parameters)
         layout.addWidget(card)
@@ -93,7 +94,8 @@ class UploadPage(QWidget):
 
     async def add_paths(self, paths: list[Path]) -> None:
         """Expand folders, keep within the batch limit, then check each photo."""
-        files, problems = await in_thread(expand_paths, list(paths))
+        expansion = await in_thread(expand_paths, list(paths))
+        files, problems = expansion.files, expansion.problems
         fresh = [f for f in files if not self.tray.known(f)]
         room = MAX_FILES_PER_BATCH - len(self.tray.photos)
         left_out = max(0, len(fresh) - max(room, 0))

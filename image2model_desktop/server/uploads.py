@@ -23,9 +23,10 @@ from image2model_desktop.core.images import (
     ImageInfo,
     validate_image,
 )
+from image2model_desktop.core.intake import merge_parameters
 from image2model_desktop.core.models import JobParameters
 from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
-from image2model_desktop.core.service import StagedInput
+from image2model_desktop.core.service import NO_FAL_KEY, StagedInput
 
 from .auth import require_key
 from .context import ServerContext, get_context
@@ -140,27 +141,26 @@ async def _receive(
 
 def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters:
     """Merge the form's parameters over the app's defaults; check them against the engine."""
-    values: dict[str, Any] = context.service.settings.defaults.model_dump()
-    values["engine"] = context.service.settings.engine
-    for name in ("texture", "pbr", "seed", "engine"):
-        given = fields.get(name, "").strip()
-        if given:
-            values[name] = given
+    settings = context.service.settings
+    given: dict[str, Any] = {
+        name: fields.get(name, "").strip() or None for name in ("texture", "pbr", "seed", "engine")
+    }
     face_limit = fields.get("face_limit", "").strip()
     if face_limit:
         if not _INTEGER.match(face_limit):
+            engine = given["engine"] or settings.engine
             raise validation_error(
                 [
                     {
                         "loc": ("body", "face_limit"),
-                        "msg": _not_an_integer(face_limit, values, context),
+                        "msg": _not_an_integer(face_limit, engine, context),
                         "type": "int_parsing",
                     }
                 ]
             )
-        values["face_limit"] = int(face_limit)
+        given["face_limit"] = int(face_limit)
     try:
-        parameters = JobParameters.model_validate(values)
+        parameters = merge_parameters(settings, given)
     except ValidationError as error:
         raise validation_error(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_input=False)]
@@ -172,14 +172,21 @@ def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters
             400, error.user_message, details={"field": error.field, **error.allowed}
         ) from None
     except SetupError as error:
-        raise ApiError(400, error.user_message) from None
+        hint = _HINTS.get(error.code)
+        raise ApiError(
+            400, f"{error.user_message} {hint}" if hint else error.user_message
+        ) from None
     return parameters
 
 
-def _not_an_integer(text: str, values: dict[str, Any], context: ServerContext) -> str:
+#: What to do about an error, said the way an API client does it (core says what happened).
+_HINTS = {NO_FAL_KEY: "Set a FAL key in the app (Settings) or its FAL_KEY, or send engine=offline."}
+
+
+def _not_an_integer(text: str, engine: Any, context: ServerContext) -> str:
     """The 422's message for a face limit that is not a number: the engine's range if known."""
     try:
-        policy = context.service.parameter_policy(values["engine"])
+        policy = context.service.parameter_policy(engine)
     except Image2ModelError:
         policy = None
     return (

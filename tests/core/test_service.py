@@ -31,15 +31,21 @@ class Harness:
         root.mkdir(parents=True, exist_ok=True)
         self.store = Store.open(self.paths.database, lock_path=self.paths.lock_file)
         self.engine = engine
+        #: Engine names in the order the service asked for an engine.
+        self.made: list[str] = []
         self.service = JobService(
             self.store,
             self.paths,
             Settings(**settings),  # type: ignore[arg-type]
-            lambda name: engine,
+            self._make,
             has_fal_key=lambda: True,
         )
         self.events: list[Event] = []
-        self.service.bus.subscribe(self.events.append)
+        self.service.on_event(self.events.append)
+
+    def _make(self, name: str) -> ScriptedEngine:
+        self.made.append(name)
+        return self.engine
 
     async def close(self) -> None:
         await self.service.aclose()
@@ -105,7 +111,7 @@ async def test_every_event_is_in_the_store_before_it_is_published(
                 mismatches.append(f"store {row} != event {seen}")
 
     harness.engine.request_ids = True
-    harness.service.bus.subscribe(check)
+    harness.service.on_event(check)
     await run_batch(harness, photo, ["a.png", "b.png"])
     reader.close()
     assert mismatches == []
@@ -204,7 +210,7 @@ async def test_balance_error_holds_the_batch_until_released(tmp_path: Path, phot
             if isinstance(event, FileUpdated) and event.file.message.startswith("Waiting:"):
                 waiting.set()
 
-        h.service.bus.subscribe(watch)
+        h.service.on_event(watch)
         await asyncio.wait_for(waiting.wait(), WAIT)
         assert h.service.get_job(job.job_id).files[1].state == FileState.PENDING
         assert h.engine.runs == ["a.png"]
@@ -307,7 +313,7 @@ async def test_retry_releases_a_balance_hold(tmp_path: Path, photo: Path) -> Non
     try:
         job = await h.service.submit(entries(photo, ["a.png", "b.png"]), OFFLINE)
         failed = asyncio.Event()
-        h.service.bus.subscribe(
+        h.service.on_event(
             lambda e: (
                 failed.set()
                 if isinstance(e, FileUpdated) and e.file.state == FileState.FAILED
@@ -324,9 +330,9 @@ async def test_retry_releases_a_balance_hold(tmp_path: Path, photo: Path) -> Non
 
 
 async def test_reset_engine_builds_a_new_one(harness: Harness) -> None:
-    made: list[object] = []
-    harness.service._engine_factory = lambda name: made.append(name) or harness.engine  # type: ignore[assignment]
-    harness.service.engine("offline")
+    harness.service.estimate_cost(OFFLINE, 1)
+    harness.service.estimate_cost(OFFLINE, 1)
+    assert harness.made == ["offline"]
     harness.service.reset_engine("offline")
-    harness.service.engine("offline")
-    assert made == ["offline", "offline"]
+    harness.service.estimate_cost(OFFLINE, 1)
+    assert harness.made == ["offline", "offline"]

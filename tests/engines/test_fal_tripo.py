@@ -55,7 +55,7 @@ class Rig:
             hold_on_balance=False,
         )
         self.events: list[Event] = []
-        self.service.bus.subscribe(self.events.append)
+        self.service.on_event(self.events.append)
 
     def _engine(self, name: str) -> FalEngine:
         engine = FalEngine(key=self.fake.key)
@@ -210,7 +210,7 @@ async def test_user_cancel_cancels_on_fal(rig: Rig, tmp_path: Path) -> None:
     ]
     job = await rig.service.submit(entries, FAL)
     queued = asyncio.Event()
-    rig.service.bus.subscribe(
+    rig.service.on_event(
         lambda e: (
             queued.set() if isinstance(e, FileUpdated) and e.file.request_id is not None else None
         )
@@ -272,7 +272,7 @@ async def test_cancelled_file_uploaded_ahead_leaves_nothing_behind(
         job = await rig.service.submit(entries, FAL)
         second = job.files[1].file_id
         uploaded_ahead = asyncio.Event()
-        rig.service.bus.subscribe(
+        rig.service.on_event(
             lambda e: (
                 uploaded_ahead.set()
                 if isinstance(e, FileUpdated)

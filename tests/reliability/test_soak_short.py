@@ -36,6 +36,6 @@ async def test_batches_in_a_row_leave_nothing_behind(
         names = {t.get_name() for t in asyncio.all_tasks()}
         assert not names & {f"file-{f.file_id}" for f in job.files}
         # Finished batches live in the library, not in the engine's memory.
-        assert rig.service._jobs == {}
+        assert rig.service.running_job_ids() == []
         assert rig.service.get_job(job.job_id).completed_count == FILES
     assert len(fake.submits()) == BATCHES * FILES

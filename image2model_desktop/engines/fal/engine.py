@@ -25,6 +25,7 @@ from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
 from image2model_desktop.core.errors import AuthError, EngineError
 from image2model_desktop.core.models import FileItem, JobParameters
 from image2model_desktop.core.states import FileState
+from image2model_desktop.engines.stats import model_stats
 
 from .client import Completed, FalClient, FalHosts, InProgress, Queued
 from .download import Downloader
@@ -251,7 +252,7 @@ class FalEngine(Engine):
         await run.update(FileState.DOWNLOADING, fraction=0.8)
         preview = self._model.preview_key and result.get(self._model.preview_key)
         preview_path, content_type = await self._download_preview(run, preview)
-        return EngineOutput(model_path, preview_path, content_type)
+        return EngineOutput(model_path, preview_path, content_type, await model_stats(model_path))
 
     async def _download_preview(
         self, run: FileRun, image: Any
