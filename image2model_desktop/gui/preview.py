@@ -30,6 +30,7 @@ from image2model_desktop.gui.qt import (
     QSlider,
     QStackedWidget,
     Qt,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -153,10 +154,15 @@ class PreviewPane(QWidget):
             self.screenshot_button,
             self.turntable_button,
         )
+        # A QToolBar moves what does not fit behind its » button, so a narrow pane
+        # (a 1024 px window) keeps every tool reachable without widening the window.
+        self.toolbar = QToolBar()
+        self.toolbar.setObjectName("previewToolbar")
+        self.toolbar.setAccessibleName("3D preview tools")
         for button in self.tools:
-            bar.addWidget(button)
-        bar.addWidget(self.unit_box)
-        bar.addStretch(1)
+            self.toolbar.addWidget(button)
+        self.toolbar.addWidget(self.unit_box)
+        bar.addWidget(self.toolbar, 1)
         self.status = QLabel()
         self.status.setObjectName("muted")
         self.status.setAccessibleName("Preview status")
@@ -213,7 +219,9 @@ class PreviewPane(QWidget):
             return
         from image2model_desktop.gui.view3d import ModelView
 
-        view = ModelView()
+        # Made inside its final top-level window: a QOpenGLWidget born elsewhere and
+        # reparented in never gets a framebuffer again once hidden ("No fbo").
+        view = ModelView(self._stack)
         view.pointPicked.connect(self._on_point_picked)
         log.info("3D preview (PyVista QtInteractor) on %s", view.gl_renderer)
         self.view = view

@@ -111,6 +111,7 @@ class ModelView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         #: The OpenGL renderer's name (About dialog, log); raises without OpenGL.
         self.gl_renderer = opengl_renderer()
+        self.released = False
         super().__init__(parent)
         import pyvista as pv
         from pyvistaqt import QtInteractor
@@ -135,6 +136,7 @@ class ModelView(QWidget):
         layout.addWidget(self.plotter)
         self.renderer: Any = self.plotter.renderer
         stage.set_background(self.renderer)
+        stage.set_lights(self.renderer, Lighting.SOFT)
         self._route_renders_through_paint()
         self._filter = _InputFilter(self)
         self.plotter.installEventFilter(self._filter)
@@ -185,9 +187,13 @@ class ModelView(QWidget):
             self.frame_seconds.append(time.perf_counter() - self._frame_started)
             self.frameDrawn.emit()
 
-        interactor.AddObserver("RenderEvent", on_render_request)
-        ren_win.AddObserver("StartEvent", on_start)
-        ren_win.AddObserver("EndEvent", on_frame)
+        # VTK holds these callables (and so this view) from C++, out of the garbage
+        # collector's sight: ``release`` removes them, or the view would never be freed.
+        self._observers = [
+            (interactor, interactor.AddObserver("RenderEvent", on_render_request)),
+            (ren_win, ren_win.AddObserver("StartEvent", on_start)),
+            (ren_win, ren_win.AddObserver("EndEvent", on_frame)),
+        ]
         # pyvista would reset the camera at the first render; we frame it ourselves.
         plotter.camera_set = True
 
@@ -207,12 +213,14 @@ class ModelView(QWidget):
             self.request_frame()
 
     def showEvent(self, event: Any) -> None:
-        self.plotter.suppress_rendering = False
+        if getattr(self, "plotter", None) is not None and not self.released:
+            self.plotter.suppress_rendering = False
         super().showEvent(event)
 
     def hideEvent(self, event: Any) -> None:
         # Hidden: nothing of pyvista's may draw (9–11 ms a frame for nobody).
-        self.plotter.suppress_rendering = True
+        if getattr(self, "plotter", None) is not None:
+            self.plotter.suppress_rendering = True
         super().hideEvent(event)
 
     # -- the model ----------------------------------------------------------------------
@@ -310,6 +318,7 @@ class ModelView(QWidget):
     def set_lighting(self, preset: Lighting) -> None:
         self.lighting = preset
         with self._editing():
+            stage.set_lights(self.renderer, preset)
             self._apply_surface()
             self._apply_lighting()
 
@@ -329,7 +338,7 @@ class ModelView(QWidget):
             )
 
     def _apply_lighting(self) -> None:
-        stage.set_lighting(self.renderer, self.actors, self.lighting)
+        stage.set_shading(self.actors, self.lighting)
 
     # -- overlays: dimensions, measurement, section -------------------------------------
 
@@ -445,6 +454,9 @@ class ModelView(QWidget):
         self.plotter.removeEventFilter(self._filter)
         self.plotter.suppress_rendering = True
         self._remove_model()
+        for subject, tag in self._observers:
+            subject.RemoveObserver(tag)
+        self._observers = []
         self.plotter.close()
 
 

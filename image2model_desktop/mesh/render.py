@@ -59,7 +59,7 @@ class Staged:
         renderer = self.plotter.renderer
         for actor in self.actors:
             renderer.AddActor(actor)
-        stage.set_lighting(renderer, self.actors, stage.Lighting.SOFT)
+        stage.set_shading(self.actors, stage.Lighting.SOFT)
 
     def __enter__(self) -> Staged:
         return self
@@ -110,6 +110,7 @@ def _plotter(size: tuple[int, int]) -> Any:
         # Multisampling is llvmpipe's largest single cost; the supersampled reduction smooths.
         plotter.ren_win.SetMultiSamples(0)
         stage.set_background(plotter.renderer)
+        stage.set_lights(plotter.renderer, stage.Lighting.SOFT)
         _plotters[size] = plotter
     return plotter
 

@@ -265,17 +265,12 @@ def set_surface_style(
             prop.color = part.color
 
 
-def set_lighting(renderer: Any, actors: Sequence[Any], preset: Lighting) -> None:
-    """Replace the renderer's lights with ``preset`` (flat: no shading at all)."""
+def set_lights(renderer: Any, preset: Lighting) -> None:
+    """Replace the renderer's lights with those of ``preset`` (flat: none needed)."""
     import pyvista as pv
 
-    renderer.RemoveAllLights()
-    for actor in actors:
-        actor.prop.lighting = preset is not Lighting.FLAT
-        if preset is Lighting.FLAT:
-            actor.prop.ambient = 1.0
-            actor.prop.diffuse = 0.0
-            actor.prop.specular = 0.0
+    # pyvista's own call: VTK's RemoveAllLights would leave pyvista holding the old ones.
+    renderer.remove_all_lights()
     if preset is Lighting.STUDIO:
         from vtkmodules.vtkRenderingCore import vtkLightKit
 
@@ -291,6 +286,16 @@ def set_lighting(renderer: Any, actors: Sequence[Any], preset: Lighting) -> None
                 light_type="camera light",
             )
             renderer.add_light(light)
+
+
+def set_shading(actors: Sequence[Any], preset: Lighting) -> None:
+    """Flat: the actors' colours as they are, unlit; otherwise lit (after ``set_surface_style``)."""
+    for actor in actors:
+        actor.prop.lighting = preset is not Lighting.FLAT
+        if preset is Lighting.FLAT:
+            actor.prop.ambient = 1.0
+            actor.prop.diffuse = 0.0
+            actor.prop.specular = 0.0
 
 
 def set_background(renderer: Any, *, dark: bool = False) -> None:

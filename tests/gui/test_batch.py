@@ -101,6 +101,38 @@ def test_save_as_writes_files_that_load(open_window, run, model_glb, tmp_path):
     saved = list((out / "all").glob("*.glb"))
     assert len(saved) == 1
     assert trimesh.load(saved[0]).is_empty is False
+    assert "contact sheet (contact-sheet.png)" in results.notice.text()
+    from PIL import Image
+
+    with Image.open(out / "all" / "contact-sheet.png") as sheet:
+        assert model_pixel_share(np.asarray(sheet.convert("RGB"))[12:268, 12:268]) > 0.05
+
+
+def test_turntable_export_shows_progress_and_writes_the_frames(
+    open_window, run, model_glb, tmp_path
+):
+    from image2model_desktop.mesh.turntable import DEFAULT_FRAMES, frame_count
+
+    from .conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)
+    engine.gate.set()
+    window = open_window(engine).window
+    photo = sorted(Path(__file__).parents[2].joinpath("resources", "samples").glob("*.jpg"))[0]
+    run(window.upload.add_paths([photo]))
+    window.upload.generate_button.click()
+    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results page"))
+    results = window.results
+    run(until(lambda: results.preview.model is not None, 30, "the model in the preview"))
+    target = tmp_path / "orbit.mp4"
+    results.ask_turntable_path = lambda suggested: target
+    seen: list[int] = []
+    results.task_progress.valueChanged.connect(seen.append)
+    results.preview.turntable_button.click()
+    run(until(lambda: "Saved orbit.mp4" in results.notice.text(), 120, "the turntable"))
+    assert seen == sorted(seen) and seen[-1] == DEFAULT_FRAMES and len(set(seen)) > 3
+    assert not results.task_progress.isVisible()
+    assert frame_count(target) == DEFAULT_FRAMES
 
 
 def test_cancel_then_retry(open_window, run, model_glb, photos):
