@@ -30,8 +30,14 @@ PARAMETERS = EngineParameters(
 )
 
 
-def build_in_worker(input_path: Path, out_glb: Path, face_limit: int) -> ModelStats:
-    """Load, normalize and turn a photo into a GLB; measure the file as written."""
+#: The rendered picture of the model (FAL sends one; this engine draws its own).
+PREVIEW_SUFFIX, PREVIEW_SIZE = ".preview.png", 512
+
+
+def build_in_worker(
+    input_path: Path, out_glb: Path, face_limit: int, out_preview: Path | None = None
+) -> tuple[ModelStats, bool]:
+    """Turn a photo into a GLB, measure it, and draw its picture; say if the picture was made."""
     from image2model_desktop.core.images import load_rgba_array
 
     from .offline_model import build_offline_model
@@ -39,9 +45,24 @@ def build_in_worker(input_path: Path, out_glb: Path, face_limit: int) -> ModelSt
 
     rgba = load_rgba_array(input_path, max_side=_MAX_SIDE)
     build_offline_model(rgba, out_glb, face_limit)
-    # Measured from the file in the same worker call: the numbers every other
-    # engine's models get, without a second trip through the process pool.
-    return measure(out_glb)
+    # Measured and drawn in the same worker call: the numbers and the picture every
+    # other engine's models get, without more trips through the process pool.
+    stats = measure(out_glb)
+    return stats, out_preview is not None and _draw_preview(out_glb, out_preview)
+
+
+def _draw_preview(model: Path, target: Path) -> bool:
+    """Draw the API's ``rendered_image`` with PyVista off-screen; a model is kept without one."""
+    import logging
+
+    from image2model_desktop.mesh.render import render_preview
+
+    try:
+        render_preview(model, target, PREVIEW_SIZE)
+    except Exception:  # no OpenGL/EGL here: the model is what matters
+        logging.getLogger(__name__).warning("No picture of %s", model.name, exc_info=True)
+        return False
+    return True
 
 
 class OfflineEngine(Engine):
@@ -52,6 +73,14 @@ class OfflineEngine(Engine):
     async def run(self, run: FileRun) -> EngineOutput:
         await run.update(FileState.GENERATING, message="Building the model on this computer")
         out = run.output_path(".glb")
+        preview = run.output_path(PREVIEW_SUFFIX)
         face_limit = run.parameters.face_limit or PARAMETERS.face_limit.default or 0
-        stats = await run_in_process(build_in_worker, run.input_path, out, face_limit)
-        return EngineOutput(model_path=out, stats=stats)
+        stats, drawn = await run_in_process(
+            build_in_worker, run.input_path, out, face_limit, preview
+        )
+        return EngineOutput(
+            model_path=out,
+            stats=stats,
+            preview_path=preview if drawn else None,
+            preview_content_type="image/png" if drawn else None,
+        )
