@@ -96,9 +96,10 @@ def _plotter(size: tuple[int, int]) -> Any:
     """The worker's plotter for pictures of ``size`` (made once, then reused)."""
     plotter: Any = _plotters.get(size)
     if plotter is None:
-        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-            # Without this, VTK first tries X and prints "bad X server connection".
-            os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+        # Off-screen pictures need no display: EGL keeps workers off the X server (a
+        # worker holding an X connection dies noisily when the display goes first), and
+        # without a display VTK would try X first and print "bad X server connection".
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
         import pyvista as pv
 
         width, height = size

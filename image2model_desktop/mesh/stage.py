@@ -171,9 +171,11 @@ def texture(pixels: NDArray[np.uint8]) -> Any:
     image = np.ascontiguousarray(pixels)
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=2)
-    # VTK images start at the bottom row; UVs are OpenGL's (0, 0) = bottom-left.
+    # pv.Texture takes an image top row first (as PIL gives it) and flips it into VTK's
+    # bottom-first order itself; UVs are OpenGL's, (0, 0) = bottom-left
+    # (test_render_preview_shows_texture_the_right_way_round).
     texture_class: Any = pv.Texture
-    result = texture_class(np.ascontiguousarray(image[::-1]))
+    result = texture_class(image)
     result.interpolate = True
     return result
 
