@@ -7,11 +7,13 @@ Settings dialog says so instead of failing.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import secrets
 from typing import Any
 
+from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.settings import ApiServerSettings
 
@@ -27,6 +29,10 @@ class ApiController:
         #: The per-launch key (or IMAGE2MODEL_API_KEY), shown in Settings.
         self.api_key = os.environ.get("IMAGE2MODEL_API_KEY") or secrets.token_urlsafe(24)
         self.status = "Off."
+        #: Whether the last attempt to start failed (the status then says why).
+        self.failed = False
+        #: The settings the server was last brought in line with (None: never).
+        self.applied: ApiServerSettings | None = None
 
     @property
     def running(self) -> bool:
@@ -43,6 +49,8 @@ class ApiController:
 
     async def apply(self, settings: ApiServerSettings) -> str:
         """Bring the server in line with ``settings``; return the status sentence."""
+        self.applied = settings
+        self.failed = False
         if not settings.enabled:
             await self.stop()
             self.status = "Off."
@@ -54,15 +62,16 @@ class ApiController:
         except ImportError as error:
             log.info("Local API unavailable: %s", error)
             self.status = "Not available in this build."
+            self.failed = True
             return self.status
         server = EmbeddedApiServer(self._service, settings, self.api_key)
         try:
             port = await server.start()
-        except OSError as error:
-            self.status = (
-                f"Could not start on port {settings.port} ({error.strerror or error}); "
-                "pick another port."
-            )
+        except (Image2ModelError, OSError) as error:
+            # The server raises SetupError wrapping the OSError of bind(); both end here.
+            log.warning("The local API did not start: %s", error)
+            self.status = _start_failure(settings.port, error)
+            self.failed = True
             return self.status
         self._server = server
         self.status = f"Running at {getattr(server, 'url', f'http://127.0.0.1:{port}')}"
@@ -75,3 +84,17 @@ class ApiController:
                 await server.stop()
             except Exception:
                 log.exception("The local API did not stop cleanly")
+
+
+def _start_failure(port: int, error: BaseException) -> str:
+    """One sentence for a server that did not start: a taken port is the usual case."""
+    cause = error if isinstance(error, OSError) else error.__cause__
+    if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+        return (
+            f"Not running: port {port} is already used by another program; "
+            "pick another port (0 lets the system choose)."
+        )
+    if isinstance(error, Image2ModelError):
+        return f"Not running: {error.user_message}"
+    reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else error
+    return f"Not running: port {port} could not be opened ({reason})."

@@ -9,6 +9,7 @@ from pathlib import Path
 from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.service import StagedInput
+from image2model_desktop.core.settings import ApiServerSettings
 from image2model_desktop.gui.api_server import ApiController
 from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.bridge import EngineBridge
@@ -118,6 +119,8 @@ class MainWindow(QMainWindow):
             await self.upload.add_paths(photos)
         if self.runtime.settings.api.enabled:
             await self.api.apply(self.runtime.settings.api)
+            if self.api.failed:
+                self.upload.notice.show_message(f"Local API: {self.api.status}", "error")
 
     def attach_preview(self) -> None:
         """Create the 3D view (after the first paint); raises when OpenGL is missing."""
@@ -279,20 +282,28 @@ class MainWindow(QMainWindow):
             self.api.status,
             self.api.available(),
             self,
+            start_api=self._start_api,
         )
         if dialog.exec():
             self.apply_settings(dialog.result_settings())
+        elif self.api.applied is not None and self.api.applied != self.runtime.settings.api:
+            # Cancel after a tried port: back to the saved settings.
+            spawn(self.api.apply(self.runtime.settings.api))
         dialog.deleteLater()
         if load_fal_key(self.runtime.paths.root) != key_before:
             # The FAL engine holds the key it was made with (and any verdict on it).
             self.service.reset_engine("fal")
         self.upload.refresh()
 
+    async def _start_api(self, settings: ApiServerSettings) -> tuple[bool, str]:
+        status = await self.api.apply(settings)
+        return not self.api.failed, status
+
     def apply_settings(self, settings: object) -> None:
         from image2model_desktop.core.settings import Settings
 
         assert isinstance(settings, Settings)
-        api_changed = settings.api != self.runtime.settings.api
+        api_changed = settings.api != (self.api.applied or self.runtime.settings.api)
         self.runtime.settings = settings
         self.service.settings = settings
         self.service.set_concurrency(settings.concurrency)

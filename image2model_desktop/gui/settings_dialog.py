@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from image2model_desktop.core import credentials
-from image2model_desktop.core.settings import Settings
+from image2model_desktop.core.settings import ApiServerSettings, Settings
+from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.parameters import ParametersPanel
 from image2model_desktop.gui.qt import (
     QApplication,
@@ -23,6 +25,7 @@ from image2model_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from image2model_desktop.gui.style import repolish
 
 
 class SettingsDialog(QDialog):
@@ -36,6 +39,8 @@ class SettingsDialog(QDialog):
         api_status: str,
         api_available: bool,
         parent: QWidget | None = None,
+        *,
+        start_api: Callable[[ApiServerSettings], Awaitable[tuple[bool, str]]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -43,6 +48,8 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(620)
         self._settings = settings
         self._data_dir = data_dir
+        # Save starts the API first when its settings change: a failure is said here, in place.
+        self._start_api = start_api
         layout = QVBoxLayout(self)
 
         fal = QGroupBox("FAL.AI key (Tripo3D cloud engine)")
@@ -111,11 +118,18 @@ class SettingsDialog(QDialog):
         key_row.addWidget(self.api_key, 1)
         key_row.addWidget(show)
         key_row.addWidget(copy)
+        self.api_origins = QLineEdit(", ".join(settings.api.cors_origins))
+        self.api_origins.setObjectName("apiOriginsInput")
+        self.api_origins.setAccessibleName("Allowed browser origins")
+        self.api_origins.setPlaceholderText("None (e.g. http://localhost:3000, comma-separated)")
         self.api_status = QLabel(api_status if api_available else "Not available in this build.")
-        self.api_status.setObjectName("muted")
+        self.api_status.setObjectName("apiStatus")
+        self.api_status.setWordWrap(True)
+        self._show_api_status(self.api_status.text(), api_status.startswith("Not running"))
         api_form.addRow("", self.api_enabled)
         api_form.addRow("Port", self.api_port)
         api_form.addRow("Key", key_row)
+        api_form.addRow("Browser origins", self.api_origins)
         api_form.addRow("Status", self.api_status)
         api.setEnabled(api_available)
         layout.addWidget(api)
@@ -123,10 +137,38 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._show_key_status()
+
+    def _show_api_status(self, text: str, failed: bool) -> None:
+        self.api_status.setText(text)
+        self.api_status.setProperty("kind", "error" if failed else "")
+        repolish(self.api_status)
+
+    def _save(self) -> None:
+        """Accept, but first start the API if its settings changed; stay open if it fails."""
+        api = self.result_settings().api
+        if self._start_api is None or api == self._settings.api or not api.enabled:
+            self.accept()
+            return
+        self.save_button.setEnabled(False)
+        self._show_api_status("Starting…", False)
+        spawn(self._try_api(api), on_error=self._api_crashed)
+
+    async def _try_api(self, api: ApiServerSettings) -> None:
+        assert self._start_api is not None
+        started, status = await self._start_api(api)
+        self.save_button.setEnabled(True)
+        self._show_api_status(status, not started)
+        if started:
+            self.accept()
+
+    def _api_crashed(self, error: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        self._show_api_status("Not running: the local API could not start.", True)
 
     def _show_key_status(self, note: str = "") -> None:
         source = credentials.key_source(self._data_dir)
@@ -157,8 +199,13 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> Settings:
         folder = self.output_folder.text().strip() or None
+        origins = [o.strip().rstrip("/") for o in self.api_origins.text().split(",")]
         api = self._settings.api.model_copy(
-            update={"enabled": self.api_enabled.isChecked(), "port": self.api_port.value()}
+            update={
+                "enabled": self.api_enabled.isChecked(),
+                "port": self.api_port.value(),
+                "cors_origins": [o for o in origins if o],
+            }
         )
         return self._settings.model_copy(
             update={

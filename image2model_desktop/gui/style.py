@@ -68,6 +68,7 @@ QLabel#rowName {{ font-weight: 600; }}
 QLabel#rowMessage {{ color: {MUTED}; }}
 QLabel#rowMessage[failed="true"] {{ color: {ERROR}; }}
 QLabel#fileState {{ font-weight: 600; color: {MUTED}; }}
+QLabel#apiStatus[kind="error"] {{ color: {ERROR}; }}
 """
 # One rule per file state for the processing rows' state word.
 STYLESHEET += "".join(
