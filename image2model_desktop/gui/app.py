@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from image2model_desktop.core.errors import StoreLockedError
 from image2model_desktop.gui.background import cancel_all, in_thread, shutdown_executor
@@ -24,6 +25,10 @@ from image2model_desktop.gui.gc_guard import MainThreadCollector
 from image2model_desktop.gui.qt import QApplication, QIcon, QMessageBox, QWidget
 from image2model_desktop.gui.style import STYLESHEET
 from image2model_desktop.resources import app_icon_path
+
+if TYPE_CHECKING:  # the window's modules load after the first paint is scheduled
+    from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +41,10 @@ class Session:
 
     app: QApplication
     loop: asyncio.AbstractEventLoop
-    window: object  # MainWindow; typed loosely so importing this module stays light
-    runtime: object  # Runtime
+    window: MainWindow
+    runtime: Runtime
     temp_root: Path | None = None
-    collector: object = None  # MainThreadCollector
+    collector: MainThreadCollector | None = None
 
 
 def make_application() -> QApplication:
@@ -152,7 +157,7 @@ _ENGINE_MODULES = (
 _IDLE_POLL_SECONDS = 0.25
 
 
-async def load_3d_stack(window: object) -> None:
+async def load_3d_stack(window: MainWindow) -> None:
     """Import PyVista, then create the preview's interactor on the Qt thread and warm it up.
 
     The heavy, Qt-free imports run in a thread. What must run on the Qt thread
@@ -173,36 +178,36 @@ async def load_3d_stack(window: object) -> None:
         await asyncio.sleep(0)
     await _until_idle(window)
     try:
-        window.attach_preview()  # type: ignore[attr-defined]
+        window.attach_preview()
     except Exception as error:
         log.warning("No 3D preview: %s", error)
-        window.results.preview.mark_unavailable()  # type: ignore[attr-defined]
+        window.results.preview.mark_unavailable()
         return
-    staging = window.runtime.paths.staging  # type: ignore[attr-defined]
+    staging = window.runtime.paths.staging
     staging.mkdir(parents=True, exist_ok=True)
     await _until_idle(window)
     try:
-        await window.results.preview.warm_up(staging)  # type: ignore[attr-defined]
+        await window.results.preview.warm_up(staging)
     except Exception:
         log.warning("Preview warm-up failed", exc_info=True)
 
 
-async def _until_idle(window: object) -> None:
+async def _until_idle(window: MainWindow) -> None:
     """Return when the window runs no batch (at once when it runs none)."""
-    while window.batch_running():  # type: ignore[attr-defined]
+    while window.batch_running():
         await asyncio.sleep(_IDLE_POLL_SECONDS)
 
 
 async def _session(session: Session, args: argparse.Namespace) -> int:
     window = session.window
     try:
-        await wait_exposed(window)  # type: ignore[arg-type]
-        starting = asyncio.ensure_future(window.start(list(args.photos or [])))  # type: ignore[attr-defined]
+        await wait_exposed(window)
+        starting = asyncio.ensure_future(window.start(list(args.photos or [])))
         try:
             await load_3d_stack(window)
         except Exception:
             log.exception("The 3D preview could not start")
-            window.results.preview.clear(  # type: ignore[attr-defined]
+            window.results.preview.clear(
                 "The 3D preview could not start on this computer; models can still be saved."
             )
         await starting
@@ -210,7 +215,7 @@ async def _session(session: Session, args: argparse.Namespace) -> int:
             from image2model_desktop.gui.selftest import run_self_test
 
             return await run_self_test(window, args.screenshot)
-        await window.wait_closed()  # type: ignore[attr-defined]
+        await window.wait_closed()
         return EXIT_OK
     finally:
         await close_session(session)
@@ -221,12 +226,12 @@ async def close_session(session: Session, *, stop_workers: bool = True) -> None:
     from image2model_desktop.core.workers import shutdown_process_pool
 
     window = session.window
-    await window.shutdown()  # type: ignore[attr-defined]
-    window.close()  # type: ignore[attr-defined]
+    await window.shutdown()
+    window.close()
     # Free the widgets now, on the Qt thread, not whenever a collector finds them.
-    window.deleteLater()  # type: ignore[attr-defined]
+    window.deleteLater()
     await cancel_all()
-    await session.runtime.aclose()  # type: ignore[attr-defined]
+    await session.runtime.aclose()
     if stop_workers:
         shutdown_process_pool()
 
@@ -240,7 +245,7 @@ def run_gui(args: argparse.Namespace) -> int:
         if not args.self_test:
             QMessageBox.warning(None, "Image2Model", error.user_message)
         return EXIT_USAGE
-    session.window.show()  # type: ignore[attr-defined]
+    session.window.show()
     try:
         return session.loop.run_until_complete(_session(session, args))
     except Exception:

@@ -130,7 +130,6 @@ class ModelView(QWidget):
         self.plotter.setAccessibleName("3D view: drag to turn, right-drag to pan, wheel to zoom")
         # Its own drop handler would load dropped files into the scene: photos go to the tray.
         self.plotter.setAcceptDrops(False)
-        self.plotter.ren_win.SetMultiSamples(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plotter)
