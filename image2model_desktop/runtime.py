@@ -57,6 +57,7 @@ def open_runtime(
     rest of the wiring is the application's own.
     """
     paths = LibraryPaths(root or data_dir())
+    paths.root.mkdir(parents=True, exist_ok=True)
     setup_file_logging(paths.log_dir)
     settings = Settings.load(paths.settings_file)
     store = Store.open(paths.database, lock_path=paths.lock_file)
@@ -77,20 +78,21 @@ def open_runtime(
     return Runtime(paths, service.settings, store, service)
 
 
+_HANDLER_NAME = "image2model-file"
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def setup_file_logging(log_dir: Path) -> None:
     """Log to a rotating file in the data directory (once per process)."""
     root = logging.getLogger()
-    if any(getattr(h, "_image2model", False) for h in root.handlers):
+    if any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         return
     log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         log_dir / "image2model.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter(_LOG_FORMAT))
-    handler._image2model = True  # type: ignore[attr-defined]
+    handler.set_name(_HANDLER_NAME)
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import trimesh
 from hostile import build_hostile_corpus
-from testkit import make_photo, subprocess_env
+from testkit import make_photo, subprocess_env, until
 
 CLI = [sys.executable, "-m", "image2model_desktop"]
 
@@ -138,10 +139,13 @@ def test_kill_9_mid_batch_keeps_the_store_and_the_next_run_finishes(
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     # Orphaned pool workers must notice and leave (they would linger forever).
-    deadline = time.monotonic() + 15
-    while any(Path(f"/proc/{pid}").exists() for pid in workers):
-        assert time.monotonic() < deadline, f"workers {workers} outlived the killed app"
-        time.sleep(0.2)
+    asyncio.run(
+        until(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers),
+            timeout=15,
+            what=f"workers {workers} to leave after the app was killed",
+        )
+    )
 
     db = sqlite3.connect(isolated_environment / "library.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from image2model_desktop.core.engine import Engine
+    from image2model_desktop.core.events import Event
+    from image2model_desktop.core.service import JobService
+    from image2model_desktop.runtime import Runtime
+
+T = TypeVar("T")
 
 
 def make_photo(path: Path, size: int = 256, *, alpha: bool = False) -> Path:
@@ -68,3 +80,63 @@ def make_textured_sphere_glb(
     visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
     trimesh.Trimesh(vertices, triangles, visual=visual, process=False).export(path)
     return path
+
+
+async def until(
+    condition: Callable[[], T], *, timeout: float, what: str, interval: float = 0.05
+) -> T:
+    """The one polling helper: wait until ``condition()`` is truthy, then return it.
+
+    For what sends no event (a process ending, a widget repainting). In a
+    blocking test: ``asyncio.run(until(...))``. Events are awaited, not polled
+    (``next_event``).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(interval)  # yields to the loop (Qt's, in window tests)
+
+
+async def next_event(
+    service: JobService, matches: Callable[[Event], bool], timeout: float = 30.0
+) -> Event:
+    """Wait for the first event the service publishes that ``matches`` (from now on)."""
+    found: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+
+    def on_event(event: Event) -> None:
+        if not found.done() and matches(event):
+            found.set_result(event)
+
+    unsubscribe = service.on_event(on_event)
+    try:
+        return await asyncio.wait_for(found, timeout)
+    finally:
+        unsubscribe()
+
+
+def open_test_runtime(
+    root: Path,
+    engine_factory: Callable[[Any], Engine],
+    *,
+    has_fal_key: bool = True,
+    hold_on_balance: bool = True,
+    **settings: Any,
+) -> Runtime:
+    """The application's own wiring (``open_runtime``) on ``root``, with the test's engines."""
+    from image2model_desktop.core.settings import Settings
+    from image2model_desktop.runtime import open_runtime
+
+    runtime = open_runtime(
+        root,
+        engine_factory=engine_factory,
+        has_fal_key=lambda: has_fal_key,
+        hold_on_balance=hold_on_balance,
+    )
+    if settings:
+        changed = Settings.model_validate({**runtime.settings.model_dump(), **settings})
+        runtime.apply_settings(changed, save=False)
+    return runtime

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from engines_for_tests import ScriptedEngine
+from testkit import next_event, open_test_runtime
 
 from image2model_desktop.core.errors import AuthError, BalanceError, EngineError
 from image2model_desktop.core.events import Event, FileUpdated, JobFinished, JobProgress
 from image2model_desktop.core.models import JobParameters
 from image2model_desktop.core.paths import LibraryPaths
-from image2model_desktop.core.service import JobService, RejectedInput, StagedInput
-from image2model_desktop.core.settings import Settings
+from image2model_desktop.core.service import RejectedInput, StagedInput
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.store import Store
 
@@ -26,20 +26,15 @@ WAIT = 30.0
 
 
 class Harness:
+    """The application's wiring on a real library, with the scripted engine."""
+
     def __init__(self, root: Path, engine: ScriptedEngine, **settings: object) -> None:
-        self.paths = LibraryPaths(root)
-        root.mkdir(parents=True, exist_ok=True)
-        self.store = Store.open(self.paths.database, lock_path=self.paths.lock_file)
         self.engine = engine
         #: Engine names in the order the service asked for an engine.
         self.made: list[str] = []
-        self.service = JobService(
-            self.store,
-            self.paths,
-            Settings(**settings),  # type: ignore[arg-type]
-            self._make,
-            has_fal_key=lambda: True,
-        )
+        self.runtime = open_test_runtime(root, self._make, **settings)
+        self.paths = self.runtime.paths
+        self.service = self.runtime.service
         self.events: list[Event] = []
         self.service.on_event(self.events.append)
 
@@ -48,8 +43,7 @@ class Harness:
         return self.engine
 
     async def close(self) -> None:
-        await self.service.aclose()
-        self.store.close()
+        await self.runtime.aclose()
 
 
 @pytest_asyncio.fixture
@@ -204,14 +198,11 @@ async def test_balance_error_holds_the_batch_until_released(tmp_path: Path, phot
     h = Harness(tmp_path / "lib", engine, concurrency=1)
     try:
         job = await h.service.submit(entries(photo, ["a.png", "b.png"]), OFFLINE)
-        waiting = asyncio.Event()
-
-        def watch(event: Event) -> None:
-            if isinstance(event, FileUpdated) and event.file.message.startswith("Waiting:"):
-                waiting.set()
-
-        h.service.on_event(watch)
-        await asyncio.wait_for(waiting.wait(), WAIT)
+        await next_event(
+            h.service,
+            lambda e: isinstance(e, FileUpdated) and e.file.message.startswith("Waiting:"),
+            WAIT,
+        )
         assert h.service.get_job(job.job_id).files[1].state == FileState.PENDING
         assert h.engine.runs == ["a.png"]
         h.service.release_hold("offline")
@@ -312,15 +303,11 @@ async def test_retry_releases_a_balance_hold(tmp_path: Path, photo: Path) -> Non
     h = Harness(tmp_path / "lib", engine, concurrency=1)
     try:
         job = await h.service.submit(entries(photo, ["a.png", "b.png"]), OFFLINE)
-        failed = asyncio.Event()
-        h.service.on_event(
-            lambda e: (
-                failed.set()
-                if isinstance(e, FileUpdated) and e.file.state == FileState.FAILED
-                else None
-            )
+        await next_event(
+            h.service,
+            lambda e: isinstance(e, FileUpdated) and e.file.state == FileState.FAILED,
+            WAIT,
         )
-        await asyncio.wait_for(failed.wait(), WAIT)
         del engine.errors["a.png"]
         await h.service.retry(job.job_id)
         final = await asyncio.wait_for(h.service.wait_finished(job.job_id), WAIT)

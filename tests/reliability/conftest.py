@@ -34,9 +34,7 @@ QUICK_RETRIES = FalTimeouts(backoff_base=0.02)
 
 
 @pytest_asyncio.fixture
-async def rig(
-    fake: FakeFal, isolated_environment: Path
-) -> AsyncIterator[FalRig]:
+async def rig(fake: FakeFal, isolated_environment: Path) -> AsyncIterator[FalRig]:
     with fake.patch_fal_client(max_attempts=2):
         r = FalRig(isolated_environment, fake, QUICK_RETRIES, concurrency=4)
         yield r

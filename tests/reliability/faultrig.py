@@ -13,11 +13,10 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from testkit import open_test_runtime
+
 from image2model_desktop.core.models import Job, JobParameters
-from image2model_desktop.core.paths import LibraryPaths
-from image2model_desktop.core.service import JobService, StagedInput
-from image2model_desktop.core.settings import Settings
-from image2model_desktop.core.store import Store
+from image2model_desktop.core.service import StagedInput
 from image2model_desktop.engines.fal.engine import FalEngine
 from image2model_desktop.engines.fal.timeouts import FalTimeouts
 from tests.fakefal import FakeFal
@@ -33,20 +32,17 @@ class FalRig:
     def __init__(
         self, root: Path, fake: FakeFal, timeouts: FalTimeouts, **settings: object
     ) -> None:
-        root.mkdir(parents=True, exist_ok=True)
         self.fake = fake
         #: Read when the engine is made (at the first file): a test may shorten one first.
         self.timeouts = timeouts
-        self.paths = LibraryPaths(root)
-        self.store = Store.open(self.paths.database, lock_path=self.paths.lock_file)
-        self.service = JobService(
-            self.store,
-            self.paths,
-            Settings(**settings),  # type: ignore[arg-type]
+        self.runtime = open_test_runtime(
+            root,
             lambda name: FalEngine(key=fake.key, timeouts=self.timeouts),
-            has_fal_key=lambda: True,
             hold_on_balance=False,
+            **settings,
         )
+        self.paths = self.runtime.paths
+        self.service = self.runtime.service
 
     async def run(self, photos: Sequence[Path], parameters: JobParameters = FAL) -> Job:
         entries = [StagedInput(p, p.name, p.stat().st_size, "image/png") for p in photos]
@@ -54,8 +50,7 @@ class FalRig:
         return await asyncio.wait_for(self.service.wait_finished(job.job_id), WAIT)
 
     async def close(self) -> None:
-        await self.service.aclose()
-        self.store.close()
+        await self.runtime.aclose()
 
 
 def library_leftovers(root: Path) -> list[Path]:

@@ -23,11 +23,9 @@ from hostile_bytes import hostile_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from testkit import open_test_runtime
 
-from image2model_desktop.core.paths import LibraryPaths
-from image2model_desktop.core.service import JobService
-from image2model_desktop.core.settings import ApiServerSettings, Settings
-from image2model_desktop.core.store import Store
+from image2model_desktop.core.settings import ApiServerSettings
 from image2model_desktop.engines import create_engine
 from image2model_desktop.server import close_app, create_app
 
@@ -45,15 +43,11 @@ def good_photo(colour: tuple[int, int, int]) -> bytes:
 
 class Api:
     def __init__(self, root: Path) -> None:
-        self.paths = LibraryPaths(root)
-        root.mkdir(parents=True, exist_ok=True)
-        self.store = Store.open(self.paths.database, lock_path=self.paths.lock_file)
-        self.service = JobService(
-            self.store,
-            self.paths,
-            Settings(engine="offline"),
-            lambda name: create_engine(name, data_dir=root),
+        self.runtime = open_test_runtime(
+            root, lambda name: create_engine(name, data_dir=root), has_fal_key=False
         )
+        self.paths = self.runtime.paths
+        self.service = self.runtime.service
         self.app = create_app(
             self.service,
             api_key=API_KEY,
@@ -71,8 +65,7 @@ class Api:
     async def close(self) -> None:
         await self.client.aclose()
         close_app(self.app)
-        await self.service.aclose()
-        self.store.close()
+        await self.runtime.aclose()
 
 
 @pytest_asyncio.fixture
@@ -84,7 +77,7 @@ async def api(isolated_environment: Path) -> AsyncIterator[Api]:
 
 
 def assert_nothing_kept(api: Api) -> None:
-    assert api.store.count_jobs() == 0
+    assert api.service.count_jobs() == 0
     for folder in (api.paths.root / "jobs", api.paths.staging):
         assert not [p for p in folder.rglob("*") if p.is_file()], folder
 

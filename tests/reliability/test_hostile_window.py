@@ -8,14 +8,13 @@ own (tests/gui's fixtures are not visible here) and is closed at the end.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from hostile import build_hostile_corpus
-from testkit import make_photo
+from testkit import make_photo, until
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.qt import (
@@ -46,16 +45,6 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     yield loop
     loop.close()
     asyncio.set_event_loop(None)
-
-
-async def until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        await asyncio.sleep(0.05)  # yields to Qt: the loop is Qt's
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def drop(widget: Any, paths: list[Path]) -> None:
@@ -95,8 +84,8 @@ def test_hostile_drop_shows_each_reason_and_good_photos_complete(
         run(
             until(
                 lambda: len(upload.tray.photos) == total and not upload.tray.is_checking(),
-                60,
-                "every dropped photo checked",
+                timeout=60,
+                what="every dropped photo checked",
             )
         )
         photos = {p.name: p for p in upload.tray.photos}
@@ -120,7 +109,7 @@ def test_hostile_drop_shows_each_reason_and_good_photos_complete(
             jobs = runtime.service.list_jobs()
             return jobs and jobs[0].is_finished and jobs[0]
 
-        job = run(until(finished_job, TIMEOUT, "the batch to finish"))
+        job = run(until(finished_job, timeout=TIMEOUT, what="the batch to finish"))
         assert [f.filename for f in job.files] == [g.name for g in good]
         assert {f.state for f in job.files} == {FileState.COMPLETED}, job.files
         assert window.isVisible()

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from image2model_desktop.engines.offline_model import OfflineModelStats, build_offline_model
 
-SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 
 
 def product_photo(size: int = 400) -> npt.NDArray[np.uint8]:

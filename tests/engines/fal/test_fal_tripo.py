@@ -14,15 +14,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import trimesh
-from testkit import make_photo
+from testkit import make_photo, next_event, open_test_runtime
 
 from image2model_desktop.core.events import Event, FileUpdated
 from image2model_desktop.core.models import Job, JobParameters
-from image2model_desktop.core.paths import LibraryPaths
-from image2model_desktop.core.service import JobService, StagedInput
-from image2model_desktop.core.settings import Settings
+from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.states import FileState
-from image2model_desktop.core.store import Store
 from image2model_desktop.engines.fal.engine import FalEngine
 from image2model_desktop.engines.fal.tripo import tripo_arguments
 from tests.fakefal import FakeFal
@@ -40,20 +37,14 @@ def fake() -> Iterator[FakeFal]:
 
 
 class Rig:
+    """The application's wiring on a real library, its FAL engine talking to the fake."""
+
     def __init__(self, root: Path, fake: FakeFal, **settings: object) -> None:
         self.fake = fake
-        self.paths = LibraryPaths(root)
-        root.mkdir(parents=True, exist_ok=True)
-        self.store = Store.open(self.paths.database)
         self.engines: list[FalEngine] = []
-        self.service = JobService(
-            self.store,
-            self.paths,
-            Settings(**settings),  # type: ignore[arg-type]
-            self._engine,
-            has_fal_key=lambda: True,
-            hold_on_balance=False,
-        )
+        self.runtime = open_test_runtime(root, self._engine, hold_on_balance=False, **settings)
+        self.paths = self.runtime.paths
+        self.service = self.runtime.service
         self.events: list[Event] = []
         self.service.on_event(self.events.append)
 
@@ -68,8 +59,7 @@ class Rig:
         return await asyncio.wait_for(self.service.wait_finished(job.job_id), WAIT)
 
     async def close(self) -> None:
-        await self.service.aclose()
-        self.store.close()
+        await self.runtime.aclose()
 
 
 @pytest_asyncio.fixture
@@ -209,13 +199,9 @@ async def test_user_cancel_cancels_on_fal(rig: Rig, tmp_path: Path) -> None:
         for p in photos(tmp_path, "slow_slowgen.png")
     ]
     job = await rig.service.submit(entries, FAL)
-    queued = asyncio.Event()
-    rig.service.on_event(
-        lambda e: (
-            queued.set() if isinstance(e, FileUpdated) and e.file.request_id is not None else None
-        )
+    await next_event(
+        rig.service, lambda e: isinstance(e, FileUpdated) and e.file.request_id is not None, WAIT
     )
-    await asyncio.wait_for(queued.wait(), WAIT)
     rig.service.cancel_job(job.job_id)
     final = await asyncio.wait_for(rig.service.wait_finished(job.job_id), WAIT)
     assert final.files[0].state == FileState.CANCELLED
@@ -271,18 +257,16 @@ async def test_cancelled_file_uploaded_ahead_leaves_nothing_behind(
         ]
         job = await rig.service.submit(entries, FAL)
         second = job.files[1].file_id
-        uploaded_ahead = asyncio.Event()
-        rig.service.on_event(
+        await next_event(
+            rig.service,
             lambda e: (
-                uploaded_ahead.set()
-                if isinstance(e, FileUpdated)
+                isinstance(e, FileUpdated)
                 and e.file.file_id == second
                 and e.file.state == FileState.UPLOADING
                 and e.file.progress >= 15
-                else None
-            )
+            ),
+            WAIT,
         )
-        await asyncio.wait_for(uploaded_ahead.wait(), WAIT)
         (engine,) = rig.engines
         assert second in engine.uploaded_ahead()
         rig.service.cancel_file(second)
