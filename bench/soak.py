@@ -66,6 +66,7 @@ async def soak(batches: int, files: int, concurrency: int, work: Path, key: str)
     from image2model_desktop.core.service import JobService, StagedInput
     from image2model_desktop.core.settings import Settings
     from image2model_desktop.core.store import Store
+    from image2model_desktop.engines.fal.client import FalHosts
     from image2model_desktop.engines.fal.engine import FalEngine
 
     photos = [make_photo(work / f"photo{i:02}.png", 160 + 4 * i) for i in range(files)]
@@ -76,7 +77,7 @@ async def soak(batches: int, files: int, concurrency: int, work: Path, key: str)
         store,
         paths,
         Settings(concurrency=concurrency),
-        lambda name: FalEngine(key=key),
+        lambda name: FalEngine(key=key, hosts=FalHosts.from_env()),
         has_fal_key=lambda: True,
         hold_on_balance=False,
     )
