@@ -34,71 +34,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from image2model_desktop.gui.qt import (
-    QEvent,
-    QMouseEvent,
-    QObject,
-    QOffscreenSurface,
-    QOpenGLContext,
-    QOpenGLFunctions,
-    QSurfaceFormat,
-    Qt,
-    QTimer,
-    QVBoxLayout,
-    QWidget,
-    Signal,
-)
-from image2model_desktop.mesh import stage
+from image2model_desktop.gui.glcheck import GLUnavailableError, opengl_renderer
+from image2model_desktop.gui.qt import Qt, QTimer, QVBoxLayout, QWidget, Signal
+from image2model_desktop.gui.view_input import ViewInput
+from image2model_desktop.mesh import overlays, stage
 from image2model_desktop.mesh.stage import Lighting, ViewModel
+
+__all__ = ["GLUnavailableError", "ModelView", "opengl_renderer"]
 
 log = logging.getLogger(__name__)
 
 #: After the last wheel step, full detail comes back this much later.
 WHEEL_SETTLE_MS = 250
-#: A press and release closer than this (pixels) is a click, not a drag.
-CLICK_SLOP = 4
-#: Markers of the measuring tool, as a share of the model's diagonal.
-MARKER_SIZE = 0.012
-
-
-_GL_RENDERER, _GL_VERSION = 0x1F01, 0x1F02
-
-
-class GLUnavailableError(RuntimeError):
-    """This computer gives no OpenGL 3.2 core context (VTK's minimum)."""
-
-
-def opengl_renderer() -> str:
-    """Name the OpenGL renderer VTK will draw with; raise GLUnavailableError without one.
-
-    Checked before making the interactor: on a platform without OpenGL (Qt's
-    offscreen platform, a remote session without GLX) VTK would fail at its first
-    frame, far from here.
-    """
-    wanted = QSurfaceFormat()
-    wanted.setRenderableType(QSurfaceFormat.RenderableType.OpenGL)
-    wanted.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
-    wanted.setVersion(3, 2)
-    context = QOpenGLContext()
-    context.setFormat(wanted)
-    if not context.create():
-        raise GLUnavailableError("no OpenGL context could be created")
-    surface = QOffscreenSurface()
-    surface.setFormat(context.format())
-    surface.create()
-    if not surface.isValid() or not context.makeCurrent(surface):
-        raise GLUnavailableError("the OpenGL context could not be made current")
-    try:
-        got = context.format()
-        if (got.majorVersion(), got.minorVersion()) < (3, 2):
-            raise GLUnavailableError(f"OpenGL {got.majorVersion()}.{got.minorVersion()} < 3.2")
-        functions = QOpenGLFunctions(context)
-        name = str(functions.glGetString(_GL_RENDERER) or "OpenGL")
-        version = str(functions.glGetString(_GL_VERSION) or "").split(" ")[0]
-    finally:
-        context.doneCurrent()
-        surface.destroy()
-    return f"{name} (OpenGL {version})" if version else name
 
 
 class ModelView(QWidget):
@@ -137,7 +84,7 @@ class ModelView(QWidget):
         stage.set_background(self.renderer)
         stage.set_lights(self.renderer, Lighting.SOFT)
         self._route_renders_through_paint()
-        self._filter = _InputFilter(self)
+        self._filter = ViewInput(self)
         self.plotter.installEventFilter(self._filter)
         self.plotter.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.frames = 0
@@ -284,6 +231,12 @@ class ModelView(QWidget):
             actor.mapper.SetInputData(standin)
         self._standin_shown = True
 
+    def wheel_turned(self) -> None:
+        """The wheel zooms: the stand-in until the wheel has rested a moment."""
+        self.framed = False
+        self.show_standin()
+        self._wheel_timer.start()
+
     def show_full_detail(self) -> None:
         model = self.model
         if not self._standin_shown or model is None:
@@ -351,7 +304,9 @@ class ModelView(QWidget):
             self._drop_overlay("dimensions")
             if unit is None or self.model is None:
                 return
-            self._overlays["dimensions"] = _dimension_actors(self.renderer, self.model, unit)
+            self._overlays["dimensions"] = overlays.dimension_actors(
+                self.renderer, self.model, unit
+            )
 
     def measure_points(self, points: list[NDArray[np.float64]], unit: str) -> str:
         """Mark up to two picked points and the line between them; return the distance text."""
@@ -359,7 +314,7 @@ class ModelView(QWidget):
             self._drop_overlay("measure")
             if self.model is None or not points:
                 return ""
-            self._overlays["measure"] = _measure_actors(self.renderer, self.model, points)
+            self._overlays["measure"] = overlays.measure_actors(self.renderer, self.model, points)
         if len(points) < 2:
             return ""
         return stage.format_length(float(np.linalg.norm(points[1] - points[0])), unit)
@@ -368,20 +323,9 @@ class ModelView(QWidget):
         """The surface point under widget pixel (x, y), or None when it is background."""
         if self.model is None:
             return None
-        from vtkmodules.vtkRenderingCore import vtkCellPicker
-
         ratio = self.plotter.devicePixelRatioF()
-        picker = vtkCellPicker()
-        picker.SetTolerance(0.0005)
-        for actor in self.actors:
-            picker.AddPickList(actor)
-        picker.PickFromListOn()
         height = self.plotter.height()
-        if not picker.Pick(x * ratio, (height - 1 - y) * ratio, 0.0, self.renderer):
-            return None
-        if picker.GetCellId() < 0:
-            return None
-        return np.array(picker.GetPickPosition(), dtype=np.float64)
+        return overlays.pick_point(self.renderer, self.actors, x * ratio, (height - 1 - y) * ratio)
 
     def set_section(self, axis: int | None, share: float = 0.5) -> None:
         """Cut the model with a plane across ``axis`` (0 x, 1 y, 2 z) at ``share`` of its size."""
@@ -390,21 +334,11 @@ class ModelView(QWidget):
             self._apply_section()
 
     def _apply_section(self) -> None:
-        from vtkmodules.vtkCommonDataModel import vtkPlane
-
         for actor in self.actors:
             actor.mapper.RemoveAllClippingPlanes()
         if self._section is None or self.model is None:
             return
-        axis, share = self._section
-        low, high = self.model.bounds
-        origin = (low + high) / 2
-        origin[axis] = low[axis] + (high[axis] - low[axis]) * share
-        normal = np.zeros(3)
-        normal[axis] = -1.0  # keep what lies below the cut: look into the model from above
-        plane = vtkPlane()
-        plane.SetOrigin(*origin)
-        plane.SetNormal(*normal)
+        plane = overlays.section_plane(self.model, *self._section)
         for actor in self.actors:
             actor.mapper.AddClippingPlane(plane)
 
@@ -457,129 +391,3 @@ class ModelView(QWidget):
             subject.RemoveObserver(tag)
         self._observers = []
         self.plotter.close()
-
-
-class _InputFilter(QObject):
-    """Keys, clicks and camera moves of the interactor, before VTK sees them."""
-
-    def __init__(self, view: ModelView) -> None:
-        super().__init__(view)
-        self.view = view
-        self._pressed_at: tuple[float, float] | None = None
-        self._dragging = False
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        view = self.view
-        if kind == QEvent.Type.KeyPress:
-            return self._key(event)
-        if kind == QEvent.Type.KeyRelease:
-            return True  # VTK's styles bind letters to actions (e/q quit, w/s, 3 stereo…)
-        if kind == QEvent.Type.Resize and view.framed:
-            view.reset_view(render=False)
-        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
-            position = event.position()
-            self._pressed_at = (position.x(), position.y())
-            self._dragging = False
-        elif kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
-            if self._pressed_at is not None and event.buttons() != Qt.MouseButton.NoButton:
-                position = event.position()
-                far = max(
-                    abs(position.x() - self._pressed_at[0]),
-                    abs(position.y() - self._pressed_at[1]),
-                )
-                if far > CLICK_SLOP:
-                    self._dragging = True
-                    view.framed = False
-                    view.show_standin()
-        elif kind == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
-            was_click = self._pressed_at is not None and not self._dragging
-            self._pressed_at = None
-            if self._dragging:
-                self._dragging = False
-                QTimer.singleShot(0, view.show_full_detail)
-            if was_click and event.button() == Qt.MouseButton.LeftButton:
-                position = event.position()
-                point = view.pick(int(position.x()), int(position.y()))
-                if point is not None:
-                    view.pointPicked.emit(point)
-        elif kind == QEvent.Type.Wheel:
-            view.framed = False
-            view.show_standin()
-            view._wheel_timer.start()
-        return False
-
-    def _key(self, event: Any) -> bool:
-        key = event.key()
-        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
-            return False
-        if key == Qt.Key.Key_R and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            self.view.reset_view()
-        return True
-
-
-def _dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
-    """An outline of the bounding box and three rulers labelled in ``unit``."""
-    import pyvista as pv
-
-    low, high = model.bounds
-    box = pv.Box(bounds=(low[0], high[0], low[1], high[1], low[2], high[2])).outline()
-    outline = pv.Actor(mapper=pv.DataSetMapper(box))
-    outline.prop.color = (0.22, 0.45, 0.85)
-    outline.prop.line_width = 1.5
-    outline.prop.lighting = False
-    renderer.AddActor(outline)
-    scale = stage.UNITS[unit]
-    camera = renderer.GetActiveCamera()
-    # pyvista's add_ruler resets the camera to include the ruler: keep the user's view.
-    kept = (camera.GetPosition(), camera.GetFocalPoint(), camera.GetViewUp())
-    kept_range = camera.GetClippingRange()
-    rulers = []
-    for title, a, b in (
-        ("W", (low[0], low[1], high[2]), (high[0], low[1], high[2])),
-        ("H", (high[0], low[1], high[2]), (high[0], high[1], high[2])),
-        ("D", (high[0], low[1], low[2]), (high[0], low[1], high[2])),
-    ):
-        length = float(np.linalg.norm(np.subtract(b, a)))
-        ruler = renderer.add_ruler(
-            a,
-            b,
-            title=f"{title} {stage.format_length(length, unit)}",
-            number_labels=2,
-            show_labels=False,
-            font_size_factor=0.7,
-            scale=scale,
-            label_color=(0.1, 0.15, 0.3),
-            tick_color=(0.22, 0.45, 0.85),
-        )
-        rulers.append(ruler)
-    camera.SetPosition(*kept[0])
-    camera.SetFocalPoint(*kept[1])
-    camera.SetViewUp(*kept[2])
-    camera.SetClippingRange(*kept_range)
-    return [outline, *rulers]
-
-
-def _measure_actors(
-    renderer: Any, model: ViewModel, points: list[NDArray[np.float64]]
-) -> list[Any]:
-    import pyvista as pv
-
-    diagonal = float(np.linalg.norm(model.size)) or 1.0
-    actors = []
-    for point in points:
-        marker = pv.Actor(
-            mapper=pv.DataSetMapper(pv.Sphere(radius=diagonal * MARKER_SIZE, center=point))
-        )
-        marker.prop.color = (0.95, 0.35, 0.15)
-        marker.prop.lighting = False
-        renderer.AddActor(marker)
-        actors.append(marker)
-    if len(points) == 2:
-        line = pv.Actor(mapper=pv.DataSetMapper(pv.Line(points[0], points[1])))
-        line.prop.color = (0.95, 0.35, 0.15)
-        line.prop.line_width = 3
-        line.prop.lighting = False
-        renderer.AddActor(line)
-        actors.append(line)
-    return actors

@@ -1,0 +1,55 @@
+"""Is there an OpenGL VTK can draw with? Asked before the 3D view is made.
+
+On a platform without OpenGL (Qt's offscreen platform, a remote session without
+GLX) VTK would only fail at its first frame, far from where the view is made;
+asking Qt for a 3.2 core context first gives one clear answer and the
+renderer's name for the About dialog and the log.
+"""
+
+from __future__ import annotations
+
+from image2model_desktop.gui.qt import (
+    QOffscreenSurface,
+    QOpenGLContext,
+    QOpenGLFunctions,
+    QSurfaceFormat,
+)
+
+_GL_RENDERER, _GL_VERSION = 0x1F01, 0x1F02
+
+
+class GLUnavailableError(RuntimeError):
+    """This computer gives no OpenGL 3.2 core context (VTK's minimum)."""
+
+
+def opengl_renderer() -> str:
+    """Name the OpenGL renderer VTK will draw with; raise GLUnavailableError without one.
+
+    Checked before making the interactor: on a platform without OpenGL (Qt's
+    offscreen platform, a remote session without GLX) VTK would fail at its first
+    frame, far from here.
+    """
+    wanted = QSurfaceFormat()
+    wanted.setRenderableType(QSurfaceFormat.RenderableType.OpenGL)
+    wanted.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    wanted.setVersion(3, 2)
+    context = QOpenGLContext()
+    context.setFormat(wanted)
+    if not context.create():
+        raise GLUnavailableError("no OpenGL context could be created")
+    surface = QOffscreenSurface()
+    surface.setFormat(context.format())
+    surface.create()
+    if not surface.isValid() or not context.makeCurrent(surface):
+        raise GLUnavailableError("the OpenGL context could not be made current")
+    try:
+        got = context.format()
+        if (got.majorVersion(), got.minorVersion()) < (3, 2):
+            raise GLUnavailableError(f"OpenGL {got.majorVersion()}.{got.minorVersion()} < 3.2")
+        functions = QOpenGLFunctions(context)
+        name = str(functions.glGetString(_GL_RENDERER) or "OpenGL")
+        version = str(functions.glGetString(_GL_VERSION) or "").split(" ")[0]
+    finally:
+        context.doneCurrent()
+        surface.destroy()
+    return f"{name} (OpenGL {version})" if version else name
