@@ -1,26 +1,80 @@
 """What goes into the PyInstaller bundle and what is left out (read by ``build.spec``).
 
 Kept apart from the spec so a plain test can check it without running PyInstaller.
-``python packaging/import_usage.py`` runs the app (window self-test, CLI,
-every preview format) with a hook that records ``sys.modules`` in every
-process, and fails if the app imported anything listed here as excluded.
+
+The VTK list is measured, not guessed: ``python packaging/import_usage.py`` runs
+the app (window self-test, CLI generate, turntable GIF and MP4, contact sheet,
+every preview format, the preview's lighting/PBR/dimensions/measuring/section)
+with a hook that records ``sys.modules`` in every process (the GUI and its
+spawned workers), prints the ``vtkmodules.vtk*`` extension modules imported,
+and fails if the app imported anything excluded here. pyvista resolves VTK
+classes lazily (``pyvista._vtk``), and VTK's Python modules import their own
+dependencies on load, so that set is closed. Everything else under
+``vtkmodules`` (about 110 extension modules and the libraries only they link,
+e.g. the Viskores filters, IOSS, HDF5, NetCDF, the web/VR renderers) is excluded.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-#: The 3D stack the app used before its own OpenGL viewer (gui/viewer.py) and
-#: software renderer (mesh/raster.py) replaced it: 280 MB of VTK plus pyvista and
-#: matplotlib. Nothing imports them now; excluded so that a development
-#: environment that still has them installed cannot carry them into the bundle.
-REPLACED_3D_STACK = (
+#: ``vtkmodules`` extension modules the app imports at run time (measured with
+#: packaging/import_usage.py on vtk 9.7.2, pyvista 0.49.1, pyvistaqt 0.13.1).
+VTK_KEEP: frozenset[str] = frozenset(
+    {
+        "vtkChartsCore",
+        "vtkCommonColor",
+        "vtkCommonCore",
+        "vtkCommonDataModel",
+        "vtkCommonExecutionModel",
+        "vtkCommonMath",
+        "vtkCommonMisc",
+        "vtkCommonSystem",
+        "vtkCommonTransforms",
+        "vtkFiltersCore",
+        "vtkFiltersGeneral",
+        "vtkFiltersModeling",
+        "vtkFiltersPython",
+        "vtkFiltersSources",
+        "vtkIOCore",
+        "vtkIOImage",
+        "vtkImagingCore",
+        "vtkImagingMath",
+        "vtkImagingSources",
+        "vtkInteractionStyle",
+        "vtkInteractionWidgets",
+        "vtkParallelCore",
+        "vtkPythonContext2D",
+        "vtkRenderingAnnotation",
+        "vtkRenderingContext2D",
+        "vtkRenderingContextOpenGL2",
+        "vtkRenderingCore",
+        "vtkRenderingFreeType",
+        "vtkRenderingHyperTreeGrid",
+        "vtkRenderingLabel",
+        "vtkRenderingMatplotlib",
+        "vtkRenderingOpenGL2",
+        "vtkRenderingUI",
+        "vtkRenderingVolume",
+        "vtkRenderingVolumeOpenGL2",
+        "vtkViewsContext2D",
+        "vtkViewsCore",
+    }
+)
+
+#: Pure-Python parts of ``vtkmodules`` that are never imported: ``all`` (and the
+#: ``vtk`` shim that imports it) would pull in every VTK module; the GUI-toolkit
+#: glue (pyvistaqt brings its own Qt interactor), tests and web.
+VTK_PACKAGES_EXCLUDED = (
     "vtk",
-    "vtkmodules",
-    "pyvista",
-    "pyvistaqt",
-    "matplotlib",
-    "mpl_toolkits",
+    "vtkmodules.all",
+    "vtkmodules.generate_pyi",
+    "vtkmodules.gtk",
+    "vtkmodules.qt",
+    "vtkmodules.test",
+    "vtkmodules.tk",
+    "vtkmodules.web",
+    "vtkmodules.wx",
 )
 
 #: Qt modules the app never imports (it uses Core, Gui, Widgets, OpenGL, OpenGLWidgets).
@@ -82,7 +136,8 @@ QT_EXCLUDED = tuple(
 )
 
 #: Development tools and optional integrations that third-party packages import
-#: only inside ``try``/``if`` blocks.
+#: only inside ``try``/``if`` blocks. ``mypy``: pyvista.typing.mypy_plugin imports
+#: it only when ``find_spec("mypy")`` finds it (and costs 30 ms at startup then).
 DEV_EXCLUDED = (
     "tkinter",
     "_tkinter",
@@ -113,11 +168,18 @@ DEV_EXCLUDED = (
     "ipywidgets",
     "jupyter_client",
     "notebook",
+    "trame",
+    "trame_vtk",
+    "trame_vuetify",
+    "pyvista.trame",
+    "pyvista.ext",
+    "pyvista.examples",
     "werkzeug",
     "graphql",
     "harfile",
     "jsonschema_rs",
     "pyrate_limiter",
+    "matplotlib.tests",
     "numpy.tests",
     "scipy.tests",
     "PIL.ImageTk",
@@ -128,8 +190,15 @@ DEV_EXCLUDED = (
     "distutils",
 )
 
-#: Data files nobody reads: Qt's own UI translations (the app loads no QTranslator).
-DATA_EXCLUDED_PREFIXES = ("PySide6/Qt/translations/",)
+#: Data files nobody reads: Qt's own UI translations (the app loads no
+#: QTranslator) and matplotlib's sample data.
+DATA_EXCLUDED_PREFIXES = (
+    "PySide6/Qt/translations/",
+    "matplotlib/mpl-data/sample_data/",
+    # Type-1 font metrics for matplotlib's PostScript/PDF backends (only Agg ships).
+    "matplotlib/mpl-data/fonts/afm/",
+    "matplotlib/mpl-data/fonts/pdfcorefonts/",
+)
 
 #: Qt platform plugins for embedded/kiosk targets (framebuffer, KMS, VNC);
 #: xcb (X11), wayland, offscreen and minimal stay.
@@ -169,9 +238,23 @@ def resource_files(root: Path) -> list[tuple[str, str]]:
     ]
 
 
+def vtk_extension_modules() -> list[str]:
+    """Names of the installed ``vtkmodules`` extension modules (``vtkCommonCore`` …)."""
+    import vtkmodules
+
+    folder = Path(vtkmodules.__file__).parent
+    names = {p.name.split(".", 1)[0] for p in folder.iterdir() if p.name.startswith("vtk")}
+    return sorted(n for n in names if _is_extension(folder, n))
+
+
+def _is_extension(folder: Path, name: str) -> bool:
+    return any(folder.glob(f"{name}.*.so")) or any(folder.glob(f"{name}.*.pyd"))
+
+
 def excludes() -> list[str]:
     """Every module name to pass to ``Analysis(excludes=…)``."""
-    return sorted({*REPLACED_3D_STACK, *QT_EXCLUDED, *DEV_EXCLUDED})
+    vtk_dropped = [f"vtkmodules.{n}" for n in vtk_extension_modules() if n not in VTK_KEEP]
+    return sorted({*VTK_PACKAGES_EXCLUDED, *vtk_dropped, *QT_EXCLUDED, *DEV_EXCLUDED})
 
 
 def keep_data(dest: str) -> bool:

@@ -4,14 +4,21 @@
 
 Runs, from the source tree, with a hook that writes ``sys.modules`` at exit in
 every process (the GUI and its spawned workers):
-1. ``image2model --self-test`` under Xvfb (window, offline engine, 3D preview,
-   the grid picture rendered off screen in a worker);
-2. ``image2model generate`` with the offline engine;
-3. reading (the preview's loader) and rendering (the thumbnail renderer) a model
-   saved as GLB, OBJ, STL and PLY: every format the app can show.
+1. ``image2model --self-test`` under Xvfb (window, offline engine, the 3D
+   preview's QtInteractor, the grid picture drawn off screen in a worker);
+2. ``image2model generate`` with the offline engine (its rendered picture);
+3. ``image2model turntable`` to GIF and to MP4, and ``turntable --all`` (a
+   contact sheet);
+4. reading (the preview's loader) and rendering (the off-screen pictures) a
+   model saved as GLB, OBJ, STL and PLY: every format the app can show;
+5. the preview's features on a real ``ModelView`` under Xvfb: every lighting
+   preset (the light kit), PBR on a model with metal/roughness maps,
+   dimension rulers, a picked point and a measured line, the section plane,
+   a transparent screenshot.
 
-Prints the top-level packages imported, and exits 1 if one of them (or any
-submodule) is in ``bundle_config.excludes()``: the frozen app would fail there.
+Prints the top-level packages and the ``vtkmodules`` extension modules
+imported, and exits 1 if one of them (or any submodule) is in
+``bundle_config.excludes()``: the frozen app would fail there.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))
 
-from bundle_config import excludes  # noqa: E402
+from bundle_config import VTK_KEEP, excludes  # noqa: E402
 
 HOOK = """
 import atexit, os, sys
@@ -57,6 +64,54 @@ for path in models:
     render_preview(path, out / f"{path.suffix[1:]}.png", 128)
     print(f"  read and rendered {path.suffix}: {loaded.faces} faces")
 """
+
+PREVIEW = """
+import sys
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from PIL import Image
+
+from image2model_desktop.gui.qt import QApplication
+
+app = QApplication([])
+from image2model_desktop.gui.view3d import ModelView
+from image2model_desktop.mesh import stage
+
+glb, out = Path(sys.argv[1]), Path(sys.argv[2])
+scene = trimesh.load(glb)
+for geometry in scene.geometry.values():  # metal/roughness maps: the PBR switch applies
+    orm = np.zeros((16, 16, 3), np.uint8)
+    orm[..., 1], orm[..., 2] = 60, 255
+    geometry.visual.material.metallicRoughnessTexture = Image.fromarray(orm)
+scene.export(out / "metal.glb")
+view = ModelView()
+view.resize(640, 480)
+view.show()
+app.processEvents()
+for path in (glb, out / "metal.glb"):
+    model = stage.build_view_model(path)
+    view.show_model(model, stage.make_actors(model))
+    for preset in stage.Lighting:
+        view.set_lighting(preset)
+    view.set_pbr(model.has_pbr)
+    view.set_wireframe(True)
+    view.set_wireframe(False)
+    view.show_dimensions("mm")
+    point = view.pick(view.plotter.width() // 2, view.plotter.height() // 2)
+    assert point is not None, "the pick missed the model"
+    print("  " + path.name, view.measure_points([point, point + 0.01], "mm"), end=" ")
+    view.set_section(0, 0.5)
+    view.set_dark(True)
+    print(view.screenshot(transparent=True).shape)
+view.release()
+"""
+
+#: Imported only when installed, and excluded on purpose: pyvista.typing.mypy_plugin
+#: imports mypy (and with it librt, mypy_extensions) when ``find_spec("mypy")``
+#: finds it, as in a development environment; the bundle runs without it.
+ONLY_WHEN_INSTALLED = ("mypy", "mypy_extensions", "librt")
 
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
 
@@ -95,10 +150,20 @@ def main() -> int:
             print(f"{name}…", flush=True)
             subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=300)
         glb = next((work / "models").glob("*.glb"))
-        print("every preview format…", flush=True)
-        subprocess.run(
-            [*XVFB, str(python), "-c", EXERCISE, str(glb)], env=env, cwd=ROOT, check=True
-        )
+        small = ["--frames", "6", "--size", "96x96"]
+        later = [
+            ("turntable GIF", [*cli, "turntable", str(glb), str(work / "t.gif"), *small]),
+            ("turntable MP4", [*cli, "turntable", str(glb), str(work / "t.mp4"), *small]),
+            (
+                "contact sheet",
+                [*cli, "turntable", "--all", str(work / "models"), str(work / "sheet.png")],
+            ),
+            ("every preview format", [*XVFB, str(python), "-c", EXERCISE, str(glb)]),
+            ("the preview's features", [*XVFB, str(python), "-c", PREVIEW, str(glb), str(work)]),
+        ]
+        for name, command in later:
+            print(f"{name}…", flush=True)
+            subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=300)
         used: set[str] = set()
         for dump in (work / "dumps").glob("*.txt"):
             used.update(dump.read_text().split())
@@ -106,7 +171,11 @@ def main() -> int:
     tops = sorted({n.split(".")[0] for n in used} - stdlib - {"sitecustomize"})
     print(f"\ntop-level packages imported besides the standard library ({len(tops)}):")
     print("  " + " ".join(t for t in tops if not t.startswith("_")))
-    dropped = excludes()
+    vtk = sorted({n.split(".")[1] for n in used if n.startswith("vtkmodules.vtk")})
+    print(f"\nvtkmodules extension modules imported ({len(vtk)}):")
+    print("  " + " ".join(vtk))
+    print(f"in VTK_KEEP but not imported this time: {sorted(VTK_KEEP - set(vtk)) or 'none'}")
+    dropped = [e for e in excludes() if e not in ONLY_WHEN_INSTALLED]
     hits = sorted(n for n in used if any(n == e or n.startswith(e + ".") for e in dropped))
     if hits:
         print(f"EXCLUDED from the bundle but imported (the bundle would fail): {hits}")

@@ -16,6 +16,8 @@ import struct
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "packaging"))
 
@@ -48,23 +50,61 @@ def test_the_app_imports_nothing_the_bundle_excludes() -> None:
     assert hits == [], f"the app imports modules build.spec leaves out: {hits}"
 
 
-def test_the_replaced_3d_stack_is_neither_imported_nor_shipped() -> None:
-    # Import statements and module names in strings (gui/app.py preloads by name).
-    pattern = re.compile(r"^(vtk|vtkmodules|pyvista|pyvistaqt|matplotlib)(\.|$)")
-    strings = {
-        node.value
-        for path in PACKAGE.rglob("*.py")
-        for node in ast.walk(ast.parse(path.read_text(), str(path)))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-    }
-    named = {name for name in app_imports() | strings if pattern.match(name)}
-    assert named == set(), sorted(named)
+def test_every_vtk_module_the_app_names_is_kept() -> None:
+    # Import statements and importlib strings alike (gui/app.py imports some by name).
+    named = set()
+    for path in PACKAGE.rglob("*.py"):
+        named.update(re.findall(r"vtkmodules\.(vtk\w+)", path.read_text()))
+    assert named, "expected the app to name some vtkmodules"
+    assert named <= bundle_config.VTK_KEEP, sorted(named - bundle_config.VTK_KEEP)
+
+
+def test_the_3d_stack_ships_and_the_vtk_keep_list_matches_the_installed_vtk() -> None:
+    installed = set(bundle_config.vtk_extension_modules())
+    assert installed >= bundle_config.VTK_KEEP, sorted(bundle_config.VTK_KEEP - installed)
     excludes = bundle_config.excludes()
-    for name in ("vtkmodules", "pyvista", "pyvistaqt", "matplotlib"):
-        assert excluded(name, excludes)
-    # What the viewer and the worker-side renderer do need stays.
-    for name in ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "trimesh", "numpy", "PIL"):
-        assert not excluded(name, excludes)
+    # What the preview, the off-screen pictures and the turntables cannot start without.
+    for name in (
+        "pyvista",
+        "pyvista.plotting",
+        "pyvistaqt",
+        "qtpy",
+        "matplotlib",  # pyvista.plotting.colors imports matplotlib.pyplot
+        "imageio_ffmpeg",
+        "PySide6.QtOpenGL",
+        "PySide6.QtOpenGLWidgets",
+        "vtkmodules.vtkRenderingOpenGL2",
+        "vtkmodules.vtkRenderingUI",
+        "vtkmodules.vtkInteractionStyle",
+        "trimesh",
+        "numpy",
+        "PIL",
+    ):
+        assert not excluded(name, excludes), name
+    # Most of VTK stays out: the keep-list is a small part of it.
+    assert excluded("vtkmodules.vtkIOIOSS", excludes)
+    assert excluded("vtkmodules.all", excludes) and excluded("vtk", excludes)
+    assert len(bundle_config.VTK_KEEP) < len(installed) / 3
+
+
+def test_the_vtk_keep_list_is_closed_under_pyinstallers_dependency_map() -> None:
+    hooks = pytest.importorskip("_pyinstaller_hooks_contrib.utils.vtkmodules")
+    dependencies = getattr(hooks, "_module_dependencies", None)
+    if dependencies is None:
+        pytest.skip("this pyinstaller-hooks-contrib has no VTK dependency map")
+    needed = {
+        dep.split(".")[1]
+        for name in bundle_config.VTK_KEEP
+        for dep in dependencies.get(f"vtkmodules.{name}", [])
+        if dep.startswith("vtkmodules.vtk")
+    }
+    assert needed <= bundle_config.VTK_KEEP, sorted(needed - bundle_config.VTK_KEEP)
+
+
+def test_the_spec_names_the_vtk_keep_list_as_hidden_imports() -> None:
+    # pyvista imports VTK modules by name at run time: PyInstaller's analysis cannot see them.
+    spec = (REPO / "build.spec").read_text()
+    assert "bundle_config.VTK_KEEP" in spec and "hiddenimports=" in spec
 
 
 def test_every_resource_the_app_looks_up_ships() -> None:
