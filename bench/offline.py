@@ -70,10 +70,10 @@ def run_worker(photo: str) -> dict[str, float]:
         _save_jpeg(synthetic_photo(64), warm)
         build_in_worker(warm, Path(folder) / "warm.glb", 20_000, Path(folder) / "warm.png")
         started = time.perf_counter()
-        stats, _ = build_in_worker(Path(photo), Path(folder) / "m.glb", 20_000)
+        stats, _, _ = build_in_worker(Path(photo), Path(folder) / "m.glb", 20_000)
         seconds = time.perf_counter() - started
         started = time.perf_counter()
-        _, drawn = build_in_worker(
+        _, drawn, _ = build_in_worker(
             Path(photo), Path(folder) / "p.glb", 20_000, Path(folder) / "p.png"
         )
         with_picture = time.perf_counter() - started

@@ -75,11 +75,17 @@ def describe(item: FileItem) -> str:
     if item.state == FileState.FAILED:
         return f"failed — {item.error_message or 'unknown error'}"
     if item.state == FileState.COMPLETED and item.output is not None:
-        return f"done ({item.output.face_count:,} faces)"
+        done = f"done ({item.output.face_count:,} faces)"
+        return f"{done} — warning: {item.output.warning}" if item.output.warning else done
     if item.state == FileState.QUEUED and item.queue_position is not None:
         return f"queued (position {item.queue_position})"
     if item.state in (FileState.GENERATING, FileState.UPLOADING, FileState.DOWNLOADING) and (
         item.message
     ):
-        return f"{item.state.value} — {item.message}"
-    return item.state.value
+        return f"{_word(item.state)} — {item.message}"
+    return _word(item.state)
+
+
+def _word(state: FileState) -> str:
+    # "downloading" is FAL's step only; for every engine it is the model being checked and saved.
+    return "finishing" if state == FileState.DOWNLOADING else state.value

@@ -32,6 +32,8 @@ class EngineOutput:
     preview_content_type: str | None = None
     #: The model's statistics; None makes the job engine measure the file itself.
     stats: ModelStats | None = None
+    #: A sentence for the person about a model made but doubtful (no subject found…).
+    warning: str | None = None
 
 
 class FileRun(Protocol):

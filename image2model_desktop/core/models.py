@@ -50,6 +50,8 @@ class OutputInfo(BaseModel):
     preview_size: int | None = None
     preview_content_type: str | None = None
     processing_time: float
+    #: The engine's sentence about a doubtful model (the offline engine found no subject).
+    warning: str | None = None
 
 
 class FileItem(BaseModel):

@@ -211,6 +211,7 @@ class FileRunner:
             preview_size=preview.stat().st_size if preview else None,
             preview_content_type=output.preview_content_type if preview else None,
             processing_time=elapsed,
+            warning=output.warning,
         )
         self._ledger.apply(
             run.job_id,

@@ -36,19 +36,24 @@ PREVIEW_SUFFIX, PREVIEW_SIZE = ".preview.png", 512
 
 def build_in_worker(
     input_path: Path, out_glb: Path, face_limit: int, out_preview: Path | None = None
-) -> tuple[ModelStats, bool]:
-    """Turn a photo into a GLB, measure it, and draw its picture; say if the picture was made."""
+) -> tuple[ModelStats, bool, str | None]:
+    """Turn a photo into a GLB, measure it, and draw its picture.
+
+    Return the stats, whether the picture was made, and the builder's warning
+    (no subject found) for the person.
+    """
     from image2model_desktop.core.images import load_rgba_array
 
     from .offline_model import build_offline_model
     from .stats import measure
 
     rgba = load_rgba_array(input_path, max_side=_MAX_SIDE)
-    build_offline_model(rgba, out_glb, face_limit)
+    built = build_offline_model(rgba, out_glb, face_limit)
     # Measured and drawn in the same worker call: the numbers and the picture every
     # other engine's models get, without more trips through the process pool.
     stats = measure(out_glb)
-    return stats, out_preview is not None and _draw_preview(out_glb, out_preview)
+    drawn = out_preview is not None and _draw_preview(out_glb, out_preview)
+    return stats, drawn, built.warning
 
 
 def _draw_preview(model: Path, target: Path) -> bool:
@@ -75,7 +80,7 @@ class OfflineEngine(Engine):
         out = run.output_path(".glb")
         preview = run.output_path(PREVIEW_SUFFIX)
         face_limit = run.parameters.face_limit or PARAMETERS.face_limit.default or 0
-        stats, drawn = await run_in_process(
+        stats, drawn, warning = await run_in_process(
             build_in_worker, run.input_path, out, face_limit, preview
         )
         return EngineOutput(
@@ -83,4 +88,5 @@ class OfflineEngine(Engine):
             stats=stats,
             preview_path=preview if drawn else None,
             preview_content_type="image/png" if drawn else None,
+            warning=warning,
         )

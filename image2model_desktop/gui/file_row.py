@@ -24,7 +24,7 @@ STATE_WORDS = {
     FileState.UPLOADING: "Uploading",
     FileState.QUEUED: "Queued",
     FileState.GENERATING: "Generating",
-    FileState.DOWNLOADING: "Saving",
+    FileState.DOWNLOADING: "Finishing",
     FileState.COMPLETED: "Done",
     FileState.FAILED: "Failed",
     FileState.CANCELLED: "Cancelled",
@@ -124,9 +124,18 @@ class FileRow(QWidget):
         self.queue.setText(f"#{item.queue_position} in queue" if queued else "")
         self.queue.setVisible(queued)
         text = item.error_message if state == FileState.FAILED else item.message
+        warning = None
         if state == FileState.COMPLETED and item.output is not None:
             out = item.output
-            text = f"Done: {out.face_count:,} faces in {out.processing_time:.1f} s"
+            # The state word already says "Done": the line says what was made, or the doubt.
+            text = f"{out.face_count:,} faces in {out.processing_time:.1f} s"
+            warning = out.warning
+            if warning:
+                text = f"Check this model: {warning}"
+        if bool(self.message.property("warning")) != bool(warning):
+            self.message.setProperty("warning", bool(warning))
+            repolish(self.message)
+        self.message.setWordWrap(bool(warning))
         self.message.setText(text or "")
         self.message.setToolTip(text or "")
         self.cancel_button.setVisible(not state.is_terminal)

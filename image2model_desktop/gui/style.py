@@ -67,6 +67,7 @@ QLabel#rowThumbnail {{ background: #eef0f4; border-radius: 4px; }}
 QLabel#rowName {{ font-weight: 600; }}
 QLabel#rowMessage {{ color: {MUTED}; }}
 QLabel#rowMessage[failed="true"] {{ color: {ERROR}; }}
+QLabel#rowMessage[warning="true"] {{ color: {WARNING}; font-weight: 600; }}
 QLabel#fileState {{ font-weight: 600; color: {MUTED}; }}
 QLabel#apiStatus[kind="error"] {{ color: {ERROR}; }}
 """
