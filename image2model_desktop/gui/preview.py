@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from image2model_desktop.gui.background import in_thread, spawn
+from image2model_desktop.gui.preview_toolbar import build_section_bar, build_toolbar
 from image2model_desktop.gui.qt import (
     QAction,
-    QActionGroup,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
-    QMenu,
     QSlider,
     QStackedWidget,
     Qt,
@@ -43,8 +40,6 @@ log = logging.getLogger(__name__)
 NO_GL_MESSAGE = "The 3D preview could not start on this computer; models can still be saved."
 #: How long ``show_model`` waits for the model's first frame on screen.
 FIRST_FRAME_TIMEOUT = 5.0
-LIGHTING_LABELS = {"soft": "Soft", "studio": "Studio", "flat": "Flat (as photographed)"}
-SECTION_AXES = ("Height (Y)", "Width (X)", "Depth (Z)")
 _AXIS_INDEX = (1, 0, 2)
 
 
@@ -54,6 +49,27 @@ class PreviewPane(QWidget):
     modelShown = Signal(str)  # path
     loadFailed = Signal(str)  # sentence
     turntableRequested = Signal(str)  # path of the shown model
+
+    # Made by preview_toolbar.build_toolbar / build_section_bar:
+    reset_button: QToolButton
+    wireframe_button: QToolButton
+    texture_button: QToolButton
+    pbr_button: QToolButton
+    lighting_button: QToolButton
+    lighting_actions: dict[str, QAction]
+    dimensions_button: QToolButton
+    measure_button: QToolButton
+    section_button: QToolButton
+    screenshot_button: QToolButton
+    turntable_button: QToolButton
+    unit_box: QComboBox
+    tools: tuple[QToolButton, ...]
+    single_model_tools: tuple[QToolButton, ...]
+    toolbar: QToolBar
+    status: QLabel
+    section_bar: QWidget
+    section_axis: QComboBox
+    section_slider: QSlider
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,8 +82,8 @@ class PreviewPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(self._build_toolbar())
-        layout.addWidget(self._build_section_bar())
+        layout.addLayout(build_toolbar(self))
+        layout.addWidget(build_section_bar(self))
         self._stack = QStackedWidget()
         self._placeholder = QLabel("Preparing the 3D viewer…")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -76,127 +92,6 @@ class PreviewPane(QWidget):
         self._stack.addWidget(self._placeholder)
         layout.addWidget(self._stack, 1)
         self._sync_tools()
-
-    # -- toolbar ------------------------------------------------------------------------
-
-    def _build_toolbar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(4)
-        self.reset_button = self._tool(
-            "Reset view", "Frame the whole model again (R)", self.reset_view
-        )
-        self.wireframe_button = self._tool("Wireframe", "Show the mesh's edges", self._on_wireframe)
-        self.wireframe_button.setCheckable(True)
-        self.texture_button = self._tool(
-            "Texture", "Show or hide the photo texture", self._on_texture
-        )
-        self.texture_button.setCheckable(True)
-        self.texture_button.setChecked(True)
-        self.pbr_button = self._tool(
-            "PBR",
-            "Physically based materials (metal, roughness) when the model has them",
-            self._on_pbr,
-        )
-        self.pbr_button.setCheckable(True)
-        self.lighting_button = self._tool("Lighting", "Choose how the model is lit", None)
-        self.lighting_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.lighting_button)
-        group = QActionGroup(menu)
-        self.lighting_actions: dict[str, QAction] = {}
-        for key, label in LIGHTING_LABELS.items():
-            action = menu.addAction(label)
-            action.setCheckable(True)
-            action.setChecked(key == "soft")
-            group.addAction(action)
-            action.triggered.connect(lambda _=False, k=key: self.set_lighting(k))
-            self.lighting_actions[key] = action
-        self.lighting_button.setMenu(menu)
-        self.dimensions_button = self._tool(
-            "Dimensions", "Show the model's size along each side", self._on_dimensions
-        )
-        self.dimensions_button.setCheckable(True)
-        self.measure_button = self._tool(
-            "Measure", "Click two points on the model to measure between them", self._on_measure
-        )
-        self.measure_button.setCheckable(True)
-        self.section_button = self._tool(
-            "Section", "Cut the model open with a plane", self._on_section
-        )
-        self.section_button.setCheckable(True)
-        self.screenshot_button = self._tool("Screenshot", "Save this view as a PNG", None)
-        self.screenshot_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        shot_menu = QMenu(self.screenshot_button)
-        shot_menu.addAction("Save view…").triggered.connect(lambda: self.save_screenshot(False))
-        shot_menu.addAction("Save view with transparent background…").triggered.connect(
-            lambda: self.save_screenshot(True)
-        )
-        self.screenshot_button.setMenu(shot_menu)
-        self.turntable_button = self._tool(
-            "Turntable…", "Export a turning animation (GIF or MP4)", self._on_turntable
-        )
-        self.unit_box = QComboBox()
-        self.unit_box.setObjectName("unitBox")
-        self.unit_box.setAccessibleName("Units for dimensions and measurements")
-        self.unit_box.setToolTip("Units for dimensions and measurements")
-        for unit in ("mm", "cm", "m", "in"):
-            self.unit_box.addItem(unit, unit)
-        self.unit_box.setCurrentIndex(1)
-        self.unit_box.currentIndexChanged.connect(self._on_unit)
-        self.tools = (
-            self.reset_button,
-            self.wireframe_button,
-            self.texture_button,
-            self.pbr_button,
-            self.lighting_button,
-            self.dimensions_button,
-            self.measure_button,
-            self.section_button,
-            self.screenshot_button,
-            self.turntable_button,
-        )
-        # A QToolBar moves what does not fit behind its » button, so a narrow pane
-        # (a 1024 px window) keeps every tool reachable without widening the window.
-        self.toolbar = QToolBar()
-        self.toolbar.setObjectName("previewToolbar")
-        self.toolbar.setAccessibleName("3D preview tools")
-        for button in self.tools:
-            self.toolbar.addWidget(button)
-        self.toolbar.addWidget(self.unit_box)
-        bar.addWidget(self.toolbar, 1)
-        self.status = QLabel()
-        self.status.setObjectName("muted")
-        self.status.setAccessibleName("Preview status")
-        bar.addWidget(self.status)
-        return bar
-
-    def _build_section_bar(self) -> QWidget:
-        self.section_bar = QWidget()
-        row = QHBoxLayout(self.section_bar)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Cut across"))
-        self.section_axis = QComboBox()
-        self.section_axis.setAccessibleName("Section plane direction")
-        self.section_axis.addItems(SECTION_AXES)
-        self.section_axis.currentIndexChanged.connect(self._apply_section)
-        row.addWidget(self.section_axis)
-        self.section_slider = QSlider(Qt.Orientation.Horizontal)
-        self.section_slider.setObjectName("sectionSlider")
-        self.section_slider.setAccessibleName("Section plane position")
-        self.section_slider.setRange(0, 100)
-        self.section_slider.setValue(50)
-        self.section_slider.valueChanged.connect(self._apply_section)
-        row.addWidget(self.section_slider, 1)
-        self.section_bar.setVisible(False)
-        return self.section_bar
-
-    def _tool(self, text: str, tip: str, slot: Callable[[], None] | None) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setAccessibleName(text.rstrip("…"))
-        if slot is not None:
-            button.clicked.connect(slot)
-        return button
 
     @property
     def model(self) -> Any:
@@ -315,6 +210,44 @@ class PreviewPane(QWidget):
             spawn(self._attach_standins(view, model))
         self.modelShown.emit(str(path))
         return True
+
+    async def show_compare(self, paths: tuple[Path, Path], labels: tuple[str, str]) -> bool:
+        """Show two models side by side under one camera; False if a newer request won."""
+        self._load_seq += 1
+        seq = self._load_seq
+        if self._unavailable or self.view is None:
+            return False
+        from image2model_desktop.mesh.stage import build_view_model, make_actors
+
+        self.status.setText(f"Loading {paths[0].name} and {paths[1].name}…")
+        sides = []
+        try:
+            for path in paths:
+                model = await in_thread(build_view_model, path)
+                sides.append((model, await in_thread(make_actors, model)))
+        except Exception as error:
+            log.warning("Could not load %s for comparing: %s", paths, error)
+            if seq == self._load_seq:
+                self.status.setText("")
+                self.loadFailed.emit("The two models could not be shown; a file may be damaged.")
+            return False
+        view = self.view
+        if seq != self._load_seq or view is None:
+            return False
+        self.status.setText("")
+        self._picked = []
+        self._stack.setCurrentWidget(view)
+        view.show_compare(sides[0], sides[1], labels)
+        self._sync_tools()
+        await self._first_frame(view)
+        if seq != self._load_seq:
+            return False
+        self.modelShown.emit(str(paths[0]))
+        return True
+
+    @property
+    def comparing(self) -> bool:
+        return self.view is not None and bool(self.view.comparing)
 
     async def _attach_standins(self, view: Any, model: Any) -> None:
         from image2model_desktop.core.workers import run_in_process
@@ -485,6 +418,12 @@ class PreviewPane(QWidget):
         self.unit_box.setEnabled(model is not None)
         self.texture_button.setEnabled(model is not None and model.textured)
         self.pbr_button.setEnabled(model is not None and model.has_pbr)
+        if self.comparing:
+            # These work on one model; side by side, the two would disagree.
+            for button in self.single_model_tools:
+                button.setChecked(False)
+                button.setEnabled(False)
+            self.section_bar.setVisible(False)
 
 
 def _uvs(mesh: Any) -> NDArray[np.float32] | None:

@@ -91,9 +91,12 @@ class ResultsPage(QWidget):
         self.grid.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.grid.setMovement(QListWidget.Movement.Static)
         self.grid.setWordWrap(True)
-        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Ctrl/Shift-click a second model to see the two side by side.
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setToolTip("Ctrl+click a second model to compare the two side by side")
         self.grid.setMinimumWidth(ICON + 60)
         self.grid.currentItemChanged.connect(self._on_selected)
+        self.grid.itemSelectionChanged.connect(self._on_selection_changed)
         splitter.addWidget(self.grid)
 
         card = QFrame()
@@ -208,11 +211,39 @@ class ResultsPage(QWidget):
     def _on_selected(self, current: QListWidgetItem | None, _previous: object) -> None:
         item = self.selected_item() if current is not None else None
         self._sync_buttons()
+        if len(self.grid.selectedItems()) == 2:
+            return  # the selection handler shows the pair
         if item is None or item.output is None or self.outputs is None:
             self.stats.setText("")
             return
         self.stats.setText(stats_text(item))
         spawn(self.preview.show_model(self.outputs / item.output.model_filename))
+
+    def compared_items(self) -> list[FileItem]:
+        """The two selected models being compared (empty unless exactly two are selected)."""
+        if self.job is None:
+            return []
+        chosen = [
+            self.job.file(entry.data(Qt.ItemDataRole.UserRole))
+            for entry in sorted(self.grid.selectedItems(), key=self.grid.row)
+        ]
+        found = [item for item in chosen if item is not None and item.output is not None]
+        return found if len(found) == 2 else []
+
+    def _on_selection_changed(self) -> None:
+        pair = self.compared_items()
+        if self.outputs is None:
+            return
+        if not pair:
+            single = self.selected_item()
+            if self.preview.comparing and single is not None and single.output is not None:
+                self.stats.setText(stats_text(single))
+                spawn(self.preview.show_model(self.outputs / single.output.model_filename))
+            return
+        paths = tuple(self.outputs / item.output.model_filename for item in pair if item.output)
+        labels = tuple(compare_label(item, self.job) for item in pair)
+        self.stats.setText("   |   ".join(labels))
+        spawn(self.preview.show_compare((paths[0], paths[1]), (labels[0], labels[1])))
 
     def _sync_buttons(self) -> None:
         has_any = bool(self.completed())
@@ -415,6 +446,18 @@ def stats_text(item: FileItem) -> str:
         f"{out.face_count:,} faces  ·  {out.vertex_count:,} vertices  ·  "
         f"{width:.2f} × {depth:.2f} × {height:.2f} (W × D × H)  ·  {texture}"
     )
+
+
+def compare_label(item: FileItem, job: Job | None) -> str:
+    """``chair.jpg · tripo-v2.5 · 9,998 faces · 41 s``: what tells two results apart."""
+    out = item.output
+    model = getattr(item, "model", None) or (
+        getattr(job.parameters, "model", None) or job.engine if job is not None else None
+    )
+    parts = [item.filename, str(model) if model else ""]
+    if out is not None:
+        parts += [f"{out.face_count:,} faces", f"{out.processing_time:.0f} s"]
+    return " · ".join(part for part in parts if part)
 
 
 def _untinted_icon(pixmap: QPixmap) -> QIcon:

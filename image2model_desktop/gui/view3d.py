@@ -109,6 +109,10 @@ class ModelView(QWidget):
         self._wheel_timer.setInterval(WHEEL_SETTLE_MS)
         self._wheel_timer.timeout.connect(self.show_full_detail)
         self._section: Any = None
+        #: The right-hand model while two are compared side by side, else None.
+        self.compared: ViewModel | None = None
+        self._second: Any = None  # mesh.compare.SecondPane, made at the first comparison
+        self._framing: ViewModel | None = None
 
     # -- frames -------------------------------------------------------------------------
 
@@ -186,6 +190,33 @@ class ModelView(QWidget):
             self.reset_view(render=False)
         self.show_seconds = time.perf_counter() - started
 
+    def show_compare(
+        self,
+        left: tuple[ViewModel, list[Any]],
+        right: tuple[ViewModel, list[Any]],
+        labels: tuple[str, str],
+    ) -> None:
+        """Two models side by side under one camera (turning either side turns both)."""
+        from image2model_desktop.mesh.compare import SecondPane, union
+
+        with self._editing():
+            self._remove_model()
+            if self._second is None:
+                self._second = SecondPane(self.renderer, self.plotter.ren_win)
+            self.model, self.actors = left
+            self.compared = right[0]
+            for actor in self.actors:
+                self.renderer.AddActor(actor)
+            self._second.show(right[1], labels, dark=self.dark)
+            self._apply_surface()
+            self._apply_lighting()
+            self._framing = union([left[0], right[0]])
+            self.reset_view(render=False)
+
+    @property
+    def comparing(self) -> bool:
+        return self.compared is not None
+
     def clear_model(self) -> None:
         with self._editing():
             self._remove_model()
@@ -196,8 +227,12 @@ class ModelView(QWidget):
         for actor in self.actors:
             actor.ReleaseGraphicsResources(self.plotter.ren_win)
             self.renderer.RemoveActor(actor)
+        if self._second is not None:
+            self._second.hide()
         self.actors = []
         self.model = None
+        self.compared = None
+        self._framing = None
         self._standin_shown = False
 
     def set_standins(self, model: ViewModel, standins: list[Any]) -> None:
@@ -212,7 +247,9 @@ class ModelView(QWidget):
         if self.model is None:
             return
         width, height = max(1, self.plotter.width()), max(1, self.plotter.height())
-        stage.frame_camera(self.renderer, self.model, width / height)
+        if self.comparing:
+            width //= 2  # each side has half the window
+        stage.frame_camera(self.renderer, self._framing or self.model, width / height)
         # Until the user moves the camera, a resized pane keeps the model framed.
         self.framed = True
         if render:
@@ -278,19 +315,26 @@ class ModelView(QWidget):
         self.dark = dark
         with self._editing():
             stage.set_background(self.renderer, dark=dark)
+            if self._second is not None and self._second.shown:
+                self._second.sync_look()
+
+    def _sides(self) -> list[tuple[ViewModel, list[Any]]]:
+        sides = [(self.model, self.actors)] if self.model is not None else []
+        if self.compared is not None and self._second is not None:
+            sides.append((self.compared, self._second.actors))
+        return sides
 
     def _apply_surface(self) -> None:
-        if self.model is not None:
+        for model, actors in self._sides():
             stage.set_surface_style(
-                self.actors,
-                self.model,
-                textured=self.textured,
-                wireframe=self.wireframe,
-                pbr=self.pbr,
+                actors, model, textured=self.textured, wireframe=self.wireframe, pbr=self.pbr
             )
 
     def _apply_lighting(self) -> None:
-        stage.set_shading(self.actors, self.lighting)
+        for _model, actors in self._sides():
+            stage.set_shading(actors, self.lighting)
+        if self._second is not None and self._second.shown:
+            self._second.sync_look()
 
     # -- overlays: dimensions, measurement, section -------------------------------------
 

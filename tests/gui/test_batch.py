@@ -169,3 +169,36 @@ def test_cancel_then_retry(open_window, run, model_glb, photos):
     assert window.processing.retry_failed_button.isVisible()
     window.processing.retry_failed_button.click()
     run(until(lambda: all(r.item.state == FileState.COMPLETED for r in rows), 30, "retry all"))
+
+
+def test_ctrl_click_a_second_result_compares_the_two(open_window, run, model_glb, photos):
+    from PySide6.QtTest import QTest
+
+    from image2model_desktop.gui.qt import Qt
+
+    from .conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)
+    engine.gate.set()
+    window = open_window(engine).window
+    run(window.upload.add_paths(photos[:2]))
+    window.upload.generate_button.click()
+    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results page"))
+    results = window.results
+    grid = results.grid
+    run(until(lambda: results.preview.model is not None, 30, "the first model"))
+    first, second = (grid.visualItemRect(grid.item(row)).center() for row in (0, 1))
+    QTest.mouseClick(
+        grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, first
+    )
+    QTest.mouseClick(
+        grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, second
+    )
+    run(until(lambda: results.preview.comparing, 30, "the side-by-side view"))
+    names = [item.filename for item in results.compared_items()]
+    assert len(names) == 2 and all(name in results.stats.text() for name in names)
+    # A plain click on one goes back to a single model.
+    QTest.mouseClick(
+        grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, first
+    )
+    run(until(lambda: not results.preview.comparing, 30, "one model again"))

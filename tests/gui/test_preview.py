@@ -432,3 +432,43 @@ def test_a_platform_without_opengl_starts_with_the_placeholder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "VIEW None" in done.stdout
     assert f"TEXT {NO_GL_MESSAGE}" in done.stdout
+
+
+def test_two_models_side_by_side_share_one_camera(preview, run, model_glb, tmp_path):
+    box = write_mesh(tmp_path / "box.stl", trimesh.creation.box(extents=(1.2, 1.6, 0.6)))
+    assert run(preview.show_compare((model_glb, box), ("tripo-v2.5 · 2,000 faces", "box")))
+    view = preview.view
+    assert preview.comparing and not preview.dimensions_button.isEnabled()
+    both = preview.screenshot()
+    half = both.shape[1] // 2
+    left, right = both[:, :half], both[:, half:]
+    assert model_pixel_share(left) > 0.05 and model_pixel_share(right) > 0.05
+    # The sphere's colours on the left only; the grey box on the right.
+    assert (np.ptp(left.astype(int), axis=2) > 120).mean() > 0.02
+    assert (np.ptp(right.astype(int), axis=2) > 120).mean() < 0.005
+    # One drag on the left turns both sides.
+    target = view.plotter
+    start = QPoint(target.width() // 4, target.height() // 2)
+    turned = next_frame(
+        run,
+        view,
+        lambda: (
+            QTest.mousePress(
+                target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start
+            ),
+            QTest.mouseMove(target, start + QPoint(40, 0)),
+            QTest.mouseMove(target, start + QPoint(90, 0)),
+            QTest.mouseRelease(
+                target,
+                Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+                start + QPoint(90, 0),
+            ),
+        ),
+    )
+    assert changed(left, turned[:, :half]) > 0.01 and changed(right, turned[:, half:]) > 0.01
+    # Back to one model: it fills the whole view again, and single-model tools return.
+    assert run(preview.show_model(model_glb))
+    assert not preview.comparing and preview.dimensions_button.isEnabled()
+    top, bottom, left_col, right_col = model_box(preview.screenshot())
+    assert left_col < half < right_col
