@@ -470,5 +470,5 @@ def test_two_models_side_by_side_share_one_camera(preview, run, model_glb, tmp_p
     # Back to one model: it fills the whole view again, and single-model tools return.
     assert run(preview.show_model(model_glb))
     assert not preview.comparing and preview.dimensions_button.isEnabled()
-    top, bottom, left_col, right_col = model_box(preview.screenshot())
+    _, _, left_col, right_col = model_box(preview.screenshot())
     assert left_col < half < right_col
