@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -44,6 +45,10 @@ class Settings(BaseModel):
     defaults: JobParameters = Field(default_factory=JobParameters)
     output_folder: str | None = None
     api: ApiServerSettings = Field(default_factory=ApiServerSettings)
+    #: The window's colours: follow the OS, or always light or dark.
+    theme: Literal["system", "light", "dark"] = "system"
+    #: A folder the window watches: photos appearing there are queued as batches.
+    watch_folder: str | None = None
 
     def job_defaults(self) -> JobParameters:
         """The parameters of a batch nobody chose anything for (with the default engine)."""

@@ -18,6 +18,7 @@ from image2model_desktop.gui.qt import (
     QWidget,
     Signal,
 )
+from image2model_desktop.gui.style import current
 
 STATUS_WORDS = {
     JobStatus.PROCESSING: "processing",
@@ -89,7 +90,7 @@ class LibraryList(QListWidget):
         super().paintEvent(event)
         if self.count() == 0:
             painter = QPainter(self.viewport())
-            painter.setPen(QColor("#667085"))
+            painter.setPen(QColor(current().muted))
             painter.drawText(
                 self.viewport().rect().adjusted(8, 8, -8, -8),
                 int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

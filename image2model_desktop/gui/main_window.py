@@ -10,6 +10,7 @@ from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.settings import ApiServerSettings
+from image2model_desktop.gui import style
 from image2model_desktop.gui.api_server import ApiController
 from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.bridge import EngineBridge
@@ -103,6 +104,9 @@ class MainWindow(QMainWindow):
         self.bridge.jobCreated.connect(self.library.update_job)
         self.bridge.jobFinished.connect(self._on_job_finished)
         self.notifier = Notifier(self, icon or QIcon())
+        self.apply_theme()
+        # "As the system" follows the OS switching while the window is open.
+        QApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
         self._install_shortcuts()
         self._restore_geometry()
         self.set_phase(Phase.UPLOAD)
@@ -125,6 +129,7 @@ class MainWindow(QMainWindow):
     def attach_preview(self) -> None:
         """Create the 3D view (after the first paint); raises when OpenGL is missing."""
         self.results.preview.attach_view()
+        self.results.preview.set_dark(style.current().dark)
         if self.pages.currentWidget() is self.results and self.results.job is not None:
             self.results.show_job(self.results.job)
 
@@ -315,8 +320,18 @@ class MainWindow(QMainWindow):
                 "error",
             )
         self.upload.parameters.set_parameters(settings.defaults)
+        self.apply_theme()
         if api_changed:
             spawn(self.api.apply(settings.api))
+
+    def apply_theme(self) -> None:
+        """Colour the window (and the 3D view's background) as the settings say."""
+        palette = style.apply_theme(QApplication.instance(), self.runtime.settings.theme)
+        self.results.preview.set_dark(palette.dark)
+
+    def _on_system_scheme(self, _scheme: object) -> None:
+        if self.runtime.settings.theme == "system":
+            self.apply_theme()
 
     def open_about(self) -> None:
         from image2model_desktop.gui.about import AboutDialog

@@ -22,6 +22,7 @@ from image2model_desktop.gui.qt import (
     QWidget,
     Signal,
 )
+from image2model_desktop.gui.style import repolish
 
 THUMB_SIZE = 56
 
@@ -71,11 +72,12 @@ class PhotoTile(QWidget):
         self._thumb = QLabel()
         self._thumb.setFixedSize(THUMB_SIZE, THUMB_SIZE)
         self._thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._thumb.setStyleSheet("background: #eef0f4; border-radius: 4px;")
+        self._thumb.setObjectName("rowThumbnail")
         text = QVBoxLayout()
         self._name = QLabel(photo.name)
-        self._name.setStyleSheet("font-weight: 600;")
+        self._name.setObjectName("rowName")
         self._status = QLabel()
+        self._status.setObjectName("photoStatus")
         self._status.setWordWrap(True)
         text.addWidget(self._name)
         text.addWidget(self._status)
@@ -103,17 +105,23 @@ class PhotoTile(QWidget):
             )
         if photo.checking:
             self._status.setText("Checking…")
-            self._status.setStyleSheet("color: #667085;")
+            self._set_kind("checking")
         elif photo.info is not None:
             info = photo.info
             self._status.setText(
                 f"Ready  ·  {info.width} × {info.height}  ·  {_size(info.file_size)}"
             )
-            self._status.setStyleSheet("color: #1f8a4c;")
+            self._set_kind("ready")
         else:
             self._status.setText(photo.reason or "Refused.")
-            self._status.setStyleSheet("color: #c0362c;")
+            self._set_kind("refused")
             self._thumb.setText("!")
+
+    def _set_kind(self, kind: str) -> None:
+        # Colours come from the window's stylesheet (light or dark), keyed on this.
+        if self._status.property("kind") != kind:
+            self._status.setProperty("kind", kind)
+            repolish(self._status)
 
 
 class PhotoTray(QListWidget):

@@ -9,10 +9,7 @@ Qt coalesces repaints into the next frame.
 from __future__ import annotations
 
 from image2model_desktop.gui.qt import QColor, QPainter, QPaintEvent, QSize, Qt, QWidget
-from image2model_desktop.gui.style import ACCENT, ERROR, SUCCESS
-
-TRACK = "#e8ebf0"
-STATE_FILL = {"completed": SUCCESS, "failed": ERROR, "cancelled": "#98a2b3"}
+from image2model_desktop.gui.style import current
 
 
 class ProgressStrip(QWidget):
@@ -53,11 +50,14 @@ class ProgressStrip(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         rect = self.rect()
         radius = rect.height() / 2
-        painter.setBrush(QColor(TRACK))
+        palette = current()
+        painter.setBrush(QColor(palette.track))
         painter.drawRoundedRect(rect, radius, radius)
         if self._value > 0:
             fill = rect.adjusted(0, 0, 0, 0)
             fill.setWidth(max(rect.height(), round(rect.width() * self._value / self._maximum)))
-            painter.setBrush(QColor(STATE_FILL.get(self._state, ACCENT)))
+            fills = {"completed": palette.success, "failed": palette.error}
+            fills["cancelled"] = palette.cancelled
+            painter.setBrush(QColor(fills.get(self._state, palette.accent)))
             painter.drawRoundedRect(fill, radius, radius)
         painter.end()

@@ -12,6 +12,7 @@ from image2model_desktop.gui.parameters import ParametersPanel
 from image2model_desktop.gui.qt import (
     QApplication,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -26,6 +27,8 @@ from image2model_desktop.gui.qt import (
     QWidget,
 )
 from image2model_desktop.gui.style import repolish
+
+THEMES = (("As the system", "system"), ("Light", "light"), ("Dark", "dark"))
 
 
 class SettingsDialog(QDialog):
@@ -92,6 +95,17 @@ class SettingsDialog(QDialog):
         work_form.addRow("Default parameters", self.defaults)
         work_form.addRow("Save models in", folder_row)
         layout.addWidget(work)
+
+        look = QGroupBox("Appearance")
+        look_form = QFormLayout(look)
+        self.theme = QComboBox()
+        self.theme.setObjectName("themeInput")
+        self.theme.setAccessibleName("Colours")
+        for label, value in THEMES:
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        look_form.addRow("Colours", self.theme)
+        layout.addWidget(look)
 
         api = QGroupBox("Local HTTP API")
         api_form = QFormLayout(api)
@@ -213,5 +227,6 @@ class SettingsDialog(QDialog):
                 "defaults": self.defaults.parameters(),
                 "output_folder": folder,
                 "api": api,
+                "theme": self.theme.currentData(),
             }
         )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 
+import pytest
 from PySide6.QtTest import QTest
 
+from image2model_desktop.core.settings import Settings
+from image2model_desktop.gui import style
 from image2model_desktop.gui.qt import QDialog, Qt
 
 from .conftest import until
@@ -56,8 +62,6 @@ def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
 
 
 def test_taken_port_at_launch_is_said_on_the_upload_page(open_window, data_dir, run):
-    from image2model_desktop.core.settings import Settings
-
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     holder.bind(("127.0.0.1", 0))
     holder.listen()
@@ -87,3 +91,90 @@ def test_cors_origins_field_is_saved(open_window, data_dir):
         "https://example.test",
     ]
     dialog.deleteLater()
+
+
+def _luminance(widget) -> float:
+    """Mean brightness (0–1) of what the widget shows."""
+    image = widget.grab().toImage()
+    total = 0.0
+    points = [(x, y) for x in range(5, image.width(), 37) for y in range(5, image.height(), 37)]
+    for x, y in points:
+        total += image.pixelColor(x, y).lightnessF()
+    return total / len(points)
+
+
+def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
+    from image2model_desktop.gui.qt import QApplication
+    from image2model_desktop.gui.settings_dialog import SettingsDialog
+
+    harness = open_window(with_3d=False)
+    window = harness.window
+    dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", False, window)
+    dialog.show()
+    dialog.theme.setFocus()
+    # Choose "Dark" with the keyboard as a user would: the combo box is the third entry.
+    QTest.keyClick(dialog.theme, Qt.Key.Key_End)
+    assert dialog.theme.currentData() == "dark"
+    window.apply_settings(dialog.result_settings())
+    dialog.deleteLater()
+    try:
+        assert Settings.load(data_dir / "settings.json").theme == "dark"
+        assert style.current() is style.DARK
+        palette = QApplication.instance().palette()
+        assert palette.window().color().name() == style.DARK.window
+        for page in (window.upload, window.processing, window.results):
+            window.pages.setCurrentWidget(page)
+            assert _luminance(page) < 0.3, page.objectName()
+        assert _luminance(window.library) < 0.3
+
+        light = harness.runtime.settings.model_copy(update={"theme": "light"})
+        window.apply_settings(light)
+        for page in (window.upload, window.processing, window.results):
+            window.pages.setCurrentWidget(page)
+            assert _luminance(page) > 0.7, page.objectName()
+    finally:
+        style.apply_theme(QApplication.instance(), "light")
+
+
+def test_state_colours_are_legible_in_both_palettes():
+    from image2model_desktop.gui.qt import QColor
+
+    def contrast(a: str, b: str) -> float:
+        def lum(name: str) -> float:
+            c = QColor(name)
+            channels = []
+            for v in (c.redF(), c.greenF(), c.blueF()):
+                channels.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+            return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+        high, low = sorted((lum(a), lum(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    for palette in (style.LIGHT, style.DARK):
+        assert contrast(palette.text, palette.surface) >= 12
+        for name, colour in [*palette.state_colours().items(), ("muted", palette.muted)]:
+            if name in ("pending", "cancelled"):
+                assert contrast(colour, palette.surface) >= 2.5, (palette.dark, name)
+            else:
+                assert contrast(colour, palette.surface) >= 4.0, (palette.dark, name)
+
+
+SYSTEM_SCRIPT = """
+from image2model_desktop.gui import style
+from image2model_desktop.gui.qt import QApplication
+app = QApplication(["image2model"])
+print(style.apply_theme(app, "system").dark, app.palette().window().color().name())
+"""
+
+
+@pytest.mark.parametrize("gtk_theme, dark", [("Adwaita:dark", True), ("Adwaita", False)])
+def test_system_choice_follows_the_os_scheme(gtk_theme, dark):
+    # Qt's GTK platform theme reads the OS scheme from GTK_THEME, as on a GNOME desktop.
+    env = dict(os.environ, QT_QPA_PLATFORMTHEME="gtk3", GTK_THEME=gtk_theme)
+    result = subprocess.run(
+        [sys.executable, "-c", SYSTEM_SCRIPT], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    is_dark, window_colour = result.stdout.split()
+    assert is_dark == str(dark)
+    assert window_colour == (style.DARK.window if dark else style.LIGHT.window)
