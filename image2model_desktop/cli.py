@@ -156,6 +156,11 @@ def _add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("photos", nargs="*", type=Path, help="photos to queue in the window")
     parser.add_argument("--self-test", action="store_true", help="run a sample and exit")
     parser.add_argument("--screenshot", type=Path, help="with --self-test: save the window")
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="list Image2Model under 'Open with' for photos (Linux, this user) and exit",
+    )
 
 
 def _non_negative_int(text: str) -> int:
@@ -389,6 +394,12 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _open_window(args: argparse.Namespace) -> int:
+    if args.install_desktop_entry:
+        from image2model_desktop.desktop_entry import install
+
+        written = install()
+        print(f"Installed {written[0]} and {len(written) - 1} icons.")
+        return EXIT_OK
     try:
         from image2model_desktop.gui.app import run_gui
     except ImportError as error:

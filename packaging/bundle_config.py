@@ -77,7 +77,8 @@ VTK_PACKAGES_EXCLUDED = (
     "vtkmodules.wx",
 )
 
-#: Qt modules the app never imports (it uses Core, Gui, Widgets, OpenGL, OpenGLWidgets).
+#: Qt modules the app never imports (it uses Core, Gui, Widgets, OpenGL, OpenGLWidgets,
+#: and Network for QLocalServer: a second launch hands its photos to the running window).
 QT_EXCLUDED = tuple(
     f"PySide6.{name}"
     for name in [
@@ -100,7 +101,6 @@ QT_EXCLUDED = tuple(
         "QtLocation",
         "QtMultimedia",
         "QtMultimediaWidgets",
-        "QtNetwork",
         "QtNetworkAuth",
         "QtNfc",
         "QtPdf",

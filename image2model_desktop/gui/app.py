@@ -237,7 +237,17 @@ async def close_session(session: Session, *, stop_workers: bool = True) -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    """Open the window (the CLI's default command); return the exit code."""
+    """Open the window (the CLI's default command); return the exit code.
+
+    When a window already runs on this library, the photos go to it and this exits 0.
+    """
+    if not args.self_test:
+        from image2model_desktop.core.paths import data_dir
+        from image2model_desktop.gui.single_instance import hand_over
+
+        make_application()
+        if hand_over(data_dir(), list(args.photos or [])):
+            return EXIT_OK
     try:
         session = bootstrap(self_test=bool(args.self_test))
     except StoreLockedError as error:

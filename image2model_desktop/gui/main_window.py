@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.models import Job, JobParameters
@@ -39,6 +40,9 @@ from image2model_desktop.gui.results import ResultsPage
 from image2model_desktop.gui.upload import UploadPage
 from image2model_desktop.runtime import Runtime
 
+if TYPE_CHECKING:
+    from image2model_desktop.gui.single_instance import InstanceServer
+
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +62,7 @@ class MainWindow(QMainWindow):
         self.api = ApiController(self.service)
         self.current_job_id: str | None = None
         self._closed: asyncio.Future[None] | None = None
+        self.instance: InstanceServer | None = None
 
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -115,6 +120,10 @@ class MainWindow(QMainWindow):
 
     async def start(self, photos: list[Path]) -> None:
         """Resume unfinished work, fill the library, queue photos from the command line."""
+        from image2model_desktop.gui.single_instance import InstanceServer
+
+        # Later launches on this library hand their photos over instead of being refused.
+        self.instance = InstanceServer(self.runtime.paths.root, self.receive_photos)
         resumed = await self.service.start()
         self.library.reload()
         if resumed:
@@ -125,6 +134,16 @@ class MainWindow(QMainWindow):
             await self.api.apply(self.runtime.settings.api)
             if self.api.failed:
                 self.upload.notice.show_message(f"Local API: {self.api.status}", "error")
+
+    def receive_photos(self, photos: list[Path]) -> None:
+        """Photos from a later launch (a file manager's "Open with"): queue them, come forward."""
+        self.set_phase(Phase.UPLOAD)
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if photos:
+            spawn(self.upload.add_paths(photos))
 
     def attach_preview(self) -> None:
         """Create the 3D view (after the first paint); raises when OpenGL is missing."""
@@ -159,6 +178,8 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Release the 3D view, the tray icon, the API server and the bus subscription."""
         self.bridge.detach()
+        if self.instance is not None:
+            self.instance.close()
         self.notifier.close()
         await self.api.stop()
         self.results.preview.close_view()
