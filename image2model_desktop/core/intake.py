@@ -13,7 +13,7 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from .settings import Settings
 from .states import FileState
 
 #: The fields of ``JobParameters`` a front end may set for one batch.
-PARAMETER_FIELDS = ("engine", "face_limit", "texture", "pbr", "seed")
+PARAMETER_FIELDS = ("engine", "face_limit", "texture", "pbr", "seed", "model")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class StagedInput:
     content_type: str
     #: Move instead of copy (a temporary upload already in the data folder).
     move: bool = False
+    #: Further views of the same object (left, back, right, in that order): the
+    #: entry becomes one file, one model made from all its photos (multiview).
+    views: tuple[StagedInput, ...] = ()
+    #: The model for this entry alone (a compare batch: one entry per photo and
+    #: model); its output name then carries the model (``chair.trellis-2.glb``).
+    model: str | None = None
+    #: ``core.reuse.pixel_hash`` of the photo, when the front end already has it.
+    pixel_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class RejectedInput:
     display_name: str
     #: The full sentence, naming the file and the reason.
     reason: str
+    model: str | None = None
 
 
 BatchEntry = StagedInput | RejectedInput
@@ -84,6 +93,7 @@ def expand_paths(paths: Sequence[str | Path]) -> Expansion:
 def check_photo(path: Path, display_name: str | None = None) -> BatchEntry:
     """Check one photo by content (blocking: run it in a thread) and make its batch entry."""
     from .images import validate_image
+    from .reuse import pixel_hash
 
     name = display_name or path.name
     try:
@@ -91,7 +101,11 @@ def check_photo(path: Path, display_name: str | None = None) -> BatchEntry:
     except InvalidImageError as error:
         return RejectedInput(display_name=name, reason=error.user_message)
     return StagedInput(
-        source=path, display_name=name, file_size=info.file_size, content_type=info.content_type
+        source=path,
+        display_name=name,
+        file_size=info.file_size,
+        content_type=info.content_type,
+        pixel_hash=pixel_hash(path),
     )
 
 
@@ -114,13 +128,46 @@ def merge_parameters(settings: Settings, given: Mapping[str, Any]) -> JobParamet
     return JobParameters.model_validate(values)
 
 
+def multiview_entry(views: Sequence[BatchEntry]) -> BatchEntry:
+    """One batch entry from 2–4 checked photos of one object, in view order.
+
+    A refused view refuses the whole entry (one model needs all its views).
+    """
+    for view in views:
+        if isinstance(view, RejectedInput):
+            return view
+    front, *others = [v for v in views if isinstance(v, StagedInput)]
+    return replace(front, views=tuple(others))
+
+
+def compare_entries(entries: Sequence[BatchEntry], models: Sequence[str]) -> list[BatchEntry]:
+    """Each photo once per model, in photo order (a compare batch)."""
+    return [replace(entry, model=model) for entry in entries for model in models]
+
+
+def entry_models(entries: Sequence[BatchEntry], default: str) -> list[str]:
+    """The distinct models a batch's entries ask for, in order of appearance."""
+    return list(dict.fromkeys(e.model or default for e in entries))
+
+
 def new_files(
-    job_id: str, entries: Sequence[BatchEntry], engine: EngineName, now: float
+    job_id: str,
+    entries: Sequence[BatchEntry],
+    engine: EngineName,
+    now: float,
+    *,
+    reuse: bool = True,
+    model: str | None = None,
 ) -> tuple[list[FileItem], list[tuple[StagedInput, str]]]:
-    """The files of a new batch, and which photo goes to which stored name."""
+    """The files of a new batch, and which photo goes to which stored name.
+
+    ``reuse`` False: every photo is generated anew, even one with a finished model.
+    ``model``: the batch's model for entries that name none (None: the engine
+    has no choice of models, and files record none).
+    """
     items: list[FileItem] = []
     placements: list[tuple[StagedInput, str]] = []
-    stems = unique_stems([e.display_name for e in entries])
+    stems = unique_stems([_output_name(e) for e in entries])
     for position, (entry, stem) in enumerate(zip(entries, stems, strict=True)):
         file_id = new_id()
         common: dict[str, Any] = {
@@ -130,8 +177,10 @@ def new_files(
             "filename": entry.display_name,
             "output_stem": stem,
             "engine": engine,
+            "model": (entry.model or model) if model is not None else None,
             "created": now,
             "updated": now,
+            "reuse": reuse,
         }
         if isinstance(entry, RejectedInput):
             # Refused photos stay in the batch, so every front end reports them.
@@ -149,10 +198,24 @@ def new_files(
                 input_name=f"{file_id}{suffix}",
                 input_size=entry.file_size,
                 content_type=entry.content_type,
+                pixel_hash=entry.pixel_hash,
             )
             placements.append((entry, common["input_name"]))
+            view_names = []
+            for number, view in enumerate(entry.views, start=1):
+                view_suffix = ".png" if view.content_type == "image/png" else ".jpg"
+                view_names.append(f"{file_id}.view{number}{view_suffix}")
+                placements.append((view, view_names[-1]))
+            common["view_names"] = tuple(view_names)
         items.append(FileItem(**common))
     return items, placements
+
+
+def _output_name(entry: BatchEntry) -> str:
+    """The name the output stem comes from: ``chair.jpg``, or ``chair.trellis-2.jpg``."""
+    if entry.model is None:
+        return entry.display_name
+    return f"{safe_stem(entry.display_name)}.{entry.model}.glb"
 
 
 def place_inputs(

@@ -14,6 +14,8 @@ from .states import FileState
 EngineName = Literal["offline", "fal"]
 EngineChoice = Literal["auto", "offline", "fal"]
 TextureQuality = Literal["no", "standard", "HD"]
+#: The model a batch gets when nobody chose one (FAL's Tripo v2.5, the original's).
+DEFAULT_MODEL = "tripo-v2.5"
 
 
 def new_id() -> str:
@@ -33,6 +35,23 @@ class JobParameters(BaseModel):
     texture: TextureQuality = "standard"
     pbr: bool = False
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    #: Which of the engine's models makes the batch (FAL's generators; the
+    #: offline engine has one and ignores it). Checked against the engine's list
+    #: at submission (``core.parameters``).
+    model: str = DEFAULT_MODEL
+
+
+class ReusedFrom(BaseModel):
+    """The earlier file whose finished model a file reused instead of paying again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    file_id: str
+    #: The photo's name in that batch (display text only).
+    filename: str
+    #: When that batch was created (seconds since the epoch).
+    job_created: float
 
 
 class OutputInfo(BaseModel):
@@ -50,6 +69,8 @@ class OutputInfo(BaseModel):
     preview_size: int | None = None
     preview_content_type: str | None = None
     processing_time: float
+    #: Set when the model was copied from an earlier identical photo (nothing was paid).
+    reused_from: ReusedFrom | None = None
     #: The engine's sentence about a doubtful model (the offline engine found no subject).
     warning: str | None = None
 
@@ -81,8 +102,21 @@ class FileItem(BaseModel):
     engine: EngineName | None = None
     #: The engine's request id (FAL), saved the moment the request is enqueued.
     request_id: str | None = None
+    #: The engine's model that makes (made) this file, e.g. ``trellis-2``; None offline.
+    model: str | None = None
+    #: Where the request went (FAL's endpoint id), saved with the request id so a
+    #: resume asks the same endpoint even if the model's registry entry changed.
+    endpoint: str | None = None
+    #: Stored names of further views of the same object (left, back, right, in
+    #: that order) when this file is one model made from several photos.
+    view_names: tuple[str, ...] = ()
     attempts: int = 0
     output: OutputInfo | None = None
+    #: The photo's size and the SHA-256 of its upright pixels (``core.reuse``):
+    #: the same photo, renamed or re-saved losslessly, has the same hash.
+    pixel_hash: str | None = None
+    #: False when the person asked for a new model even if one exists ("Generate again").
+    reuse: bool = True
     created: float = Field(default_factory=time.time)
     updated: float = Field(default_factory=time.time)
     started: float | None = None

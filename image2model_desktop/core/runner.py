@@ -23,6 +23,7 @@ from .ledger import Ledger
 from .models import EngineName, FileItem, JobParameters, OutputInfo
 from .paths import LibraryPaths
 from .pool import EnginePool
+from .reuse import can_reuse, copy_source, find_source, pixel_hash, reused_sentence, same_request
 from .states import FileState
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ class FileRunner:
         self._cancel_requested: set[str] = set()
         #: Files inside an engine's run() right now (they end on their own).
         self._running: set[str] = set()
+        #: Files of a known photo on their way to an engine: (job id, pixel hash,
+        #: set when the file ends). A twin waits for it instead of paying again.
+        self._generating: dict[str, tuple[str, str, asyncio.Event]] = {}
+        #: One photo decoded for its hash at a time, in the order files were
+        #: scheduled (asyncio.Lock is FIFO), so files still reach engines in order.
+        self._hashing = asyncio.Lock()
 
     def schedule(self, job_id: str, file_id: str) -> None:
         task = asyncio.get_running_loop().create_task(
@@ -101,6 +108,8 @@ class FileRunner:
         engine_name = self._ledger.get_job(job_id).engine
         run = _FileRun(self._ledger, self._estimator, self._paths, job_id, file_id)
         try:
+            if await self._reused(run, engine_name):
+                return
             await self._pool.wait_for_hold(engine_name)
             if run.file.state.is_terminal:
                 return
@@ -154,6 +163,9 @@ class FileRunner:
                 ),
             )
         finally:
+            generating = self._generating.pop(file_id, None)
+            if generating is not None:
+                generating[2].set()
             run.release_slot()
             made = self._pool.running_engine(engine_name)
             if made is not None:
@@ -162,6 +174,74 @@ class FileRunner:
             self._running.discard(file_id)
             self._cancel_requested.discard(file_id)
             self._estimator.forget(file_id)
+
+    async def _reused(self, run: _FileRun, engine_name: EngineName) -> bool:
+        """Complete the file with an earlier model of the same photo; False: generate it.
+
+        Returns True too when the file ended meanwhile (cancelled while waiting).
+        A twin of the same photo already on its way to the engine is waited
+        for, so duplicates in one batch (or two batches at once) pay once.
+        """
+        item = run.file
+        if item.state.is_terminal:
+            return True
+        if item.pixel_hash is None and item.input_name is not None and not item.view_names:
+            # The window hands photos over without their hash: a decode, in a thread.
+            async with self._hashing:
+                digest = await asyncio.get_running_loop().run_in_executor(
+                    None, pixel_hash, run.input_path
+                )
+            if run.file.state.is_terminal:
+                return True
+            item = self._ledger.apply(
+                run.job_id, run.file_id, state=None, changes={"pixel_hash": digest}
+            )
+        if item.pixel_hash is None:
+            return False
+        job = self._ledger.get_job(run.job_id)
+        if item.request_id is None and can_reuse(item):
+            while twin := self._twin_in_flight(item.pixel_hash, job.engine, job.parameters):
+                await twin.wait()
+            if run.file.state.is_terminal:
+                return True
+            source = find_source(
+                self._ledger.store, self._paths, item.pixel_hash, job.engine, job.parameters
+            )
+            if source is not None:
+                output = await asyncio.get_running_loop().run_in_executor(
+                    None, copy_source, self._paths, source, run.job_id, item.output_stem
+                )
+                assert output.reused_from is not None  # copy_source always sets it
+                now = time.time()
+                log.info("File %s reuses the model of %s", run.file_id, source.item.file_id)
+                self._ledger.apply(
+                    run.job_id,
+                    run.file_id,
+                    state=FileState.COMPLETED,
+                    changes={
+                        "output": output,
+                        "engine": engine_name,
+                        "started": now,
+                        "finished": now,
+                        "message": reused_sentence(output.reused_from),
+                    },
+                )
+                return True
+        # Registered in the same step as the check above: no twin can slip between.
+        self._generating[run.file_id] = (run.job_id, item.pixel_hash, asyncio.Event())
+        return False
+
+    def _twin_in_flight(
+        self, digest: str, engine: EngineName, parameters: JobParameters
+    ) -> asyncio.Event | None:
+        """The end-event of a file of the same photo and request on its way to an engine."""
+        for job_id, other_digest, ended in self._generating.values():
+            if other_digest != digest:
+                continue
+            other = self._ledger.get_job(job_id)
+            if same_request(engine, parameters, other.engine, other.parameters):
+                return ended
+        return None
 
     def _begin(self, run: _FileRun, engine_name: EngineName) -> None:
         """Mark the file as taken up by its engine (one more attempt)."""
@@ -297,6 +377,11 @@ class _FileRun:
         return self._paths.inputs(self.job_id) / name
 
     @property
+    def view_paths(self) -> tuple[Path, ...]:
+        inputs = self._paths.inputs(self.job_id)
+        return tuple(inputs / name for name in self.file.view_names)
+
+    @property
     def staging_dir(self) -> Path:
         path = self._paths.staging
         path.mkdir(parents=True, exist_ok=True)
@@ -318,12 +403,15 @@ class _FileRun:
         queue_position: int | None = _UNSET,
         message: str | None = None,
         request_id: str | None = None,
+        endpoint: str | None = None,
     ) -> None:
         changes: dict[str, Any] = {}
         if message is not None:
             changes["message"] = message
         if request_id is not None:
             changes["request_id"] = request_id
+        if endpoint is not None:
+            changes["endpoint"] = endpoint
         if queue_position is not _UNSET:
             changes["queue_position"] = queue_position
         if fraction is not None:

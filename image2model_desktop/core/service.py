@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,12 +29,20 @@ from .errors import OutputError, SetupError, StoreError
 from .estimator import ProgressEstimator
 from .events import Event, Subscription
 from .fsutil import sweep_partials
-from .intake import BatchEntry, RejectedInput, StagedInput, new_files, place_inputs
+from .intake import (
+    BatchEntry,
+    RejectedInput,
+    StagedInput,
+    entry_models,
+    new_files,
+    place_inputs,
+)
 from .ledger import Ledger
 from .models import EngineChoice, EngineName, FileItem, Job, JobParameters, new_id
 from .parameters import EngineParameters
 from .paths import LibraryPaths
 from .pool import NO_FAL_KEY, EngineFactory, EnginePool
+from .reuse import find_source
 from .runner import FileRunner, ModelInspector
 from .settings import Settings
 from .states import FileState
@@ -239,15 +248,74 @@ class JobService:
 
     # -- commands -------------------------------------------------------------
 
-    async def submit(self, entries: Sequence[BatchEntry], parameters: JobParameters) -> Job:
-        """Create a job from checked photos (and refused ones) and start it."""
+    def planned_submissions(
+        self, entries: Sequence[BatchEntry], parameters: JobParameters, *, reuse: bool = True
+    ) -> int:
+        """How many of ``entries`` would really reach the engine (what a cost estimate counts).
+
+        Photos with a finished model of the same request, and repeats of a photo
+        earlier in the batch, are not submitted (``core.reuse``). Photos whose
+        hash is not known yet count as submitted.
+        """
+        staged = [e for e in entries if isinstance(e, StagedInput)]
+        if not reuse:
+            return len(staged)
+        engine = self._pool.resolve(parameters.engine)
+        seen: set[str] = set()
+        count = 0
+        for entry in staged:
+            digest = entry.pixel_hash
+            if digest is None:
+                count += 1
+                continue
+            if digest in seen:
+                continue
+            seen.add(digest)
+            if find_source(self._ledger.store, self.paths, digest, engine, parameters) is None:
+                count += 1
+        return count
+
+    async def generate_again(self, job_id: str, file_id: str) -> Job:
+        """A new batch of one file's photo that asks the engine anew, with a new seed."""
+        job = self.get_job(job_id)
+        item = job.file(file_id)
+        if item.input_name is None:
+            raise SetupError(f"{item.filename} has no stored photo to generate again.")
+        entry = StagedInput(
+            source=self.paths.inputs(job_id) / item.input_name,
+            display_name=item.filename,
+            file_size=item.input_size,
+            content_type=item.content_type or "image/jpeg",
+            pixel_hash=item.pixel_hash,
+        )
+        parameters = job.parameters
+        policy = self._pool.policy(job.engine)
+        if policy is not None:
+            policy = policy.for_model(parameters.model)
+        if policy is None or policy.seed:
+            # A new seed: the same seed would ask for the same model again.
+            seed_max = policy.seed_max if policy is not None else 2**31 - 1
+            parameters = parameters.model_copy(update={"seed": secrets.randbelow(seed_max + 1)})
+        return await self.submit([entry], parameters, reuse=False)
+
+    async def submit(
+        self, entries: Sequence[BatchEntry], parameters: JobParameters, *, reuse: bool = True
+    ) -> Job:
+        """Create a job from checked photos (and refused ones) and start it.
+
+        ``reuse`` False asks the engine for every photo, even one already made
+        with the same parameters ("Generate again", ``--no-reuse``).
+        """
         if self._closed:
             raise SetupError("Image2Model is shutting down; try again after it restarts.")
         if not entries:
             raise SetupError("No photos were given.")
         engine_name = self._pool.check(parameters)
+        model = self._check_models(engine_name, entries, parameters)
         job_id, task_id, now = new_id(), new_id(), time.time()
-        items, placements = new_files(job_id, entries, engine_name, now)
+        items, placements = new_files(
+            job_id, entries, engine_name, now, reuse=reuse, model=model
+        )
         try:
             await asyncio.get_running_loop().run_in_executor(
                 None, place_inputs, self.paths, job_id, placements
@@ -275,6 +343,23 @@ class JobService:
             if item.state == FileState.PENDING:
                 self._runner.schedule(job_id, item.file_id)
         return job
+
+    def _check_models(
+        self, engine: EngineName, entries: Sequence[BatchEntry], parameters: JobParameters
+    ) -> str | None:
+        """Check each model the entries ask for, and their views; return the batch's model.
+
+        None when the engine has no choice of models (its files record none).
+        """
+        policy = self._pool.policy(engine)
+        if policy is None or not policy.models:
+            return None
+        for name in entry_models(entries, parameters.model):
+            policy.check(parameters.model_copy(update={"model": name}))
+        for entry in entries:
+            if isinstance(entry, StagedInput) and entry.views:
+                policy.check_views(entry.model or parameters.model, 1 + len(entry.views))
+        return parameters.model
 
     def cancel_file(self, file_id: str) -> bool:
         """Cancel one file (and its paid request); return False if it had ended."""

@@ -52,6 +52,11 @@ _FILE_COLUMNS = (
     "updated",
     "started",
     "finished",
+    "pixel_hash",
+    "reuse",
+    "model",
+    "endpoint",
+    "view_names",
 )
 
 
@@ -104,8 +109,40 @@ def _migrate_1(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_2(db: sqlite3.Connection) -> None:
+    # Reuse of finished models (core.reuse): the photo's pixel hash, indexed for
+    # the lookup, and whether the file may reuse one (False: "Generate again").
+    _run_statements(
+        db,
+        """
+        ALTER TABLE files ADD COLUMN pixel_hash TEXT;
+        ALTER TABLE files ADD COLUMN reuse INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX files_pixel_hash ON files(pixel_hash);
+        """,
+    )
+
+
+def _migrate_3(db: sqlite3.Connection) -> None:
+    # Several generators (issue 16): which model made each file, the endpoint its
+    # paid request went to (a resume asks the same one), and further views of
+    # one object (a JSON list of stored names). Earlier files were Tripo v2.5's.
+    _run_statements(
+        db,
+        """
+        ALTER TABLE files ADD COLUMN model TEXT;
+        ALTER TABLE files ADD COLUMN endpoint TEXT;
+        ALTER TABLE files ADD COLUMN view_names TEXT NOT NULL DEFAULT '[]';
+        UPDATE files SET model = 'tripo-v2.5' WHERE engine = 'fal'
+        """,
+    )
+
+
 #: Migration N brings a database from version N-1 to N. Append, never edit.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_1,
+    _migrate_2,
+    _migrate_3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -298,6 +335,29 @@ class Store:
             ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def completed_with_pixels(
+        self, pixel_hash: str
+    ) -> list[tuple[FileItem, str, JobParameters, float]]:
+        """Completed files of that photo, newest first: (file, engine, parameters, job created)."""
+        with self._mutex:
+            rows = self._db.execute(
+                f"SELECT {', '.join('f.' + c for c in _FILE_COLUMNS)}, "
+                "j.engine AS job_engine, j.parameters AS job_parameters, j.created AS job_created "
+                "FROM files f JOIN jobs j USING(job_id) "
+                "WHERE f.pixel_hash = ? AND f.state = ? AND f.output IS NOT NULL "
+                "ORDER BY f.finished DESC",
+                (pixel_hash, FileState.COMPLETED.value),
+            ).fetchall()
+        return [
+            (
+                _file_from_row(tuple(r)[: len(_FILE_COLUMNS)]),
+                str(r["job_engine"]),
+                JobParameters.model_validate_json(r["job_parameters"]),
+                float(r["job_created"]),
+            )
+            for r in rows
+        ]
+
     def recent_durations(self, engine: str, limit: int = 20) -> list[float]:
         """Processing times of the latest completed files of ``engine``."""
         with self._mutex:
@@ -396,12 +456,14 @@ def _migrate(db: sqlite3.Connection) -> None:
 def _file_row(item: FileItem) -> tuple[Any, ...]:
     values = item.model_dump(mode="json")
     values["output"] = item.output.model_dump_json() if item.output is not None else None
+    values["view_names"] = json.dumps(list(item.view_names))
     return tuple(values[c] for c in _FILE_COLUMNS)
 
 
-def _file_from_row(row: sqlite3.Row) -> FileItem:
+def _file_from_row(row: sqlite3.Row | tuple[Any, ...]) -> FileItem:
     data = dict(zip(_FILE_COLUMNS, tuple(row), strict=True))
     output = data.pop("output")
+    data["view_names"] = tuple(json.loads(data["view_names"] or "[]"))
     return FileItem(
         **data, output=OutputInfo.model_validate_json(output) if output is not None else None
     )

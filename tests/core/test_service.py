@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from engines_for_tests import ScriptedEngine
-from testkit import next_event, open_test_runtime
+from testkit import next_event, open_test_runtime, photo_variant, until
 
 from image2model_desktop.core.errors import AuthError, BalanceError, EngineError
 from image2model_desktop.core.events import Event, FileUpdated, JobFinished, JobProgress
@@ -54,8 +54,9 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 def entries(photo: Path, names: list[str]) -> list[StagedInput | RejectedInput]:
-    size = photo.stat().st_size
-    return [StagedInput(photo, name, size, "image/png") for name in names]
+    # One photo per name: the same photo twice would be generated once (core.reuse).
+    variants = [photo_variant(photo, i) for i in range(len(names))]
+    return [StagedInput(p, name, p.stat().st_size, "image/png") for p, name in zip(variants, names)]
 
 
 async def run_batch(h: Harness, photo: Path, names: list[str]) -> str:
@@ -116,7 +117,8 @@ async def test_concurrency_is_bounded(tmp_path: Path, photo: Path) -> None:
     try:
         job = await h.service.submit(entries(photo, [f"{i}.png" for i in range(6)]), OFFLINE)
         await asyncio.wait_for(h.engine.started.wait(), WAIT)
-        assert h.service.in_flight("offline") == 2
+        # Photos are hashed one after another (core.reuse): the second starts a little later.
+        await until(lambda: h.service.in_flight("offline") == 2, timeout=WAIT, what="2 running")
         h.engine.gate.set()  # type: ignore[union-attr]
         await asyncio.wait_for(h.service.wait_finished(job.job_id), WAIT)
         assert h.engine.max_running == 2
