@@ -50,6 +50,10 @@ class FileRun(Protocol):
     def input_path(self) -> Path: ...
 
     @property
+    def view_paths(self) -> tuple[Path, ...]:
+        """Further photos of the same object (left, back, right), after ``input_path``."""
+
+    @property
     def staging_dir(self) -> Path:
         """A folder for temporary copies (re-encoded uploads)."""
 
@@ -71,13 +75,14 @@ class FileRun(Protocol):
         queue_position: int | None = None,
         message: str | None = None,
         request_id: str | None = None,
+        endpoint: str | None = None,
     ) -> None:
         """Commit a change of this file to the store, then publish it.
 
         ``fraction`` is how much of the current state's progress band is done
         (0–1); without it, the job engine estimates progress while generating.
-        A ``request_id`` is committed before this returns: call it the moment a
-        paid request is enqueued.
+        A ``request_id`` (and the ``endpoint`` it went to) is committed before
+        this returns: call it the moment a paid request is enqueued.
         """
 
 

@@ -5,11 +5,17 @@ texture choices, whether PBR and seed mean anything to it). The job service
 checks a batch's ``JobParameters`` against the engine it resolves to before
 anything is stored; front ends read the same declarations for their bounds
 (``JobService.parameter_policy``) instead of keeping their own.
+
+An engine with several models (FAL's generators) declares one policy per model
+in ``models``; the policy of the batch's ``JobParameters.model`` is the one
+checked, and a model takes only the parameters it can express (TRELLIS.2 has
+no face limit, Hunyuan3D v3 no seed…).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from .errors import SetupError
 from .models import EngineName, JobParameters, TextureQuality
@@ -51,11 +57,71 @@ class EngineParameters:
     #: True when the engine honours ``pbr`` / ``seed``; otherwise they are ignored.
     pbr: bool
     seed: bool
+    #: The model this policy describes (None: the engine has no choice of models).
+    model: str | None = None
+    #: One line on what the model is good at (pickers and ``image2model models``).
+    good_at: str = ""
+    #: False when the model has no face limit at all (only Auto is possible).
+    takes_face_limit: bool = True
+    seed_max: int = 2**31 - 1
+    #: Photos of one object the model can take at once (1: no multiview).
+    max_views: int = 1
+    #: USD per model by texture quality; a None value is an unknown price; a
+    #: None map is a free engine.
+    price_usd: Mapping[TextureQuality, float | None] | None = None
+    #: The engine's models, the default first (empty: the engine has one).
+    models: tuple[EngineParameters, ...] = field(default=(), repr=False)
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        return tuple(m.model or "" for m in self.models)
+
+    def for_model(self, name: str | None) -> EngineParameters:
+        """The policy of model ``name`` (the default when None); unknown: ``ParameterError``."""
+        if not self.models:
+            return self
+        if name is None:
+            return self.models[0]
+        for policy in self.models:
+            if policy.model == name:
+                return policy
+        valid = ", ".join(self.model_names)
+        raise ParameterError(
+            "model",
+            f"Unknown model {name!r}: choose one of {valid}.",
+            {"choices": list(self.model_names)},
+        )
+
+    def check_views(self, model: str | None, count: int) -> None:
+        """Refuse ``count`` photos of one object for a model that cannot take them."""
+        policy = self.for_model(model)
+        if count <= 1 or count <= policy.max_views:
+            return
+        able = [m.model or "" for m in self.models if m.max_views >= count]
+        if policy.max_views <= 1:
+            sentence = f"{policy.label} makes a model from one photo"
+        else:
+            sentence = f"{policy.label} takes at most {policy.max_views} views"
+        choose = f"; use {', '.join(able)}" if able else ""
+        raise ParameterError("views", f"{sentence}{choose}.", {"choices": able})
+
+    def estimate_usd(self, texture: TextureQuality) -> float | None:
+        """Price of one model with this texture (None: free or unknown, see ``price_usd``)."""
+        return None if self.price_usd is None else self.price_usd.get(texture)
 
     def check(self, parameters: JobParameters) -> None:
         """Raise ``ParameterError`` naming the field and the valid range."""
+        if self.models:
+            self.for_model(parameters.model).check(parameters)
+            return
         limit = parameters.face_limit
         bounds = self.face_limit
+        if limit is not None and self.model is not None and not self.takes_face_limit:
+            raise ParameterError(
+                "face_limit", f"{self.label} takes no face limit; leave it on Auto.", {}
+            )
+        if self.model is not None:
+            self._check_model_only(parameters)
         if limit is not None and not bounds.minimum <= limit <= bounds.maximum:
             raise ParameterError(
                 "face_limit",
@@ -69,6 +135,21 @@ class EngineParameters:
                 "texture",
                 f"The texture must be one of {choices} for {self.label}.",
                 {"choices": list(self.textures)},
+            )
+
+    def _check_model_only(self, parameters: JobParameters) -> None:
+        # A model's own policy refuses what it cannot express; the offline
+        # engine's keeps ignoring PBR and seed as it always did.
+        if parameters.pbr and not self.pbr:
+            raise ParameterError("pbr", f"{self.label} has no PBR option; turn PBR off.", {})
+        seed = parameters.seed
+        if seed is not None and not self.seed:
+            raise ParameterError("seed", f"{self.label} takes no seed; leave it empty.", {})
+        if seed is not None and seed > self.seed_max:
+            raise ParameterError(
+                "seed",
+                f"The seed must be a whole number from 0 to {self.seed_max:,} for {self.label}.",
+                {"minimum": 0, "maximum": self.seed_max},
             )
 
 

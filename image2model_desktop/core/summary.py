@@ -23,6 +23,8 @@ def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[s
         "file_id": item.file_id,
         "filename": item.filename,
         "status": item.state.value,
+        # Which generator made (makes) the file: FAL's model name, or null offline.
+        "model": item.model,
     }
     if item.state == FileState.COMPLETED and item.output is not None:
         out = item.output
@@ -44,6 +46,8 @@ def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[s
             file_size=out.model_size,
             processing_time=out.processing_time,
             rendered_image=rendered,
+            # The earlier batch whose model this is (nothing was submitted), or null.
+            reused_from=out.reused_from.model_dump() if out.reused_from is not None else None,
         )
     elif item.state in (FileState.FAILED, FileState.CANCELLED):
         result.update(

@@ -10,7 +10,7 @@ from image2model_desktop.core.errors import SetupError
 from image2model_desktop.core.models import EngineName
 from image2model_desktop.core.parameters import EngineParameters
 
-from .fal.tripo import PARAMETERS as FAL_PARAMETERS
+from .fal.policy import FAL_PARAMETERS
 from .offline import PARAMETERS as OFFLINE_PARAMETERS
 
 #: What each engine accepts, declared by the engine; read without building one.

@@ -230,7 +230,7 @@ def test_outputs_read_each_shape() -> None:
     image = {"url": "https://cdn/p.webp"}
     assert extract_outputs(
         registry.TRIPO_V25, {"task_id": "t", "model_mesh": mesh, "rendered_image": image}
-    ) == registry.Outputs("https://cdn/m.glb", "https://cdn/p.webp")
+    ) == registry.Outputs("https://cdn/m.glb", "https://cdn/p.webp", mesh, image)
     assert extract_outputs(registry.TRIPO_V25, {"pbr_model": mesh}).model_url == mesh["url"]
     hunyuan = {"model_urls": {"glb": mesh}, "thumbnail": image}
     assert extract_outputs(registry.HUNYUAN3D_V3, hunyuan).model_url == mesh["url"]

@@ -6,9 +6,11 @@ Layout, one concept per module:
 * ``errors``   — what FAL and the network answered, turned into typed errors
 * ``retry``    — backoff and the "retry only what FAL surely did not take" rule
 * ``download`` — streamed, checked downloads of results
-* ``polling``  — the status-poll clock
-* ``engine``   — one file's way: upload → submit → poll → fetch → download
-* one module per model family (``tripo``): endpoint, arguments, parameters, price
+* ``polling``  — the status-poll clock and log-line de-duplication
+* ``engine``   — one file's way: upload → submit → stream (or poll) → fetch → download
+* ``registry`` — the generators as data: endpoints, dialects, outputs, prices
+* ``policy``   — each generator's parameter policy, derived from the registry
+* ``tripo``    — Tripo v2.5's request as sent before the registry (the tests' reference)
 
 Nothing here imports fal-client at module level: it loads at the first upload.
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -59,10 +59,37 @@ class InProgress:
 
 @dataclass(frozen=True)
 class Completed:
-    pass
+    logs: list[Any] | None = None
 
 
 Status = Queued | InProgress | Completed
+
+
+class StreamUnavailable(Exception):
+    """The status stream cannot be used for this request now: poll instead.
+
+    ``refused``: FAL answered the stream request with 404/405 (no stream here);
+    otherwise it ended before COMPLETED (a cut connection, silence, EOF).
+    """
+
+    def __init__(self, reason: str, *, refused: bool) -> None:
+        super().__init__(reason)
+        self.refused = refused
+
+
+def parse_status(data: Any) -> Status:
+    """One status JSON (a poll's answer or a stream event) as fal-client reads it."""
+    if not isinstance(data, dict):
+        raise ValueError("not a status object")
+    state = data.get("status")
+    if state == "IN_QUEUE":
+        return Queued(int(data.get("queue_position") or 0))
+    if state == "IN_PROGRESS":
+        return InProgress(list(data.get("logs") or []))
+    if state == "COMPLETED":
+        return Completed(list(data.get("logs") or []))
+    raise ValueError(f"unknown status {state!r}")
+
 
 #: The hosts fal-client was last pointed at by this process (None: FAL's own).
 _applied_hosts: FalHosts | None = None
@@ -126,7 +153,47 @@ class FalClient:
             return Queued(int(status.position))
         if isinstance(status, fal.InProgress):
             return InProgress(list(status.logs or []))
-        return Completed()
+        return Completed(list(status.logs or []))
+
+    async def status_stream(self, endpoint: str, request_id: str) -> AsyncIterator[Status]:
+        """Follow a request over FAL's status stream (server-sent events) until COMPLETED.
+
+        fal-client 1.0.3 has no stream call; this is the request fal-js makes
+        (docs/fal-models.md, "Status stream"), sent through the httpx session
+        fal-client hands out on its request handle (its auth header and pool).
+        Raises ``StreamUnavailable`` when refused or cut, an ``EngineError`` for
+        FAL's other refusals (401, 403, 5xx), classified as for a poll.
+        """
+        from httpx_sse import SSEError, aconnect_sse
+
+        handle = await self._handle(endpoint, request_id)
+        timeout = httpx.Timeout(self._timeouts.stream_connect, read=self._timeouts.stream_read)
+        url = handle.status_url + "/stream"
+        try:
+            async with aconnect_sse(
+                handle.client, "GET", url, params={"logs": "1"}, timeout=timeout
+            ) as sse:
+                response = sse.response
+                if response.status_code in (404, 405):
+                    raise StreamUnavailable(f"HTTP {response.status_code}", refused=True)
+                if response.status_code >= 400:
+                    await response.aread()
+                    detail, error_type = error_body(response)
+                    raise classify_http(response.status_code, error_type, detail)
+                async for event in sse.aiter_sse():
+                    if not event.data:
+                        continue
+                    status = parse_status(event.json())
+                    yield status
+                    if isinstance(status, Completed):
+                        return
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            raise StreamUnavailable(type(exc).__name__, refused=False) from exc
+        except SSEError as exc:  # not an event stream at all: treat as refused
+            raise StreamUnavailable(str(exc), refused=True) from exc
+        except ValueError as exc:  # an event that is not a status
+            raise StreamUnavailable(f"unreadable event: {exc}", refused=False) from exc
+        raise StreamUnavailable("the stream ended before COMPLETED", refused=False)
 
     async def result(self, endpoint: str, request_id: str) -> dict[str, Any]:
         """Fetch a completed request's output.

@@ -1,10 +1,12 @@
-"""One file's way through FAL, the same for every model family.
+"""One file's way through FAL, the same for every generator in the registry.
 
-Upload the photo to FAL's CDN → submit (the request id is committed to the
-store before anything else happens) → poll the status about once a second,
+Upload the photo (or the 2–4 views of one object) to FAL's CDN → submit to the
+file's model's endpoint (the request id and that endpoint are committed to the
+store before anything else happens) → follow the status over FAL's status
+stream; when the stream is refused, or cut twice, poll about once a second,
 tighter near the predicted end, never more than 1.5 times a second → fetch the
-result → download the model and its rendered preview into the job's outputs
-folder (streamed to a partial file, checked, renamed).
+result → download the model and its preview into the job's outputs folder
+(streamed to a partial file, checked, renamed).
 
 Money rules: a request with a saved id is never submitted again; it is resumed
 (status → result → download). Submits are retried only when FAL answered that
@@ -18,23 +20,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
 from image2model_desktop.core.errors import AuthError, EngineError
-from image2model_desktop.core.models import FileItem, JobParameters
+from image2model_desktop.core.models import DEFAULT_MODEL, FileItem, JobParameters
 from image2model_desktop.core.states import FileState
 from image2model_desktop.engines.stats import model_stats
 
-from .client import Completed, FalClient, FalHosts, InProgress, Queued
+from . import registry
+from .client import Completed, FalClient, FalHosts, InProgress, Queued, Status, StreamUnavailable
 from .download import Downloader
-from .errors import NO_MODEL, classify
-from .family import FalModel
-from .polling import PollClock, latest_log, learn
+from .errors import classify
+from .policy import FAL_PARAMETERS
+from .polling import LogLines, PollClock, latest_log, learn
 from .retry import backoff, retrying, submit_not_taken
 from .timeouts import FalTimeouts
-from .tripo import TRIPO_V25
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +46,22 @@ _MODEL_SUFFIXES = (".glb", ".fbx", ".obj")
 
 
 class FalEngine(Engine):
-    """Generate models with one FAL model family (billed per model)."""
+    """Generate models with FAL's generators (billed per model); each file names its own."""
 
     name = "fal"
+    parameters = FAL_PARAMETERS
 
     def __init__(
         self,
         *,
         key: str,
-        model: FalModel = TRIPO_V25,
         timeouts: FalTimeouts | None = None,
         hosts: FalHosts | None = None,
     ) -> None:
-        self._model = model
         self._timeouts = timeouts or FalTimeouts()
         self._fal = FalClient(key, self._timeouts, hosts)
         self._downloads = Downloader(self._timeouts)
-        self.expected_seconds = model.expected_seconds
-        self.parameters = model.parameters
+        self.expected_seconds = 60.0
         #: Running mean of submit → completed, to poll tightly near the end.
         self._mean_generation: float | None = None
         #: Until the key has worked once, one file at a time makes first contact,
@@ -68,16 +69,21 @@ class FalEngine(Engine):
         self._key_works = False
         self._key_error: AuthError | None = None
         self._first_contact = asyncio.Lock()
-        #: Photo URLs uploaded ahead of their turn, by file id (lost on quit: free).
-        self._uploads: dict[str, str] = {}
+        #: Photo URLs (every view) uploaded ahead of their turn, by file id (lost on quit: free).
+        self._uploads: dict[str, list[str]] = {}
+        #: Status polls and stream connections made, for benches and tests.
+        self.status_polls = 0
+        self.status_streams = 0
 
     def __repr__(self) -> str:  # never show the key
-        return f"FalEngine({self._model.endpoint!r})"
+        return "FalEngine()"
 
     # -- Engine ---------------------------------------------------------------
 
     def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
-        return round(self._model.price(parameters) * count, 2)
+        """Estimated USD for ``count`` models; None when FAL publishes no price for the model."""
+        price = self.parameters.for_model(parameters.model).estimate_usd(parameters.texture)
+        return None if price is None else round(price * count, 2)
 
     def uploaded_ahead(self) -> frozenset[str]:
         """Ids of files whose photo is uploaded and waiting for their turn."""
@@ -85,23 +91,27 @@ class FalEngine(Engine):
 
     async def prepare(self, run: FileRun) -> None:
         # Uploading needs no FAL queue capacity: do it while earlier files generate.
-        self._uploads[run.file.file_id] = await self._upload(run)
+        self._uploads[run.file.file_id] = await self._upload_all(run)
 
     async def run(self, run: FileRun) -> EngineOutput:
-        request_id = run.file.request_id
+        item = run.file
+        generator = _generator(item, run.parameters)
+        request_id, endpoint = item.request_id, item.endpoint
         if request_id is None:
-            image_url = self._uploads.pop(run.file.file_id, None) or await self._upload(run)
-            request_id = await self._submit(run, image_url)
+            urls = self._uploads.pop(item.file_id, None) or await self._upload_all(run)
+            endpoint = registry.endpoint_for(generator, len(urls))
+            arguments = registry.request_arguments(generator, urls, run.parameters)
+            request_id = await self._submit(run, endpoint, arguments)
         else:
-            log.info("Resuming FAL request for file %s", run.file.file_id)
-        await self._wait_until_done(run, request_id)
+            log.info("Resuming FAL request for file %s", item.file_id)
+        # A row saved before the model choice existed went to Tripo v2.5's endpoint.
+        endpoint = endpoint or generator.endpoint
+        await self._wait_until_done(run, endpoint, request_id)
         run.release_slot()
         result = await retrying(
-            lambda: self._fal.result(self._model.endpoint, request_id),
-            "fetch the result",
-            self._timeouts,
+            lambda: self._fal.result(endpoint, request_id), "fetch the result", self._timeouts
         )
-        return await self._download_outputs(run, result)
+        return await self._download_outputs(run, registry.extract_outputs(generator, result))
 
     def forget(self, file_id: str) -> None:
         # A photo uploaded ahead of its turn whose file was cancelled or failed.
@@ -110,8 +120,9 @@ class FalEngine(Engine):
     async def cancel_remote(self, item: FileItem) -> None:
         if item.request_id is None:
             return
+        endpoint = item.endpoint or _generator(item, None).endpoint
         try:
-            await self._fal.cancel(self._model.endpoint, item.request_id)
+            await self._fal.cancel(endpoint, item.request_id)
         except Exception as exc:
             raise classify(exc) from exc
 
@@ -121,23 +132,32 @@ class FalEngine(Engine):
 
     # -- steps ----------------------------------------------------------------
 
-    async def _upload(self, run: FileRun) -> str:
-        """Upload the photo; until the key has worked once, one file at a time."""
+    async def _upload_all(self, run: FileRun) -> list[str]:
+        """Upload the photo and any further views, in VIEW_ORDER."""
+        stem = run.file.output_stem
+        urls = [await self._upload(run, run.input_path, stem)]
+        # Further views carry their place in VIEW_ORDER in their uploaded name.
+        for view, path in zip(registry.VIEW_ORDER[1:], run.view_paths, strict=False):
+            urls.append(await self._upload(run, path, f"{stem}.{view}"))
+        return urls
+
+    async def _upload(self, run: FileRun, path: Path, stem: str) -> str:
+        """Upload one photo; until the key has worked once, one file at a time."""
         if not self._key_works:
             async with self._first_contact:
                 if self._key_error is not None:
                     raise self._key_error
                 if not self._key_works:
                     try:
-                        url = await self._send_photo(run)
+                        url = await self._send_photo(run, path, stem)
                     except AuthError as error:
                         self._key_error = error
                         raise
                     self._key_works = True
                     return url
-        return await self._send_photo(run)
+        return await self._send_photo(run, path, stem)
 
-    async def _send_photo(self, run: FileRun) -> str:
+    async def _send_photo(self, run: FileRun, source: Path, stem: str) -> str:
         from image2model_desktop.core.images import validate_image, write_upload_copy
 
         await run.update(FileState.UPLOADING, message="Sending the photo to FAL")
@@ -145,16 +165,16 @@ class FalEngine(Engine):
 
         def prepare() -> tuple[bytes, str, str]:
             # Re-encode only when FAL might misread the photo (EXIF turn, CMYK, 16-bit).
-            info = validate_image(run.input_path, item.filename)
-            path = write_upload_copy(run.input_path, info, run.staging_dir)
+            info = validate_image(source, item.filename)
+            path = write_upload_copy(source, info, run.staging_dir)
             try:
                 data = path.read_bytes()
             finally:
-                if path != run.input_path:
+                if path != source:
                     path.unlink(missing_ok=True)
             suffix = ".png" if path.suffix.lower() == ".png" else ".jpg"
             content_type = "image/png" if suffix == ".png" else "image/jpeg"
-            return data, content_type, f"{item.output_stem}{suffix}"
+            return data, content_type, f"{stem}{suffix}"
 
         data, content_type, name = await asyncio.get_running_loop().run_in_executor(None, prepare)
         url = await retrying(
@@ -165,19 +185,20 @@ class FalEngine(Engine):
         )
         return url
 
-    async def _submit(self, run: FileRun, image_url: str) -> str:
-        arguments = self._model.arguments(image_url, run.parameters)
-
+    async def _submit(self, run: FileRun, endpoint: str, arguments: dict[str, Any]) -> str:
         async def submit_and_commit() -> str:
             request_id = await retrying(
-                lambda: self._fal.submit(self._model.endpoint, arguments),
+                lambda: self._fal.submit(endpoint, arguments),
                 "submit the request",
                 self._timeouts,
                 safe=submit_not_taken,
             )
             # Committed before anything else can happen: from here on we never pay again.
             await run.update(
-                FileState.QUEUED, request_id=request_id, message="Waiting in FAL's queue"
+                FileState.QUEUED,
+                request_id=request_id,
+                endpoint=endpoint,
+                message="Waiting in FAL's queue",
             )
             return request_id
 
@@ -191,13 +212,46 @@ class FalEngine(Engine):
                 await asyncio.wait_for(asyncio.shield(step), self._timeouts.submit_grace)
             raise
 
-    async def _wait_until_done(self, run: FileRun, request_id: str) -> None:
-        clock = PollClock(self._timeouts)
-        last_log = ""
+    async def _wait_until_done(self, run: FileRun, endpoint: str, request_id: str) -> None:
+        follow = _Follower(run, PollClock(self._timeouts))
+        if self._timeouts.stream and await self._follow_stream(follow, endpoint, request_id):
+            return
+        await self._poll(follow, endpoint, request_id)
+
+    async def _follow_stream(self, follow: _Follower, endpoint: str, request_id: str) -> bool:
+        """Follow the status stream; False means "poll instead" (refused, or cut twice)."""
+        for attempt in (1, 2):
+            self.status_streams += 1
+            try:
+                async for status in self._fal.status_stream(endpoint, request_id):
+                    if await follow.saw(status):
+                        self._mean_generation = learn(self._mean_generation, follow.clock.elapsed())
+                        return True
+            except StreamUnavailable as why:
+                log.info(
+                    "Status stream of %s %s (%s)",
+                    request_id,
+                    "refused" if why.refused else f"cut (attempt {attempt})",
+                    why,
+                )
+                if why.refused:
+                    return False
+            except EngineError as error:
+                # 401/403 mean the same over a stream as over a poll; anything
+                # FAL may get over (429, 5xx) is left to the polling's retries.
+                if not error.retryable:
+                    raise
+                log.info("Status stream of %s failed (%s); polling", request_id, error.code)
+                return False
+        return False
+
+    async def _poll(self, follow: _Follower, endpoint: str, request_id: str) -> None:
+        clock = follow.clock
         failures = 0
         while True:
             try:
-                status = await self._fal.status(self._model.endpoint, request_id)
+                self.status_polls += 1
+                status = await self._fal.status(endpoint, request_id)
                 failures = 0
             except Exception as exc:
                 error = classify(exc)
@@ -207,41 +261,23 @@ class FalEngine(Engine):
                 await asyncio.sleep(backoff(failures, self._timeouts))
                 continue
             now = clock.elapsed()
-            fraction: float | None = None
             if isinstance(status, Completed):
                 self._mean_generation = learn(self._mean_generation, clock.finished_at(now))
                 return
-            if isinstance(status, Queued):
-                await run.update(
-                    FileState.QUEUED,
-                    queue_position=status.position,
-                    message=f"Waiting in FAL's queue (position {status.position})",
-                )
-            elif isinstance(status, InProgress):
-                clock.saw_progress(now)
-                message, fraction = latest_log(status.logs)
-                if (message and message != last_log) or run.file.state != FileState.GENERATING:
-                    last_log = message or last_log
-                    await run.update(
-                        FileState.GENERATING,
-                        fraction=fraction,
-                        message=message or "FAL is building the model",
-                    )
+            await follow.saw(status)
             clock.last_pending = now
-            await asyncio.sleep(clock.next_poll(fraction, self._mean_generation))
+            await asyncio.sleep(clock.next_poll(follow.fraction, self._mean_generation))
 
-    async def _download_outputs(self, run: FileRun, result: dict[str, Any]) -> EngineOutput:
+    async def _download_outputs(self, run: FileRun, outputs: registry.Outputs) -> EngineOutput:
         await run.update(FileState.DOWNLOADING, message="Downloading the model")
-        model = next((result[k] for k in self._model.model_keys if result.get(k)), None)
-        if not isinstance(model, dict) or not model.get("url"):
-            raise EngineError("FAL finished but sent no model file; retry it.", code=NO_MODEL)
+        model = outputs.model_file
         suffix = Path(str(model.get("file_name") or "model.glb")).suffix.lower() or ".glb"
         if suffix not in _MODEL_SUFFIXES:
             suffix = ".glb"
         model_path = run.output_path(suffix)
         await retrying(
             lambda: self._downloads.fetch(
-                str(model["url"]),
+                outputs.model_url,
                 model_path,
                 expected_size=model.get("file_size"),
                 glb=suffix == ".glb",
@@ -250,14 +286,13 @@ class FalEngine(Engine):
             self._timeouts,
         )
         await run.update(FileState.DOWNLOADING, fraction=0.8)
-        preview = self._model.preview_key and result.get(self._model.preview_key)
-        preview_path, content_type = await self._download_preview(run, preview)
+        preview_path, content_type = await self._download_preview(run, outputs.preview_file)
         return EngineOutput(model_path, preview_path, content_type, await model_stats(model_path))
 
     async def _download_preview(
         self, run: FileRun, image: Any
     ) -> tuple[Path, str] | tuple[None, None]:
-        if not isinstance(image, dict) or not image.get("url"):
+        if not isinstance(image, Mapping) or not image.get("url"):
             return None, None
         content_type = str(image.get("content_type") or "image/webp")
         path = run.output_path(f".preview{_PREVIEW_SUFFIXES.get(content_type, '.webp')}")
@@ -274,3 +309,50 @@ class FalEngine(Engine):
             log.warning("Preview of %s not saved: %s", run.file.file_id, error)
             return None, None
         return path, content_type
+
+
+class _Follower:
+    """What one request showed so far, turned into the file's states (stream or polls)."""
+
+    def __init__(self, run: FileRun, clock: PollClock) -> None:
+        self.run = run
+        self.clock = clock
+        self.logs = LogLines()
+        self.fraction: float | None = None
+        self._position: int | None = None
+
+    async def saw(self, status: Status) -> bool:
+        """Publish what changed; True once the request is completed."""
+        run = self.run
+        if isinstance(status, Completed):
+            return True
+        now = self.clock.elapsed()
+        if isinstance(status, Queued):
+            if status.position != self._position or run.file.state != FileState.QUEUED:
+                self._position = status.position
+                await run.update(
+                    FileState.QUEUED,
+                    queue_position=status.position,
+                    message=f"Waiting in FAL's queue (position {status.position})",
+                )
+        elif isinstance(status, InProgress):
+            self.clock.saw_progress(now)
+            message, fraction = latest_log(self.logs.new(status.logs))
+            self.fraction = fraction if fraction is not None else self.fraction
+            if message or run.file.state != FileState.GENERATING:
+                await run.update(
+                    FileState.GENERATING,
+                    fraction=fraction,
+                    message=message or "FAL is building the model",
+                )
+        return False
+
+
+def _generator(item: FileItem, parameters: JobParameters | None) -> registry.Generator:
+    """The file's generator: by its saved endpoint when resuming, else by its model."""
+    if item.endpoint is not None:
+        found = registry.by_endpoint(item.endpoint)
+        if found is not None:
+            return found
+    name = item.model or (parameters.model if parameters is not None else DEFAULT_MODEL)
+    return registry.get(name)

@@ -1,4 +1,5 @@
-"""When to poll a FAL request next: about once a second, tighter near the predicted end."""
+"""Following a FAL request: when to poll next (about once a second, tighter near the
+predicted end) and which of its log lines are new."""
 
 from __future__ import annotations
 
@@ -72,3 +73,27 @@ def latest_log(logs: list[Any]) -> tuple[str, float | None]:
         if found:
             fraction = min(float(found.group(1)) / 100.0, 1.0)
     return message, fraction
+
+
+class LogLines:
+    """The log lines of one request not seen before, by (timestamp, message).
+
+    Polls answer every line so far; stream events may repeat them or carry only
+    new ones (unconfirmed, docs/fal-models.md): either way each line shows once,
+    also across a reconnect or a fall-back to polling.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+
+    def new(self, logs: list[Any]) -> list[Any]:
+        fresh = []
+        for entry in logs:
+            if isinstance(entry, dict):
+                key = (str(entry.get("timestamp", "")), str(entry.get("message", "")))
+            else:
+                key = ("", str(entry))
+            if key not in self._seen:
+                self._seen.add(key)
+                fresh.append(entry)
+        return fresh

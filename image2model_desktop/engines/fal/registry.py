@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from image2model_desktop.core.errors import Image2ModelError, OutputError
+from image2model_desktop.core.models import DEFAULT_MODEL as CORE_DEFAULT_MODEL
 
 Texture = Literal["no", "standard", "HD"]
 TextureStyle = Literal[
@@ -43,7 +44,7 @@ TextureStyle = Literal[
 PbrStyle = Literal["pbr", "enable_pbr", "rodin_material", "none"]
 Param = Literal["face_limit", "texture", "pbr", "seed"]
 
-DEFAULT_MODEL = "tripo-v2.5"
+DEFAULT_MODEL = CORE_DEFAULT_MODEL
 #: The order multiview photos are given in (CLI --views, window slots).
 VIEW_ORDER = ("front", "left", "back", "right")
 NO_MODEL = "FAL_NO_MODEL"
@@ -148,6 +149,9 @@ class Generator:
 class Outputs:
     model_url: str
     preview_url: str | None
+    #: The file objects themselves (``{url, content_type, file_name, file_size}``).
+    model_file: Mapping[str, Any]
+    preview_file: Mapping[str, Any] | None
 
 
 _TEXTURES: dict[TextureStyle, tuple[Texture, ...]] = {
@@ -358,12 +362,13 @@ def request_arguments(
 
 def extract_outputs(generator: Generator, result: Mapping[str, Any]) -> Outputs:
     """Return the model file's and the preview's URLs from a result."""
-    model = _first_url(result, generator.model_keys)
+    model = _first_file(result, generator.model_keys)
     if model is None:
         raise OutputError(
             f"{generator.label} finished without a model file; retry the photo.", code=NO_MODEL
         )
-    return Outputs(model, _first_url(result, generator.preview_keys))
+    preview = _first_file(result, generator.preview_keys)
+    return Outputs(str(model["url"]), str(preview["url"]) if preview else None, model, preview)
 
 
 def _image_arguments(generator: Generator, urls: Sequence[str]) -> dict[str, Any]:
@@ -447,11 +452,11 @@ def _seed_arguments(generator: Generator, seed: int) -> dict[str, Any]:
     return out
 
 
-def _first_url(result: Mapping[str, Any], keys: Sequence[str]) -> str | None:
+def _first_file(result: Mapping[str, Any], keys: Sequence[str]) -> Mapping[str, Any] | None:
     for key in keys:
         node: Any = result
         for part in key.split("."):
             node = node.get(part) if isinstance(node, Mapping) else None
         if isinstance(node, Mapping) and isinstance(node.get("url"), str) and node["url"]:
-            return str(node["url"])
+            return node
     return None

@@ -32,3 +32,9 @@ class FalTimeouts:
     download_connect: float = 15.0
     #: How long a quit waits for a submit already on the wire to be answered.
     submit_grace: float = 30.0
+    #: Follow requests over FAL's status stream (False: poll, as before the stream).
+    stream: bool = True
+    #: A stream silent this long is dropped; FAL sends a keep-alive at least
+    #: every 15 s (fal-js gives up after 15 s), so 45 s means it is gone.
+    stream_read: float = 45.0
+    stream_connect: float = 30.0

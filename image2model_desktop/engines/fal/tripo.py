@@ -1,4 +1,8 @@
-"""Tripo3D v2.5 image-to-3D on FAL (``tripo3d/tripo/v2.5/image-to-3d``), the default model.
+"""Tripo3D v2.5's request body as the engine sent it before the registry: the reference
+that ``registry.request_arguments(TRIPO_V25, …)`` must keep matching (tests compare
+the two), so the default model's requests stay exactly what they were.
+
+Tripo3D v2.5 image-to-3D on FAL (``tripo3d/tripo/v2.5/image-to-3d``), the default model.
 
 Inputs (FAL's schema for this endpoint): ``image_url`` (required), ``seed``,
 ``texture_seed``, ``face_limit``, ``pbr``, ``texture`` (``no|standard|HD``),
@@ -20,23 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from image2model_desktop.core.models import JobParameters
-from image2model_desktop.core.parameters import EngineParameters, FaceLimitRange
-
-from .family import FalModel
 
 ENDPOINT = "tripo3d/tripo/v2.5/image-to-3d"
-
-#: USD per model by texture quality (FAL's Tripo v2.5 price list; one place to update).
-PRICE_PER_MODEL = {"no": 0.20, "standard": 0.30, "HD": 0.40}
-
-PARAMETERS = EngineParameters(
-    engine="fal",
-    label="FAL's Tripo v2.5",
-    face_limit=FaceLimitRange(minimum=1, maximum=2_000_000, default=None),
-    textures=("no", "standard", "HD"),
-    pbr=True,
-    seed=True,
-)
 
 
 def tripo_arguments(image_url: str, parameters: JobParameters) -> dict[str, Any]:
@@ -54,14 +43,3 @@ def tripo_arguments(image_url: str, parameters: JobParameters) -> dict[str, Any]
         arguments["seed"] = parameters.seed
         arguments["texture_seed"] = parameters.seed
     return arguments
-
-
-TRIPO_V25 = FalModel(
-    endpoint=ENDPOINT,
-    parameters=PARAMETERS,
-    arguments=tripo_arguments,
-    price=lambda parameters: PRICE_PER_MODEL[parameters.texture],
-    model_keys=("model_mesh", "pbr_model", "base_model"),
-    preview_key="rendered_image",
-    expected_seconds=60.0,
-)

@@ -1,0 +1,48 @@
+"""Each FAL generator's parameter policy, derived from its registry record.
+
+Core checks a batch against these (``core.parameters``); the window shows only
+the controls a model takes; ``image2model models`` prints them as a table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from image2model_desktop.core.models import TextureQuality
+from image2model_desktop.core.parameters import EngineParameters, FaceLimitRange
+
+from .registry import GENERATORS, VIEW_ORDER, Generator
+
+#: FAL answers 422 to a non-positive face limit and publishes no maximum for
+#: Tripo v2.5; 2,000,000 is the bound this app has always sent (engines/fal/tripo.py).
+_OPEN_FACE_RANGE = (1, 2_000_000)
+
+
+def model_policy(generator: Generator) -> EngineParameters:
+    low, high = generator.face_range or _OPEN_FACE_RANGE
+    # Every FAL model is billed: an unknown price is None per texture, never "free".
+    price: dict[TextureQuality, float | None] = {
+        texture: generator.estimate_usd(texture) for texture in ("no", "standard", "HD")
+    }
+    # The app offers front/left/back/right, even where a model takes more (Rodin: 5).
+    views = min(generator.multiview.max_views, len(VIEW_ORDER)) if generator.multiview else 1
+    return EngineParameters(
+        engine="fal",
+        label=f"FAL's {generator.label}",
+        face_limit=FaceLimitRange(minimum=low, maximum=high, default=None),
+        textures=generator.textures,
+        pbr="pbr" in generator.parameters,
+        seed="seed" in generator.parameters,
+        model=generator.name,
+        good_at=generator.good_at,
+        takes_face_limit="face_limit" in generator.parameters,
+        seed_max=generator.seed_max or 2**31 - 1,
+        max_views=views,
+        price_usd=price,
+    )
+
+
+_POLICIES = tuple(model_policy(g) for g in GENERATORS.values())
+
+#: The FAL engine's policy: the default model's, listing every model.
+FAL_PARAMETERS = dataclasses.replace(_POLICIES[0], models=_POLICIES)
