@@ -38,11 +38,15 @@ def test_kill_9_after_every_submit_then_resume(
         env=env,
     )
     try:
-        # A status poll comes only after the request id was committed to the store.
+        # A status request (stream or poll) comes only after the request id was
+        # committed to the store.
         fake.wait_for(
             lambda: (
                 len(fake.submits()) == 5
-                and all(fake.status_polls(s.request_id) for s in fake.submits())
+                and all(
+                    fake.status_stream_count(s.request_id) or fake.status_polls(s.request_id)
+                    for s in fake.submits()
+                )
             ),
             timeout=60,
         )

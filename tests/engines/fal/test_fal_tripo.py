@@ -75,6 +75,8 @@ def photos(tmp_path: Path, *names: str) -> list[Path]:
 
 async def test_ten_files_at_concurrency_four(tmp_path: Path, fake: FakeFal) -> None:
     fake.generation_seconds = 2.5  # long enough to be seen queued and in progress
+    # The polling fallback's pace is what this checks (the stream's: test_fal_stream.py).
+    fake.status_stream = "refuse_404"
     rig = Rig(tmp_path / "lib", fake, concurrency=4)
     try:
         job = await rig.run(photos(tmp_path, *(f"chair{i}.png" for i in range(10))))
