@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from image2model_desktop import __version__
 from image2model_desktop.core.errors import Image2ModelError, SetupError
-from image2model_desktop.core.intake import check_photos, expand_paths, merge_parameters
+from image2model_desktop.core.intake import (
+    StagedInput,
+    check_photos,
+    expand_paths,
+    merge_parameters,
+)
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
 from image2model_desktop.core.pool import NO_FAL_KEY
@@ -40,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui", "export", "turntable")
+SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui", "export", "turntable", "watch")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from image2model_desktop.turntable_command import run_turntable
 
             return run_turntable(args)
+        if args.command == "watch":
+            from image2model_desktop.watch_command import run_watch
+
+            return run_watch(args)
         if args.command == "serve":
             from image2model_desktop.server.run import serve_main
 
@@ -110,6 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=_non_negative_int, default=None)
     gen.add_argument("--concurrency", type=_concurrency, default=None, metavar="N")
     gen.add_argument("--json", action="store_true", help="print the batch summary as JSON")
+    gen.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="ask the engine for every photo, even one already made with the same settings",
+    )
 
     commands.add_parser("resume", help="finish files left unfinished by a crash or quit")
 
@@ -132,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     from image2model_desktop.turntable_command import add_turntable_parser
 
     add_turntable_parser(commands)
+    from image2model_desktop.watch_command import add_watch_parser
+
+    add_watch_parser(commands)
 
     gui = commands.add_parser("gui", help="open the window")
     _add_gui_arguments(gui)
@@ -143,7 +160,7 @@ def _gui_parser() -> argparse.ArgumentParser:
         prog="image2model",
         description="Turn photos into 3D models. Without a command, opens the window.",
         epilog=(
-            "Commands: generate, resume, serve, config, export, turntable "
+            "Commands: generate, resume, serve, config, export, turntable, watch "
             "(`image2model COMMAND --help`)."
         ),
     )
@@ -223,14 +240,19 @@ async def _generate(args: argparse.Namespace) -> int:
         parameters = _parameters(args, service)
         engine = service.resolve_engine(parameters.engine)
         print(_engine_line(parameters, engine), file=human)
-        cost = service.estimate_cost(parameters, len(photos))
-        if cost is not None:
-            print(f"Estimated cost: ${cost:.2f} for {len(photos)} models", file=human)
         entries = await asyncio.get_running_loop().run_in_executor(None, check_photos, photos)
+        reuse = not args.no_reuse
+        # Only what will really be submitted costs anything (core.reuse).
+        planned = service.planned_submissions(entries, parameters, reuse=reuse)
+        cost = service.estimate_cost(parameters, planned)
+        if cost is not None:
+            staged = sum(1 for e in entries if isinstance(e, StagedInput))
+            reused = f"; {staged - planned} reused for free" if staged > planned else ""
+            print(f"Estimated cost: ${cost:.2f} for {planned} models{reused}", file=human)
         resumed = await service.start()
         if resumed:
             print(f"Also finishing {len(resumed)} batch(es) left unfinished earlier.", file=human)
-        job = await service.submit(entries, parameters)
+        job = await service.submit(entries, parameters, reuse=reuse)
         final = await _follow(runtime.service, job, human)
         for job_id in resumed:
             await service.wait_finished(job_id)
@@ -328,16 +350,29 @@ def _free_name(path: Path) -> Path:
 
 
 def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
+    from image2model_desktop.core.reuse import reused_sentence
+
     print(f"\n{job.summary_message()} (job {job.job_id})", file=stream)
+    reused = 0
     for item in job.files:
         if item.output is not None:
-            print(f"  ✓ {item.filename} → {outputs / item.output.model_filename}", file=stream)
+            origin = item.output.reused_from
+            note = f" ({reused_sentence(origin)}; $0)" if origin is not None else ""
+            reused += origin is not None
+            model = outputs / item.output.model_filename
+            print(f"  ✓ {item.filename} → {model}{note}", file=stream)
         else:
             reason = item.error_message or "cancelled"
             # Refusals already start with the file's name; engine errors do not.
             if not reason.startswith(f"{item.filename}:"):
                 reason = f"{item.filename}: {reason}"
             print(f"  ✗ {reason}", file=stream)
+    if reused:
+        print(
+            f"{reused} model{'s' if reused != 1 else ''} reused from earlier work: "
+            "nothing submitted, $0 charged (--no-reuse generates anew).",
+            file=stream,
+        )
 
 
 async def _resume(args: argparse.Namespace) -> int:
