@@ -38,6 +38,7 @@ from image2model_desktop.gui.qt import (
 )
 from image2model_desktop.gui.results import ResultsPage
 from image2model_desktop.gui.upload import UploadPage
+from image2model_desktop.gui.watching import WatchFolder
 from image2model_desktop.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -109,6 +110,9 @@ class MainWindow(QMainWindow):
         self.bridge.jobCreated.connect(self.library.update_job)
         self.bridge.jobFinished.connect(self._on_job_finished)
         self.notifier = Notifier(self, icon or QIcon())
+        self.watch = WatchFolder(self.service, runtime.paths.outputs)
+        self.watch.on_job = self._on_watched_job
+        self.watch.on_problem = lambda text: self.upload.notice.show_message(text, "error")
         self.apply_theme()
         # "As the system" follows the OS switching while the window is open.
         QApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
@@ -130,6 +134,7 @@ class MainWindow(QMainWindow):
             self.open_job(resumed[0])
         if photos:
             await self.upload.add_paths(photos)
+        self.watch.watch(self.runtime.settings.watch_folder)
         if self.runtime.settings.api.enabled:
             await self.api.apply(self.runtime.settings.api)
             if self.api.failed:
@@ -178,6 +183,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Release the 3D view, the tray icon, the API server and the bus subscription."""
         self.bridge.detach()
+        self.watch.stop()
         if self.instance is not None:
             self.instance.close()
         self.notifier.close()
@@ -259,7 +265,11 @@ class MainWindow(QMainWindow):
         if job is not None:
             self.library.update_job(job)
 
+    def _on_watched_job(self, job: Job) -> None:
+        self.library.update_job(job)
+
     def _on_job_finished(self, job: Job) -> None:
+        self.watch.job_finished(job)
         self.processing.on_job_finished(job)
         self.library.update_job(job)
         if job.job_id == self.current_job_id:
@@ -342,6 +352,7 @@ class MainWindow(QMainWindow):
             )
         self.upload.parameters.set_parameters(settings.defaults)
         self.apply_theme()
+        self.watch.watch(settings.watch_folder)
         if api_changed:
             spawn(self.api.apply(settings.api))
 

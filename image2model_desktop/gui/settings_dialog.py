@@ -94,6 +94,16 @@ class SettingsDialog(QDialog):
         work_form.addRow("Photos at once", self.concurrency)
         work_form.addRow("Default parameters", self.defaults)
         work_form.addRow("Save models in", folder_row)
+        watch_row = QHBoxLayout()
+        self.watch_folder = QLineEdit(settings.watch_folder or "")
+        self.watch_folder.setObjectName("watchFolderInput")
+        self.watch_folder.setAccessibleName("Watch folder")
+        self.watch_folder.setPlaceholderText("Off (new photos put in this folder become batches)")
+        watch_browse = QPushButton("Browse…")
+        watch_browse.clicked.connect(self._browse_watch)
+        watch_row.addWidget(self.watch_folder, 1)
+        watch_row.addWidget(watch_browse)
+        work_form.addRow("Watch folder", watch_row)
         layout.addWidget(work)
 
         look = QGroupBox("Appearance")
@@ -211,6 +221,11 @@ class SettingsDialog(QDialog):
         if name:
             self.output_folder.setText(name)
 
+    def _browse_watch(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Watch folder", self.watch_folder.text())
+        if name:
+            self.watch_folder.setText(name)
+
     def result_settings(self) -> Settings:
         folder = self.output_folder.text().strip() or None
         origins = [o.strip().rstrip("/") for o in self.api_origins.text().split(",")]
@@ -228,5 +243,6 @@ class SettingsDialog(QDialog):
                 "output_folder": folder,
                 "api": api,
                 "theme": self.theme.currentData(),
+                "watch_folder": self.watch_folder.text().strip() or None,
             }
         )

@@ -259,3 +259,27 @@ def test_install_desktop_entry_for_the_user(tmp_path):
     if validate:
         checked = subprocess.run([validate, str(entry)], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_watch_folder_in_settings_queues_new_photos(open_window, photos, run, tmp_path, data_dir):
+    from image2model_desktop.gui.settings_dialog import SettingsDialog
+
+    inbox, out = tmp_path / "inbox", tmp_path / "models"
+    inbox.mkdir()
+    shutil.copy(photos[0], inbox / "before.jpg")  # there before watching: left alone
+    harness = open_window(with_3d=False)
+    window = harness.window
+    dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", False, window)
+    dialog.watch_folder.setText(str(inbox))
+    dialog.output_folder.setText(str(out))
+    window.apply_settings(dialog.result_settings())
+    dialog.deleteLater()
+    assert Settings.load(data_dir / "settings.json").watch_folder == str(inbox)
+    assert window.watch.folder == inbox
+
+    shutil.copy(photos[1], inbox / photos[1].name)
+    job = run(until(lambda: window.service.list_jobs(), 30, "a batch from the watched folder"))[0]
+    assert [f.filename for f in job.files] == [photos[1].name]
+    model = out / f"{photos[1].stem}.glb"
+    run(until(model.exists, 120, "the model copied to the output folder"))
+    assert window.library.count() == 1
