@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from image2model_desktop import __version__
 from image2model_desktop.core.errors import Image2ModelError, SetupError
 from image2model_desktop.core.intake import (
-    StagedInput,
     check_photos,
     expand_paths,
     merge_parameters,
@@ -38,6 +37,15 @@ from image2model_desktop.core.intake import (
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
 from image2model_desktop.core.pool import NO_FAL_KEY
+from image2model_desktop.models_command import (
+    add_model_arguments,
+    add_models_parser,
+    check_request,
+    cost_lines,
+    engine_label,
+    plan_entries,
+    requested_models,
+)
 
 if TYPE_CHECKING:
     from image2model_desktop.core.service import JobService
@@ -45,7 +53,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("generate", "resume", "serve", "config", "gui", "export", "turntable", "watch")
+SUBCOMMANDS = (
+    "generate",
+    "resume",
+    "serve",
+    "config",
+    "gui",
+    "export",
+    "turntable",
+    "watch",
+    "models",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from image2model_desktop.turntable_command import run_turntable
 
             return run_turntable(args)
+        if args.command == "models":
+            from image2model_desktop.models_command import run_models
+
+            return run_models(args)
         if args.command == "watch":
             from image2model_desktop.watch_command import run_watch
 
@@ -108,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
 
     gen = commands.add_parser("generate", help="turn photos into models in the terminal")
     gen.add_argument(
-        "inputs", nargs="+", metavar="IMG_OR_FOLDER", help="JPEG/PNG photos or folders"
+        "inputs", nargs="*", metavar="IMG_OR_FOLDER", help="JPEG/PNG photos or folders"
     )
     gen.add_argument("--out", type=Path, help="also copy the models into this folder")
     gen.add_argument("--engine", choices=("auto", "offline", "fal"), default=None)
@@ -119,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=_non_negative_int, default=None)
     gen.add_argument("--concurrency", type=_concurrency, default=None, metavar="N")
     gen.add_argument("--json", action="store_true", help="print the batch summary as JSON")
+    add_model_arguments(gen)
+    add_models_parser(commands)
     gen.add_argument(
         "--no-reuse",
         action="store_true",
@@ -200,6 +224,7 @@ def _concurrency(text: str) -> int:
 def _parameters(args: argparse.Namespace, service: JobService) -> JobParameters:
     """The options over the defaults, checked against the chosen engine (exit 2 if not)."""
     given = {name: getattr(args, name, None) for name in ("engine", "texture", "pbr", "seed")}
+    given["model"] = next(iter(requested_models(args)), None)
     if args.face_limit is not None:
         engine = given["engine"] or service.settings.engine
         policy = service.parameter_policy(engine)
@@ -220,7 +245,9 @@ async def _generate(args: argparse.Namespace) -> int:
     from image2model_desktop.core.images import MAX_FILES_PER_BATCH
     from image2model_desktop.runtime import open_runtime
 
-    expansion = expand_paths(args.inputs)
+    if not args.inputs and not args.views:
+        raise SetupError("Give at least one photo or folder (or --views FRONT LEFT …).")
+    expansion = expand_paths(args.views or args.inputs)
     if expansion.problems:
         raise SetupError(expansion.problems[0])
     photos = expansion.files
@@ -239,16 +266,15 @@ async def _generate(args: argparse.Namespace) -> int:
             service.set_concurrency(args.concurrency)
         parameters = _parameters(args, service)
         engine = service.resolve_engine(parameters.engine)
-        print(_engine_line(parameters, engine), file=human)
-        entries = await asyncio.get_running_loop().run_in_executor(None, check_photos, photos)
+        models = requested_models(args)
+        check_request(args, models, engine, parameters)
+        print(_engine_line(parameters, engine, models), file=human)
+        checked = await asyncio.get_running_loop().run_in_executor(None, check_photos, photos)
+        entries = plan_entries(checked, args, models)
         reuse = not args.no_reuse
         # Only what will really be submitted costs anything (core.reuse).
-        planned = service.planned_submissions(entries, parameters, reuse=reuse)
-        cost = service.estimate_cost(parameters, planned)
-        if cost is not None:
-            staged = sum(1 for e in entries if isinstance(e, StagedInput))
-            reused = f"; {staged - planned} reused for free" if staged > planned else ""
-            print(f"Estimated cost: ${cost:.2f} for {planned} models{reused}", file=human)
+        for line in cost_lines(service, entries, parameters, reuse=reuse):
+            print(line, file=human)
         resumed = await service.start()
         if resumed:
             print(f"Also finishing {len(resumed)} batch(es) left unfinished earlier.", file=human)
@@ -305,9 +331,10 @@ async def _follow(service: JobService, job: Job, stream: Any) -> Job:
     return final
 
 
-def _engine_line(parameters: JobParameters, engine: str) -> str:
+def _engine_line(parameters: JobParameters, engine: str, models: Sequence[str] = ()) -> str:
     if engine == "fal":
-        return "Engine: FAL Tripo3D v2.5 (cloud; each model is billed to your FAL account)"
+        label = engine_label(models, parameters)
+        return f"Engine: {label} (cloud; each model is billed to your FAL account)"
     why = " (no FAL key is set)" if parameters.engine == "auto" else ""
     return f"Engine: offline{why} — a quick 2.5D model made on this computer"
 
@@ -360,7 +387,8 @@ def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
             note = f" ({reused_sentence(origin)}; $0)" if origin is not None else ""
             reused += origin is not None
             model = outputs / item.output.model_filename
-            print(f"  ✓ {item.filename} → {model}{note}", file=stream)
+            made_by = f" ({item.model})" if item.model else ""
+            print(f"  ✓ {item.filename}{made_by} → {model}{note}", file=stream)
         else:
             reason = item.error_message or "cancelled"
             # Refusals already start with the file's name; engine errors do not.

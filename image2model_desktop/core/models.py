@@ -193,6 +193,13 @@ class Job(BaseModel):
             return JobStatus.CANCELLED
         return JobStatus.FAILED
 
+    def parameters_of(self, item: FileItem) -> JobParameters:
+        """What ``item`` is made with: the batch's parameters, with the file's own
+        model (a compare batch runs one photo through several models)."""
+        if item.model is None or item.model == self.parameters.model:
+            return self.parameters
+        return self.parameters.model_copy(update={"model": item.model})
+
     def file(self, file_id: str) -> FileItem:
         for item in self.files:
             if item.file_id == file_id:

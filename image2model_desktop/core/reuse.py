@@ -68,6 +68,8 @@ def find_source(
 ) -> Source | None:
     """The newest completed file of that photo whose model still exists and fits the request."""
     for item, other_engine, other, created in store.completed_with_pixels(pixel_hash):
+        if item.model is not None:  # a compare batch's file: its own model, not the batch's
+            other = other.model_copy(update={"model": item.model})
         if _views(item) or not same_request(engine, parameters, other_engine, other):
             continue
         output = item.output

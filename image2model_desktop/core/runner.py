@@ -200,12 +200,13 @@ class FileRunner:
             return False
         job = self._ledger.get_job(run.job_id)
         if item.request_id is None and can_reuse(item):
-            while twin := self._twin_in_flight(item.pixel_hash, job.engine, job.parameters):
+            made_with = job.parameters_of(item)
+            while twin := self._twin_in_flight(item.pixel_hash, job.engine, made_with):
                 await twin.wait()
             if run.file.state.is_terminal:
                 return True
             source = find_source(
-                self._ledger.store, self._paths, item.pixel_hash, job.engine, job.parameters
+                self._ledger.store, self._paths, item.pixel_hash, job.engine, made_with
             )
             if source is not None:
                 output = await asyncio.get_running_loop().run_in_executor(
@@ -235,11 +236,12 @@ class FileRunner:
         self, digest: str, engine: EngineName, parameters: JobParameters
     ) -> asyncio.Event | None:
         """The end-event of a file of the same photo and request on its way to an engine."""
-        for job_id, other_digest, ended in self._generating.values():
+        for file_id, (job_id, other_digest, ended) in self._generating.items():
             if other_digest != digest:
                 continue
             other = self._ledger.get_job(job_id)
-            if same_request(engine, parameters, other.engine, other.parameters):
+            made_with = other.parameters_of(other.file(file_id))
+            if same_request(engine, parameters, other.engine, made_with):
                 return ended
         return None
 
