@@ -14,7 +14,6 @@ from image2model_desktop.gui.notice import Notice
 from image2model_desktop.gui.preview import PreviewPane
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
-    QDesktopServices,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -29,7 +28,6 @@ from image2model_desktop.gui.qt import (
     QSize,
     QSplitter,
     Qt,
-    QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -403,7 +401,9 @@ class ResultsPage(QWidget):
     def open_folder(self) -> None:
         folder = self._last_folder or self.outputs
         if folder is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+            from image2model_desktop.gui.folder_message import open_folder
+
+            self.folder_message = open_folder(folder, self)
 
     def ask_save_path(self, suggested: Path) -> tuple[Path, str] | None:
         """Ask where and in which format to save (tests replace this method)."""

@@ -283,3 +283,49 @@ def test_watch_folder_in_settings_queues_new_photos(open_window, photos, run, tm
     model = out / f"{photos[1].stem}.glb"
     run(until(model.exists, 120, "the model copied to the output folder"))
     assert window.library.count() == 1
+
+
+def test_drop_zone_is_reached_with_tab_shows_focus_and_opens_with_enter_or_space(open_window, run):
+    from image2model_desktop.gui.qt import QApplication, QPushButton
+
+    window = open_window(with_3d=False).window
+    window.activateWindow()
+    zone = window.upload.drop_zone
+    unfocused = zone.grab().toImage()
+    opened: list[bool] = []
+    zone.browseRequested.disconnect()
+    zone.browseRequested.connect(lambda: opened.append(True))
+    run(until(window.isActiveWindow, 5, "the window to be active"))
+    window.header.findChild(QPushButton, "newBatchButton").setFocus()
+    visited = []
+    for _ in range(40):
+        QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Tab)
+        visited.append(QApplication.focusWidget())
+        if QApplication.focusWidget() is zone:
+            break
+    assert QApplication.focusWidget() is zone, [w.objectName() for w in visited]
+    assert zone.grab().toImage() != unfocused  # the focus ring is drawn
+    QTest.keyClick(zone, Qt.Key.Key_Return)
+    QTest.keyClick(zone, Qt.Key.Key_Space)
+    assert opened == [True, True]
+
+
+def test_open_folder_without_a_file_manager_shows_the_path_to_copy(
+    open_window, run, tmp_path, monkeypatch
+):
+    from image2model_desktop.gui.qt import QApplication
+
+    window = open_window(with_3d=False).window
+    # No xdg-open (nor any launcher) on PATH: as on a bare server or a minimal desktop.
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    window.results._last_folder = tmp_path  # where the last Save put models
+    window.results.open_folder_button.setEnabled(True)
+    QTest.mouseClick(window.results.open_folder_button, Qt.MouseButton.LeftButton)
+    message = window.results.folder_message
+    assert message is not None and message.isVisible()
+    assert message.path.text() == str(tmp_path)
+    QTest.mouseClick(message.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == str(tmp_path)
+    message.close()
