@@ -28,6 +28,7 @@ from image2model_desktop.gui.qt import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSettings,
     QShortcut,
     QSplitter,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from image2model_desktop.gui.single_instance import InstanceServer
 
 log = logging.getLogger(__name__)
+
+HEADER_BUTTONS = ("newBatchButton", "settingsButton", "aboutButton")
 
 
 class MainWindow(QMainWindow):
@@ -375,7 +378,6 @@ class MainWindow(QMainWindow):
     def _install_shortcuts(self) -> None:
         bindings = (
             (QKeySequence.StandardKey.Open, self._browse),
-            (QKeySequence.StandardKey.Save, self.results.save_selected),
             (QKeySequence.StandardKey.Paste, self._paste),
             (QKeySequence(Qt.Key.Key_Delete), self._delete),
         )
@@ -384,6 +386,40 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(slot)
         # Ctrl+Q explicitly: StandardKey.Quit is empty on Windows.
         QShortcut(QKeySequence("Ctrl+Q"), self).activated.connect(self.close)
+        self._button_shortcuts()
+
+    def _button_shortcuts(self) -> None:
+        """Give every toolbar button a tooltip, with its shortcut where it has one."""
+        header = {name: self.header.findChild(QPushButton, name) for name in HEADER_BUTTONS}
+        table: list[tuple[QPushButton | None, str, str]] = [
+            (header["newBatchButton"], "Ctrl+N", "Start a new batch of photos"),
+            (header["settingsButton"], "Ctrl+,", "FAL key, defaults, colours, local API"),
+            (header["aboutButton"], "F1", "Versions and licences"),
+            (self.upload.clear_button, "", "Remove every photo from the list"),
+            (self.upload.generate_button, "Ctrl+Return", "Make a model of each photo"),
+            (self.processing.cancel_all_button, "", "Stop the files not finished yet"),
+            (self.processing.retry_failed_button, "Ctrl+R", "Try the failed files again"),
+            (self.processing.results_button, "", "See the finished models"),
+            (self.results.details_button, "", "Each file's progress and messages"),
+            (self.results.open_folder_button, "", "Show the models in the file manager"),
+            (self.results.save_all_button, "Ctrl+Shift+S", "Save every model, in one format"),
+            (
+                self.results.save_button,
+                QKeySequence(QKeySequence.StandardKey.Save).toString(),
+                "Save the selected model",
+            ),
+        ]
+        for button, keys, text in table:
+            if button is None:
+                continue
+            if keys:
+                sequence = QKeySequence(keys)
+                shortcut = QShortcut(sequence, self)
+                shortcut.activated.connect(
+                    lambda b=button: b.isEnabled() and b.isVisible() and b.click()
+                )
+                text = f"{text} ({sequence.toString(QKeySequence.SequenceFormat.NativeText)})"
+            button.setToolTip(text)
 
     def _browse(self) -> None:
         self.set_phase(Phase.UPLOAD)

@@ -185,6 +185,7 @@ class ProcessingPage(QWidget):
         )
         self.retry_failed_button.setVisible(retryable and not running)
         self.results_button.setVisible(job.completed_count > 0)
+        self.overall.set_state(_overall_state(job))
 
     # -- commands -------------------------------------------------------------------
 
@@ -212,3 +213,13 @@ class ProcessingPage(QWidget):
     def _on_error(self, error: BaseException) -> None:
         message = getattr(error, "user_message", None) or "That could not be retried."
         self.notice.show_message(message, "error")
+
+
+def _overall_state(job: Job) -> str:
+    """The overall bar's colour key: the rows' colours once the batch has ended."""
+    if not job.is_finished:
+        return ""
+    if job.completed_count:
+        return FileState.COMPLETED.value
+    failed = any(f.state == FileState.FAILED for f in job.files)
+    return (FileState.FAILED if failed else FileState.CANCELLED).value

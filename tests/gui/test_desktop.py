@@ -329,3 +329,42 @@ def test_open_folder_without_a_file_manager_shows_the_path_to_copy(
     QTest.mouseClick(message.copy_button, Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == str(tmp_path)
     message.close()
+
+
+def test_every_toolbar_button_has_a_tooltip_and_the_shortcuts_work(open_window, run):
+    from image2model_desktop.gui.qt import QPushButton
+
+    window = open_window(with_3d=False).window
+    pages = (window.header, window.upload, window.processing, window.results)
+    buttons = [b for page in pages for b in page.findChildren(QPushButton)]
+    # The action buttons; the face-limit presets are a control, not a toolbar.
+    panel = window.upload.parameters
+    buttons = [b for b in buttons if not panel.isAncestorOf(b)]
+    missing = [b.text() for b in buttons if not b.toolTip()]
+    assert not missing
+    tips = {b.objectName(): b.toolTip() for b in buttons}
+    assert tips["newBatchButton"].endswith("(Ctrl+N)")
+    assert tips["saveButton"].endswith("(Ctrl+S)")
+    assert tips["saveAllButton"].endswith("(Ctrl+Shift+S)")
+    window.set_phase(Phase.RESULTS)
+    window.activateWindow()
+    run(until(window.isActiveWindow, 5, "the window to be active"))
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.header.phase == Phase.UPLOAD
+
+
+def test_finished_batch_bar_is_green_and_done_is_said_once(open_window, photos, run, model_glb):
+    from .conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)
+    window = open_window(engine, with_3d=False).window
+    run(window.upload.add_paths(photos[:2]))
+    QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
+    run(until(lambda: window.header.phase == Phase.PROCESSING, 10, "processing"))
+    assert window.processing.overall._state == ""
+    engine.gate.set()
+    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
+    assert window.processing.overall._state == "completed"
+    for row in window.processing.rows():
+        assert row.state.text() == "Done"
+        assert "Done" not in row.message.text() and "faces" in row.message.text()
