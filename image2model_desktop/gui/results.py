@@ -10,6 +10,7 @@ from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.workers import run_in_process
 from image2model_desktop.gui.background import in_thread, spawn
+from image2model_desktop.gui.export_dialog import ExportChoice, ExportDialog
 from image2model_desktop.gui.notice import Notice
 from image2model_desktop.gui.preview import PreviewPane
 from image2model_desktop.gui.qt import (
@@ -33,8 +34,7 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.renders import grid_picture
-from image2model_desktop.gui.saving import SAVE_FILTERS, format_for, save_all, save_one
-from image2model_desktop.gui.saving import texture_warning as texture_warning_for
+from image2model_desktop.gui.saving import save_all_with_options, save_with_options
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,8 @@ class ResultsPage(QWidget):
         self.stats.setObjectName("modelStats")
         self.stats.setAccessibleName("Model statistics")
         right.addWidget(self.stats)
+        # The size in the stats line follows the preview's unit box.
+        self.preview.unit_box.currentIndexChanged.connect(self._refresh_stats)
         buttons = QHBoxLayout()
         self.open_folder_button = QPushButton("Open folder")
         self.open_folder_button.setObjectName("openFolderButton")
@@ -214,7 +216,7 @@ class ResultsPage(QWidget):
         if item is None or item.output is None or self.outputs is None:
             self.stats.setText("")
             return
-        self.stats.setText(stats_text(item))
+        self.stats.setText(stats_text(item, self.preview.unit))
         spawn(self.preview.show_model(self.outputs / item.output.model_filename))
 
     def compared_items(self) -> list[FileItem]:
@@ -235,7 +237,7 @@ class ResultsPage(QWidget):
         if not pair:
             single = self.selected_item()
             if self.preview.comparing and single is not None and single.output is not None:
-                self.stats.setText(stats_text(single))
+                self.stats.setText(stats_text(single, self.preview.unit))
                 spawn(self.preview.show_model(self.outputs / single.output.model_filename))
             return
         paths = tuple(self.outputs / item.output.model_filename for item in pair if item.output)
@@ -252,49 +254,89 @@ class ResultsPage(QWidget):
 
     # -- saving -----------------------------------------------------------------------
 
+    def _refresh_stats(self) -> None:
+        item = self.selected_item()
+        if item is not None and item.output is not None and not self.compared_items():
+            self.stats.setText(stats_text(item, self.preview.unit))
+
     def save_selected(self) -> None:
+        """Open the export dialog for the selected model; it asks for the file last."""
         item = self.selected_item()
         if item is None or item.output is None or self.outputs is None:
             return
-        start = self._start_folder() / f"{item.output_stem}.glb"
-        choice = self.ask_save_path(start)
-        if choice is None:
-            return
-        dest, chosen_filter = choice
-        fmt = format_for(dest, chosen_filter)
         src = self.outputs / item.output.model_filename
-        spawn(self._save(src, dest, fmt, item.output.textured), on_error=self._save_failed)
 
-    async def _save(self, src: Path, dest: Path, fmt: str, textured: bool) -> None:
-        self.notice.show_message(f"Saving {dest.stem} as {fmt.upper()}…", "info")
-        written = await save_one(src, dest, fmt)
-        self._last_folder = written.parent
-        warning = texture_warning_for(fmt, textured)
-        if warning:
-            self.notice.show_message(f"Saved {written.name}. {warning}", "warning")
+        def ask(suggested: Path) -> Path | None:
+            choice = self.ask_save_path(suggested)
+            return choice[0] if choice is not None else None
+
+        dialog = ExportDialog(item.output, item.output_stem, self._start_folder(), ask, parent=self)
+        dialog.accepted.connect(lambda: self._export_chosen(dialog.choice, src))
+        self._open_dialog(dialog)
+
+    def _export_chosen(self, choice: ExportChoice | None, src: Path) -> None:
+        if choice is not None:
+            spawn(self._save(src, choice), on_error=self._save_failed)
+
+    async def _save(self, src: Path, choice: ExportChoice) -> None:
+        dest = choice.dest
+        self.notice.show_message(f"Saving {dest.name} as {choice.format.label}…", "info")
+        report = await save_with_options(src, dest, choice.options)
+        self._last_folder = report.path.parent
+        x, y, z = report.size
+        said = (
+            f"Saved {report.path.name} ({report.faces:,} faces, "
+            f"{x:.4g} × {y:.4g} × {z:.4g} {report.unit}) in {report.path.parent}."
+        )
+        if report.warnings:
+            self.notice.show_message(f"{said} {' '.join(report.warnings)}", "warning")
         else:
-            self.notice.show_message(f"Saved {written.name} in {written.parent}.", "success")
+            self.notice.show_message(said, "success")
 
     def save_all(self) -> None:
-        if self.job is None or self.outputs is None or not self.completed():
+        """Open the export dialog for every model (format first, then the folder)."""
+        done = self.completed()
+        if self.job is None or self.outputs is None or not done or done[0].output is None:
             return
-        folder = self.ask_folder(self._start_folder())
-        if folder is None:
-            return
-        spawn(self._save_all(folder), on_error=self._save_failed)
+        first = done[0]
+        assert first.output is not None
+        dialog = ExportDialog(
+            first.output,
+            first.output_stem,
+            self._start_folder(),
+            self.ask_folder,
+            count=len(done),
+            parent=self,
+        )
+        dialog.accepted.connect(lambda: self._export_all_chosen(dialog.choice))
+        self._open_dialog(dialog)
 
-    async def _save_all(self, folder: Path) -> None:
+    def _export_all_chosen(self, choice: ExportChoice | None) -> None:
+        if choice is not None:
+            spawn(self._save_all(choice), on_error=self._save_failed)
+
+    async def _save_all(self, choice: ExportChoice) -> None:
         assert self.job is not None and self.outputs is not None
+        folder = choice.dest
         self.notice.show_message(f"Saving {len(self.completed())} models…", "info")
-        written = await save_all(list(self.job.files), self.outputs, folder)
+        reports = await save_all_with_options(
+            list(self.job.files), self.outputs, folder, choice.format, choice.options
+        )
         self._last_folder = folder
         sheet = await self._contact_sheet(folder)
         also = f" and a contact sheet ({sheet.name})" if sheet is not None else ""
-        self.notice.show_message(
-            f"Saved {len(written)} model{'s' if len(written) != 1 else ''} as GLB{also} "
-            f"in {folder}.",
-            "success",
+        warnings = sorted({w for report in reports for w in report.warnings})
+        said = (
+            f"Saved {len(reports)} model{'s' if len(reports) != 1 else ''} as "
+            f"{choice.format.label}{also} in {folder}."
         )
+        self.notice.show_message(" ".join([said, *warnings]), "warning" if warnings else "success")
+
+    def _open_dialog(self, dialog: ExportDialog) -> None:
+        """Show the export dialog without a nested event loop (the Qt loop runs asyncio)."""
+        self.export_dialog = dialog
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
 
     async def _contact_sheet(self, folder: Path) -> Path | None:
         """Write one PNG picturing every model of the batch beside them (None if it failed)."""
@@ -406,9 +448,11 @@ class ResultsPage(QWidget):
             self.folder_message = open_folder(folder, self)
 
     def ask_save_path(self, suggested: Path) -> tuple[Path, str] | None:
-        """Ask where and in which format to save (tests replace this method)."""
-        filters = ";;".join(label for label, _ in SAVE_FILTERS)
-        name, chosen = QFileDialog.getSaveFileName(self, "Save model as", str(suggested), filters)
+        """Ask where to save, in the format the export dialog chose (tests replace this)."""
+        suffix = "".join(suggested.suffixes[-2:]) if suggested.name.endswith(".zip") else ""
+        suffix = suffix or suggested.suffix
+        chosen = f"{suffix[1:].upper()} (*{suffix})"
+        name, chosen = QFileDialog.getSaveFileName(self, "Save model as", str(suggested), chosen)
         return (Path(name), chosen) if name else None
 
     def ask_folder(self, start: Path) -> Path | None:
@@ -435,17 +479,23 @@ def _caption(item: FileItem) -> str:
     return f"{name}\n{faces}"
 
 
-def stats_text(item: FileItem) -> str:
-    """Faces, vertices and size as one line (``extents`` is width, depth, height)."""
+def stats_text(item: FileItem, unit: str = "m") -> str:
+    """Faces, vertices and real size in ``unit`` as one line (``extents``: width, depth, height)."""
+    from image2model_desktop.core.reuse import reused_sentence
+    from image2model_desktop.mesh.stage import format_length
+
     out = item.output
     if out is None:
         return ""
-    width, depth, height = out.extents
+    width, depth, height = (format_length(v, unit) for v in out.extents)
     texture = "textured" if out.textured else "no texture"
-    return (
+    line = (
         f"{out.face_count:,} faces  ·  {out.vertex_count:,} vertices  ·  "
-        f"{width:.2f} × {depth:.2f} × {height:.2f} (W × D × H)  ·  {texture}"
+        f"{width} × {depth} × {height} (W × D × H)  ·  {texture}"
     )
+    if out.reused_from is not None:
+        line += f"  ·  {reused_sentence(out.reused_from)}"
+    return line
 
 
 def compare_label(item: FileItem, job: Job | None) -> str:

@@ -1,4 +1,8 @@
-"""Save models out of the library: one in a chosen format, or all of a job as GLB."""
+"""Save models out of the library with export options: one model, or all of a job.
+
+The export dialog (gui/export_dialog.py) previews with ``preview_save``; the
+writing runs in the process pool (``save_with_options``).
+"""
 
 from __future__ import annotations
 
@@ -10,46 +14,11 @@ from image2model_desktop.core.workers import run_in_process
 from image2model_desktop.mesh.export import (
     ExportPreview,
     ExportReport,
-    export_model,
     export_with_options,
-    format_keeps_texture,
     preview_export,
 )
+from image2model_desktop.mesh.formats import ExportFormat
 from image2model_desktop.mesh.options import ExportOptions
-
-#: Dialog filters, in menu order, and the format each one means.
-SAVE_FILTERS: tuple[tuple[str, str], ...] = (
-    ("GLB — textured, one file (*.glb)", "glb"),
-    ("OBJ + MTL + texture, zipped (*.zip)", "obj"),
-    ("STL — shape only, no texture (*.stl)", "stl"),
-    ("PLY — vertex colours, no texture image (*.ply)", "ply"),
-)
-_BY_SUFFIX = {".glb": "glb", ".zip": "obj", ".obj": "obj", ".stl": "stl", ".ply": "ply"}
-
-
-def format_for(path: Path, chosen_filter: str) -> str:
-    """Pick the format from the typed suffix, else from the filter the user chose."""
-    by_suffix = _BY_SUFFIX.get(path.suffix.lower())
-    if by_suffix is not None:
-        return by_suffix
-    for label, fmt in SAVE_FILTERS:
-        if label == chosen_filter:
-            return fmt
-    return "glb"
-
-
-def texture_warning(fmt: str, textured: bool) -> str | None:
-    """Return the sentence to show when ``fmt`` drops a texture the model has."""
-    if not textured or format_keeps_texture(fmt):
-        return None
-    if fmt == "ply":
-        return "PLY keeps colours per vertex only: the texture image was not saved."
-    return f"{fmt.upper()} keeps the shape only: the texture was not saved."
-
-
-async def save_one(src: Path, dest: Path, fmt: str) -> Path:
-    """Export ``src`` to ``dest`` in ``fmt`` in the process pool; return the path written."""
-    return await run_in_process(export_model, src, dest, fmt)
 
 
 def preview_save(output: OutputInfo, dest: Path, options: ExportOptions) -> ExportPreview:
@@ -81,14 +50,16 @@ def free_name(folder: Path, stem: str, suffix: str, taken: set[str]) -> Path:
     return candidate
 
 
-async def save_all(items: list[FileItem], outputs: Path, folder: Path) -> list[Path]:
-    """Copy every completed model of a job into ``folder`` as GLB; return the files written."""
-    written: list[Path] = []
+async def save_all_with_options(
+    items: list[FileItem], outputs: Path, folder: Path, fmt: ExportFormat, options: ExportOptions
+) -> list[ExportReport]:
+    """Export every completed model of a job into ``folder`` in ``fmt``, one at a time."""
+    reports: list[ExportReport] = []
     taken: set[str] = set()
     for item in items:
         if item.state != FileState.COMPLETED or item.output is None:
             continue
         src = outputs / item.output.model_filename
-        dest = free_name(folder, item.output_stem, ".glb", taken)
-        written.append(await run_in_process(export_model, src, dest, "glb"))
-    return written
+        dest = free_name(folder, item.output_stem, fmt.suffix, taken)
+        reports.append(await save_with_options(src, dest, options))
+    return reports

@@ -80,23 +80,29 @@ def test_save_as_writes_files_that_load(open_window, run, model_glb, tmp_path):
     results = window.results
     out = tmp_path / "saved"
 
+    # Save as… opens the export dialog; its Save… asks for the file (a typed .stl picks STL).
     results.ask_save_path = lambda start: (out / "model.stl", "")
     results.save_button.click()
+    results.export_dialog.save_button.click()
     run(until(lambda: (out / "model.stl").exists() and "Saved" in results.notice.text()))
     assert (
         len(trimesh.load(out / "model.stl").faces)
         == 2 * len(trimesh.load(model_glb, force="mesh").faces) // 2
     )
-    assert "texture was not saved" in results.notice.text()
+    assert "texture will not be saved" in results.notice.text()
 
-    results.ask_save_path = lambda start: (out / "model", "OBJ + MTL + texture, zipped (*.zip)")
+    results.ask_save_path = lambda start: (out / "model", "")
     results.save_button.click()
-    run(until(lambda: (out / "model.zip").exists()))
-    names = zipfile.ZipFile(out / "model.zip").namelist()
+    dialog = results.export_dialog
+    dialog.format_box.setCurrentIndex(dialog.format_box.findText("OBJ (zipped) (.obj.zip)"))
+    dialog.save_button.click()
+    run(until(lambda: (out / "model.obj.zip").exists()))
+    names = zipfile.ZipFile(out / "model.obj.zip").namelist()
     assert {"model.obj", "model.mtl"} <= set(names) and any(n.endswith(".png") for n in names)
 
     results.ask_folder = lambda start: out / "all"
     results.save_all_button.click()
+    results.export_dialog.save_button.click()
     run(until(lambda: "Saved 1 model" in results.notice.text()))
     saved = list((out / "all").glob("*.glb"))
     assert len(saved) == 1
