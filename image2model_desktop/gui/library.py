@@ -66,6 +66,7 @@ class LibraryList(QListWidget):
             entry = self.item(row)
             if entry.data(Qt.ItemDataRole.UserRole) == job.job_id:
                 entry.setText(_describe(job))
+                entry.setToolTip(_tooltip(job))
                 return
         self.insertItem(0, self._entry(job))
 
@@ -101,6 +102,7 @@ class LibraryList(QListWidget):
 
     def _entry(self, job: Job) -> QListWidgetItem:
         entry = QListWidgetItem(_describe(job))
+        entry.setToolTip(_tooltip(job))
         entry.setData(Qt.ItemDataRole.UserRole, job.job_id)
         entry.setSizeHint(QSize(0, 46))
         return entry
@@ -109,13 +111,30 @@ class LibraryList(QListWidget):
         self.jobActivated.emit(entry.data(Qt.ItemDataRole.UserRole))
 
 
-def _describe(job: Job) -> str:
+def batch_title(job: Job, longest: int = 26) -> str:
+    """``chair.jpg``, or ``chair.jpg and 2 more``: how the person knows a batch."""
     names = [f.filename for f in job.files]
     first = names[0] if names else "Empty batch"
-    if len(first) > 26:
-        first = first[:24] + "…"
-    title = first if len(names) <= 1 else f"{first} +{len(names) - 1}"
-    when = time.strftime("%b %d, %H:%M", time.localtime(job.created))
+    if len(first) > longest:
+        first = first[: longest - 2] + "…"
+    return first if len(names) <= 1 else f"{first} and {len(names) - 1} more"
+
+
+def batch_time(job: Job) -> str:
+    # Seconds too: two batches of the same photos made in one minute still read apart.
+    return time.strftime("%b %d, %H:%M:%S", time.localtime(job.created))
+
+
+def _tooltip(job: Job) -> str:
+    names = [f.filename for f in job.files]
+    shown = "\n".join(names[:12]) + (f"\n… and {len(names) - 12} more" if len(names) > 12 else "")
+    return f"{batch_time(job)}\n{shown}"
+
+
+def _describe(job: Job) -> str:
+    names = [f.filename for f in job.files]
+    title = batch_title(job, 22 if len(names) > 1 else 30)
+    when = batch_time(job)
     status = STATUS_WORDS.get(job.status, job.status.value)
     if job.status == JobStatus.PROCESSING:
         status = f"{job.progress:.0f}%"

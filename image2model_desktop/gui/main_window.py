@@ -97,6 +97,13 @@ class MainWindow(QMainWindow):
         self.upload.generateRequested.connect(self._on_generate)
         self.processing = ProcessingPage(self.service)
         self.processing.resultsRequested.connect(self.open_results)
+
+        def open_started(job_id: str) -> None:  # a batch started by "Generate again"
+            self.library.update_job(self.service.get_job(job_id))
+            self.library.select_job(job_id)
+            self.open_processing(job_id)
+
+        self.processing.jobStarted.connect(open_started)
         self.results = ResultsPage(self.service)
         self.results.detailsRequested.connect(self.open_processing)
         for page in (self.upload, self.processing, self.results):
@@ -289,7 +296,11 @@ class MainWindow(QMainWindow):
         job = self.service.find_job(job_id)
         if job is None:
             return
-        if not self.confirm(f"Delete this batch of {len(job.files)} and its models?"):
+        from image2model_desktop.gui.library import batch_time, batch_title
+
+        count = len(job.files)
+        what = f"“{batch_title(job, 60)}” ({count} photo{'s' if count != 1 else ''}"
+        if not self.confirm(f"Delete the batch {what}, {batch_time(job)}) and its models?"):
             return
         try:
             self.service.delete_job(job_id)

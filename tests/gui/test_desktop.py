@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -368,3 +369,26 @@ def test_finished_batch_bar_is_green_and_done_is_said_once(open_window, photos, 
     for row in window.processing.rows():
         assert row.state.text() == "Done"
         assert "Done" not in row.message.text() and "faces" in row.message.text()
+
+
+def test_library_entries_of_the_same_photos_read_apart_and_delete_names_the_batch(
+    open_window, photos, run, model_glb
+):
+    from .conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)
+    engine.gate.set()
+    window = open_window(engine, with_3d=False).window
+    for _ in range(2):
+        run(window.upload.add_paths(photos[:2]))
+        QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
+        run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
+        run(asyncio.sleep(1.1))  # the second batch a second later, as a person would
+    texts = [window.library.item(i).text() for i in range(window.library.count())]
+    assert len(texts) == 2 and texts[0] != texts[1]
+    assert texts[0].startswith(f"{photos[0].name} and 1 more")
+    assert photos[1].name in window.library.item(0).toolTip()
+    asked: list[str] = []
+    window.confirm = lambda question: asked.append(question) or False
+    window.delete_job(window.library.job_ids()[0])
+    assert asked and f"“{photos[0].name} and 1 more” (2 photos, " in asked[0]
