@@ -36,6 +36,7 @@ class FileRow(QWidget):
 
     cancelClicked = Signal(str)  # file_id
     retryClicked = Signal(str)  # file_id
+    againClicked = Signal(str)  # file_id: a new model of a finished file, paid anew
 
     def __init__(self, item: FileItem, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +76,10 @@ class FileRow(QWidget):
         self.retry_button = QPushButton("Retry")
         self.retry_button.setAccessibleName(f"Retry {item.filename}")
         self.retry_button.clicked.connect(lambda: self.retryClicked.emit(self.file_id))
+        self.again_button = QPushButton("Generate again")
+        self.again_button.setAccessibleName(f"Generate {item.filename} again")
+        self.again_button.setToolTip("Ask the engine for a new model with a new seed (paid anew)")
+        self.again_button.clicked.connect(lambda: self.againClicked.emit(self.file_id))
         # A fixed-width action column keeps every progress bar the same length,
         # whichever buttons a row shows.
         actions = QWidget()
@@ -83,6 +88,7 @@ class FileRow(QWidget):
         action_layout.setContentsMargins(0, 0, 0, 0)
         action_layout.addStretch(1)
         action_layout.addWidget(self.retry_button)
+        action_layout.addWidget(self.again_button)
         action_layout.addWidget(self.cancel_button)
         layout.addWidget(self.thumbnail)
         layout.addLayout(middle, 1)
@@ -129,6 +135,8 @@ class FileRow(QWidget):
             out = item.output
             # The state word already says "Done": the line says what was made, or the doubt.
             text = f"{out.face_count:,} faces in {out.processing_time:.1f} s"
+            if out.reused_from is not None:
+                text = f"{item.message}: {out.face_count:,} faces, $0"
             warning = out.warning
             if warning:
                 text = f"Check this model: {warning}"
@@ -141,3 +149,4 @@ class FileRow(QWidget):
         self.cancel_button.setVisible(not state.is_terminal)
         retryable = state in (FileState.FAILED, FileState.CANCELLED) and item.input_name
         self.retry_button.setVisible(bool(retryable))
+        self.again_button.setVisible(state == FileState.COMPLETED and item.input_name is not None)

@@ -38,6 +38,7 @@ class ProcessingPage(QWidget):
     """Follow one job live; ``resultsRequested`` asks the window to show its results."""
 
     resultsRequested = Signal(str)  # job_id
+    jobStarted = Signal(str)  # job_id of a batch started here ("Generate again")
 
     def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -137,6 +138,7 @@ class ProcessingPage(QWidget):
             row = FileRow(item)
             row.cancelClicked.connect(self._cancel_file)
             row.retryClicked.connect(self._retry_file)
+            row.againClicked.connect(self.generate_again)
             entry = QListWidgetItem(self.list)
             entry.setSizeHint(QSize(0, THUMB + 40))
             self.list.setItemWidget(entry, row)
@@ -209,6 +211,15 @@ class ProcessingPage(QWidget):
     def _retry_file(self, file_id: str) -> None:
         if self.job_id is not None:
             spawn(self._service.retry(self.job_id, [file_id]), on_error=self._on_error)
+
+    def generate_again(self, file_id: str) -> None:
+        """A new batch of that photo that asks the engine anew (no reuse, a new seed)."""
+        if self.job_id is not None:
+            spawn(self._generate_again(self.job_id, file_id), on_error=self._on_error)
+
+    async def _generate_again(self, job_id: str, file_id: str) -> None:
+        job = await self._service.generate_again(job_id, file_id)
+        self.jobStarted.emit(job.job_id)
 
     def _on_error(self, error: BaseException) -> None:
         message = getattr(error, "user_message", None) or "That could not be retried."

@@ -1,0 +1,159 @@
+"""The export dialog driven by keys and clicks: it previews before writing, then writes that.
+
+Only the file chooser is replaced (``results.ask_save_path``), as the other window tests do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from image2model_desktop.gui.header import Phase
+from image2model_desktop.gui.qt import Qt
+from image2model_desktop.resources import sample_photos
+
+from .conftest import GatedEngine, until
+
+
+def _results(open_window, run, model_glb):
+    engine = GatedEngine(model_glb)
+    engine.gate.set()
+    window = open_window(engine).window
+    run(window.upload.add_paths([sample_photos()[0]]))
+    window.upload.generate_button.click()
+    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results page"))
+    return window, engine
+
+
+def _pick(combo, text: str) -> None:
+    """Choose an entry of a combo box with the keyboard, as a person would."""
+    from PySide6.QtTest import QTest
+
+    combo.setFocus()
+    target = combo.findText(text)
+    assert target >= 0, text
+    while combo.currentIndex() != target:
+        key = Qt.Key.Key_Down if combo.currentIndex() < target else Qt.Key.Key_Up
+        QTest.keyClick(combo, key)
+
+
+def _type(widget, text: str) -> None:
+    from PySide6.QtTest import QTest
+
+    widget.setFocus()
+    QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(widget, Qt.Key.Key_Backspace)
+    QTest.keyClicks(widget, text)
+
+
+def test_export_dialog_previews_then_writes_what_it_said(
+    open_window, run, model_glb, tmp_path: Path
+) -> None:
+    from PySide6.QtTest import QTest
+
+    window, _ = _results(open_window, run, model_glb)
+    results = window.results
+    item = results.selected_item()
+    assert item is not None and item.output is not None
+    asked: list[Path] = []
+
+    def choose(suggested: Path) -> tuple[Path, str]:
+        asked.append(suggested)
+        return tmp_path / "part", ""
+
+    results.ask_save_path = choose
+    QTest.mouseClick(results.save_button, Qt.MouseButton.LeftButton)
+    dialog = results.export_dialog
+    run(until(dialog.isVisible, 10, "the export dialog"))
+
+    # GLB keeps everything: no warning; the preview shows the model's own faces.
+    assert f"{item.output.face_count:,} faces" in dialog.preview_label.text()
+    assert dialog.warning_label.text() == ""
+    assert not dialog.fill_holes.isEnabled()
+
+    _pick(dialog.format_box, "3MF (.3mf)")
+    assert dialog.fill_holes.isEnabled()
+    assert "3MF keeps the shape only" in dialog.warning_label.text()
+    _type(dialog.faces_box, "500")
+    _type(dialog.height_edit, "100 furlongs")
+    assert "Unknown unit" in dialog.preview_label.text()
+    assert not dialog.save_button.isEnabled()
+    _type(dialog.height_edit, "100mm")
+    _pick(dialog.pivot_box, "Base at zero, centred")
+    QTest.mouseClick(dialog.fill_holes, Qt.MouseButton.LeftButton)
+    said = dialog.preview_label.text()
+    assert "500 faces" in said and "100.0 mm tall, Z up" in said, said
+    assert dialog.save_button.isEnabled()
+    assert not asked  # nothing asked, nothing written before Save…
+
+    QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert asked == [results._start_folder() / f"{item.output_stem}.3mf"]
+    written = tmp_path / "part.3mf"
+    run(until(lambda: written.exists() and "Saved part.3mf" in results.notice.text(), 60))
+    mesh = trimesh.load(written, force="mesh")
+    assert len(mesh.faces) <= 500
+    low, high = mesh.bounds
+    assert abs((high[2] - low[2]) - 100.0) <= 0.5
+    assert abs(low[2]) < 1e-6
+    assert np.allclose((low[:2] + high[:2]) / 2, 0, atol=0.5)
+
+
+def test_cancel_writes_nothing_and_save_all_asks_the_format(
+    open_window, run, model_glb, tmp_path: Path
+) -> None:
+    from PySide6.QtTest import QTest
+
+    window, _ = _results(open_window, run, model_glb)
+    results = window.results
+    results.ask_save_path = lambda suggested: (tmp_path / "never.glb", "")
+    QTest.mouseClick(results.save_button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(results.export_dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert not (tmp_path / "never.glb").exists()
+
+    results.ask_folder = lambda start: tmp_path / "all"
+    QTest.mouseClick(results.save_all_button, Qt.MouseButton.LeftButton)
+    dialog = results.export_dialog
+    assert dialog.windowTitle() == "Save all 1 models"
+    _pick(dialog.format_box, "STL (.stl)")
+    assert "STL keeps the shape only" in dialog.warning_label.text()
+    QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    run(until(lambda: "Saved 1 model as STL" in results.notice.text(), 60))
+    assert len(list((tmp_path / "all").glob("*.stl"))) == 1
+    assert "texture will not be saved" in results.notice.text()
+
+
+def test_stats_line_shows_the_size_in_the_chosen_unit(open_window, run, model_glb) -> None:
+    from image2model_desktop.mesh.stage import format_length
+
+    window, _ = _results(open_window, run, model_glb)
+    results = window.results
+    item = results.selected_item()
+    assert item is not None and item.output is not None
+    box = results.preview.unit_box
+    run(until(box.isEnabled, 30, "the preview's unit box"))
+    for unit in ("mm", "in"):
+        box.setCurrentIndex(box.findData(unit))
+        assert results.preview.unit == unit
+        height = format_length(item.output.extents[2], unit)
+        assert f"× {height} (W × D × H)" in results.stats.text()
+
+
+def test_generate_again_starts_a_new_batch_from_a_finished_row(open_window, run, model_glb) -> None:
+    from PySide6.QtTest import QTest
+
+    window, engine = _results(open_window, run, model_glb)
+    first_job = window.results.job
+    assert first_job is not None
+    window.open_processing(first_job.job_id)
+    row = window.processing._rows[first_job.files[0].file_id]
+    assert row.again_button.isVisible()
+    QTest.mouseClick(row.again_button, Qt.MouseButton.LeftButton)
+    run(until(lambda: window.current_job_id != first_job.job_id, 30, "the new batch"))
+    again = window.service.get_job(window.current_job_id)
+    assert again.files[0].reuse is False and again.parameters.seed is not None
+    run(until(lambda: window.service.get_job(again.job_id).is_finished, 30, "the new model"))
+    done = window.service.get_job(again.job_id).files[0]
+    assert done.output is not None and done.output.reused_from is None
+    assert len(engine.started) == 2  # the engine ran again: nothing reused
