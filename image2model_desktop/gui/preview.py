@@ -24,6 +24,7 @@ from image2model_desktop.gui.qt import (
     QComboBox,
     QFileDialog,
     QLabel,
+    QProxyStyle,
     QSlider,
     QStackedWidget,
     Qt,
@@ -66,6 +67,7 @@ class PreviewPane(QWidget):
     tools: tuple[QToolButton, ...]
     single_model_tools: tuple[QToolButton, ...]
     toolbar: QToolBar
+    toolbar_style: QProxyStyle
     status: QLabel
     section_bar: QWidget
     section_axis: QComboBox

@@ -15,7 +15,9 @@ from image2model_desktop.gui.qt import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QProxyStyle,
     QSlider,
+    QStyle,
     Qt,
     QToolBar,
     QToolButton,
@@ -24,6 +26,19 @@ from image2model_desktop.gui.qt import (
 
 if TYPE_CHECKING:
     from image2model_desktop.gui.preview import PreviewPane
+
+#: Width of the toolbar's » button: the style's 12 px left it as a blank sliver here.
+EXTENSION_WIDTH = 34
+
+
+class _WideExtension(QProxyStyle):
+    """The platform style, with a » button wide enough to see and click."""
+
+    def pixelMetric(self, metric: QStyle.PixelMetric, *args: object) -> int:
+        if metric == QStyle.PixelMetric.PM_ToolBarExtensionExtent:
+            return EXTENSION_WIDTH
+        return int(super().pixelMetric(metric, *args))  # type: ignore[arg-type]  # PySide's overloads
+
 
 LIGHTING_LABELS = {"soft": "Soft", "studio": "Studio", "flat": "Flat (as photographed)"}
 SECTION_AXES = ("Height (Y)", "Width (X)", "Depth (Z)")
@@ -114,6 +129,14 @@ def build_toolbar(pane: PreviewPane) -> QHBoxLayout:
     pane.toolbar = QToolBar()
     pane.toolbar.setObjectName("previewToolbar")
     pane.toolbar.setAccessibleName("3D preview tools")
+    pane.toolbar_style = _WideExtension()
+    pane.toolbar.setStyle(pane.toolbar_style)
+    more = pane.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    if more is not None:
+        more.setText("»")
+        more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        more.setToolTip("More tools")
+        more.setAccessibleName("More tools")
     for button in pane.tools:
         pane.toolbar.addWidget(button)
     pane.toolbar.addWidget(pane.unit_box)

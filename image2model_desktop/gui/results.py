@@ -242,7 +242,7 @@ class ResultsPage(QWidget):
             return
         paths = tuple(self.outputs / item.output.model_filename for item in pair if item.output)
         labels = tuple(compare_label(item, self.job) for item in pair)
-        self.stats.setText("   |   ".join(labels))
+        self.stats.setText("   |   ".join(label.replace("\n", " · ") for label in labels))
         spawn(self.preview.show_compare((paths[0], paths[1]), (labels[0], labels[1])))
 
     def _sync_buttons(self) -> None:
@@ -499,15 +499,14 @@ def stats_text(item: FileItem, unit: str = "m") -> str:
 
 
 def compare_label(item: FileItem, job: Job | None) -> str:
-    """``chair.jpg · tripo-v2.5 · 9,998 faces · 41 s``: what tells two results apart."""
+    """``chair.jpg`` over ``tripo-v2.5 · 9,998 faces · 41 s``: what tells two results apart."""
     out = item.output
-    model = getattr(item, "model", None) or (
-        getattr(job.parameters, "model", None) or job.engine if job is not None else None
-    )
-    parts = [item.filename, str(model) if model else ""]
+    # FAL results name their generator; the offline engine is its own.
+    maker = item.model or item.engine or (job.engine if job is not None else None)
+    details = [str(maker) if maker else ""]
     if out is not None:
-        parts += [f"{out.face_count:,} faces", f"{out.processing_time:.0f} s"]
-    return " · ".join(part for part in parts if part)
+        details += [f"{out.face_count:,} faces", f"{out.processing_time:.0f} s"]
+    return f"{item.filename}\n" + " · ".join(part for part in details if part)
 
 
 def _untinted_icon(pixmap: QPixmap) -> QIcon:

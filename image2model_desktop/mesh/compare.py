@@ -27,7 +27,7 @@ def label_actor(text: str, *, dark: bool = False) -> Any:
     actor = vtkTextActor()
     actor.SetInput(text)
     prop = actor.GetTextProperty()
-    prop.SetFontSize(15)
+    prop.SetFontSize(13)
     prop.SetColor(*(DARK_LABEL_COLOR if dark else LABEL_COLOR))
     prop.SetVerticalJustificationToTop()
     actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
