@@ -143,7 +143,9 @@ def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters
     """Merge the form's parameters over the app's defaults; check them against the engine."""
     settings = context.service.settings
     given: dict[str, Any] = {
-        name: fields.get(name, "").strip() or None for name in ("texture", "pbr", "seed", "engine")
+        name: fields.get(name, "").strip() or None
+        # model: FAL's generator (issue 16); absent keeps the original's Tripo v2.5.
+        for name in ("texture", "pbr", "seed", "engine", "model")
     }
     face_limit = fields.get("face_limit", "").strip()
     if face_limit:
