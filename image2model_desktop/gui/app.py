@@ -143,7 +143,7 @@ _QT_3D_MODULES = (
 #: Imported lazily by the engine on the loop thread at the first file (a 0.2–0.3 s
 #: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
 _ENGINE_MODULES = (
-    "image2model_desktop.engines.fal_tripo",
+    "image2model_desktop.engines.fal.engine",
     "image2model_desktop.engines.offline",
     "image2model_desktop.mesh.inspect",
     # The FAL engine imports fal-client at its first upload; PySide's import hook
