@@ -90,7 +90,7 @@ run_tests() {
   say "Lint (ruff)"
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .
-  say "Types (mypy --strict on core, engines, mesh)"
+  say "Types (mypy --strict on the whole package)"
   "$VENV/bin/mypy"
   say "Tests (pytest)"
   export PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring
