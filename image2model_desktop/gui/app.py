@@ -178,6 +178,12 @@ async def load_3d_stack(window: MainWindow) -> None:
         await asyncio.sleep(0)
     await _until_idle(window)
     try:
+        # Its own turn of the loop (the first OpenGL context costs 20–50 ms), then the
+        # interactor in the next (it asks again and gets the cached answer).
+        from image2model_desktop.gui.glcheck import opengl_renderer
+
+        opengl_renderer()
+        await asyncio.sleep(0)
         window.attach_preview()
     except Exception as error:
         log.warning("No 3D preview: %s", error)

@@ -8,6 +8,8 @@ renderer's name for the About dialog and the log.
 
 from __future__ import annotations
 
+import functools
+
 from image2model_desktop.gui.qt import (
     QOffscreenSurface,
     QOpenGLContext,
@@ -22,6 +24,7 @@ class GLUnavailableError(RuntimeError):
     """This computer gives no OpenGL 3.2 core context (VTK's minimum)."""
 
 
+@functools.cache
 def opengl_renderer() -> str:
     """Name the OpenGL renderer VTK will draw with; raise GLUnavailableError without one.
 
