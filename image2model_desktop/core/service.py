@@ -313,9 +313,7 @@ class JobService:
         engine_name = self._pool.check(parameters)
         model = self._check_models(engine_name, entries, parameters)
         job_id, task_id, now = new_id(), new_id(), time.time()
-        items, placements = new_files(
-            job_id, entries, engine_name, now, reuse=reuse, model=model
-        )
+        items, placements = new_files(job_id, entries, engine_name, now, reuse=reuse, model=model)
         try:
             await asyncio.get_running_loop().run_in_executor(
                 None, place_inputs, self.paths, job_id, placements

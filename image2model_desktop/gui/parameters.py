@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from image2model_desktop.core.models import EngineChoice, JobParameters, TextureQuality
+from image2model_desktop.core.models import DEFAULT_MODEL, JobParameters, TextureQuality
 from image2model_desktop.core.parameters import EngineParameters
+from image2model_desktop.gui.model_choice import (
+    MODEL_ROLE,
+    Choice,
+    add_engine_choices,
+    choice_index,
+    model_policy,
+    show_only_taken,
+    taken_only,
+)
 from image2model_desktop.gui.qt import (
     QButtonGroup,
     QCheckBox,
@@ -28,11 +37,6 @@ FACE_PRESETS: tuple[tuple[str, int | None], ...] = (
 )
 SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = 1_000, 50_000, 500
 
-ENGINES: tuple[tuple[str, EngineChoice], ...] = (
-    ("Automatic — FAL when a key is set, else offline", "auto"),
-    ("Offline — on this computer, free", "offline"),
-    ("FAL Tripo3D — cloud, billed to your FAL account", "fal"),
-)
 TEXTURES: tuple[tuple[str, TextureQuality], ...] = (
     ("Standard", "standard"),
     ("HD", "HD"),
@@ -133,8 +137,10 @@ class ParametersPanel(QWidget):
         self.engine = QComboBox()
         self.engine.setObjectName("engineInput")
         self.engine.setAccessibleName("Engine")
-        for label, engine in ENGINES:
-            self.engine.addItem(label, engine)
+        # Automatic, Offline, then one line per FAL generator (gui/model_choice.py).
+        add_engine_choices(self.engine)
+        self._default_model = DEFAULT_MODEL
+        self._policy: EngineParameters | None = None
         self.face_limit = FaceLimitInput()
         self.texture = QComboBox()
         self.texture.setObjectName("textureInput")
@@ -150,7 +156,7 @@ class ParametersPanel(QWidget):
         self.seed.setRange(-1, 2**31 - 1)
         self.seed.setSpecialValueText("Random")
         self.seed.setValue(-1)
-        seed_label = QLabel("Seed")
+        self.seed_label = seed_label = QLabel("Seed")
         self.seed.setMinimumWidth(140)
         extras.addWidget(self.pbr)
         extras.addSpacing(28)
@@ -172,26 +178,47 @@ class ParametersPanel(QWidget):
         self.seed.valueChanged.connect(self.changed)
 
     def apply_policy(self, policy: EngineParameters | None) -> None:
-        """Take bounds and choices from the engine's declaration; disable what it ignores."""
+        """Take bounds and choices from the engine's declaration; disable what it ignores.
+
+        A FAL generator's policy (one model) also hides what that model does not take.
+        """
+        policy = model_policy(self.choice(), policy)
+        self._policy = policy
         if policy is None:
             return
         self.face_limit.set_bounds(policy.face_limit.minimum, policy.face_limit.maximum)
         self.texture.setEnabled(bool(policy.textures))
         self.pbr.setEnabled(policy.pbr)
         self.seed.setEnabled(policy.seed)
+        show_only_taken(self, policy)
 
     def parameters(self) -> JobParameters:
         seed = self.seed.value()
-        return JobParameters(
-            engine=self.engine.currentData(),
-            face_limit=self.face_limit.value(),
-            texture=self.texture.currentData(),
-            pbr=self.pbr.isChecked(),
-            seed=None if seed < 0 else seed,
+        engine, model = self.choice()
+        return taken_only(
+            JobParameters(
+                engine=engine,
+                face_limit=self.face_limit.value(),
+                texture=self.texture.currentData(),
+                pbr=self.pbr.isChecked(),
+                seed=None if seed < 0 else seed,
+                model=model or self._default_model,
+            ),
+            self._policy,
         )
 
+    @property
+    def policy(self) -> EngineParameters | None:
+        """What the chosen engine (FAL: the chosen model) takes, as last applied."""
+        return self._policy
+
+    def choice(self) -> Choice:
+        """The picker's (engine, model): FAL's entries name their generator."""
+        return (self.engine.currentData(), self.engine.currentData(MODEL_ROLE))
+
     def set_parameters(self, parameters: JobParameters) -> None:
-        self.engine.setCurrentIndex(max(0, self.engine.findData(parameters.engine)))
+        self._default_model = parameters.model
+        self.engine.setCurrentIndex(choice_index(self.engine, parameters))
         self.face_limit.set_value(parameters.face_limit)
         self.texture.setCurrentIndex(max(0, self.texture.findData(parameters.texture)))
         self.pbr.setChecked(parameters.pbr)

@@ -50,6 +50,7 @@ from PySide6.QtGui import (
     QPalette,
     QPixmap,
     QShortcut,
+    QStandardItemModel,
     QSurfaceFormat,
     QWheelEvent,
 )
@@ -158,6 +159,7 @@ __all__ = [
     "QSpinBox",
     "QSplitter",
     "QStackedWidget",
+    "QStandardItemModel",
     "QStyle",
     "QSurfaceFormat",
     "QSystemTrayIcon",

@@ -28,6 +28,7 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.style import PRIMARY_BUTTON
+from image2model_desktop.gui.views import ViewsPanel, fal_name, show_views_mode
 
 
 class UploadPage(QWidget):
@@ -64,6 +65,10 @@ class UploadPage(QWidget):
         self.parameters.set_parameters(service.settings.job_defaults())
         self.parameters.changed.connect(self._refresh)
         card_layout.addWidget(self.parameters)
+        # Views of one object (gui/views.py): offered while the model takes them.
+        self.views = ViewsPanel()
+        self.views.changed.connect(self._refresh)
+        card_layout.addWidget(self.views)
         layout.addWidget(card)
 
         footer = QHBoxLayout()
@@ -162,18 +167,27 @@ class UploadPage(QWidget):
         enabled, cost_text = self._cost(len(valid))
         self.cost_label.setText(cost_text)
         self.generate_button.setEnabled(enabled and bool(valid) and not self.tray.is_checking())
+        show_views_mode(self, enabled)
 
     def _cost(self, count: int) -> tuple[bool, str]:
+        engine_choice = self.parameters.choice()[0]
+        try:
+            resolved = self._service.parameter_policy(engine_choice)
+        except Image2ModelError:
+            resolved = None
+        # A FAL model's own policy shows its controls even before a key is set.
+        self.parameters.apply_policy(resolved)
         parameters = self.parameters.parameters()
         try:
-            self.parameters.apply_policy(self._service.parameter_policy(parameters.engine))
             engine = self._service.resolve_engine(parameters.engine)
             cost = self._service.estimate_cost(parameters, max(count, 1))
         except Image2ModelError:
             return False, "FAL needs a key: add one in Settings, or pick the offline engine."
+        name = fal_name(self.parameters.policy) if engine == "fal" else engine
+        if cost is None and engine == "fal":
+            return True, f"Estimated cost: unknown — FAL publishes no price for {name}"
         if cost is None:
             return True, "Estimated cost: free (offline engine)"
-        name = "FAL Tripo3D" if engine == "fal" else engine
         return True, f"Estimated cost: ${cost:.2f} for {max(count, 1)} with {name}"
 
     def refresh(self) -> None:
@@ -181,6 +195,11 @@ class UploadPage(QWidget):
         self._refresh()
 
     def generate(self) -> None:
+        if self.views.active:
+            entry = self.views.entry()
+            if entry is not None:
+                self.generateRequested.emit([entry], self.parameters.parameters())
+            return
         valid = self.tray.valid_photos()
         if not valid or self.tray.is_checking():
             return
