@@ -100,7 +100,9 @@ def copy_source(paths: LibraryPaths, source: Source, job_id: str, stem: str) -> 
             "preview_size": out.preview_size if preview_name else None,
             "preview_content_type": out.preview_content_type if preview_name else None,
             "processing_time": 0.0,
-            "reused_from": ReusedFrom(
+            # A copy of a copy names the batch that paid for the model.
+            "reused_from": out.reused_from
+            or ReusedFrom(
                 job_id=source.item.job_id,
                 file_id=source.item.file_id,
                 filename=source.item.filename,

@@ -123,6 +123,9 @@ async def test_reuse_after_a_restart_and_only_for_the_same_request(
         origin = job.files[0].output.reused_from  # type: ignore[union-attr]
         assert origin is not None and origin.job_id == made.job_id
         assert origin.job_created == made.created
+        # A copy of a copy still names the batch that paid.
+        third = await again.run([chair])
+        assert third.files[0].output.reused_from == origin  # type: ignore[union-attr]
         # Other parameters are another request: paid for.
         await again.run([chair], FAL.model_copy(update={"face_limit": 5000}))
         assert len(fake.submits()) == 2
