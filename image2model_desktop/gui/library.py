@@ -104,7 +104,7 @@ class LibraryList(QListWidget):
         entry = QListWidgetItem(_describe(job))
         entry.setToolTip(_tooltip(job))
         entry.setData(Qt.ItemDataRole.UserRole, job.job_id)
-        entry.setSizeHint(QSize(0, 46))
+        entry.setSizeHint(QSize(0, 62))
         return entry
 
     def _on_clicked(self, entry: QListWidgetItem) -> None:
@@ -140,4 +140,5 @@ def _describe(job: Job) -> str:
         status = f"{job.progress:.0f}%"
     models = f"{job.completed_count}/{len(names)}" if job.completed_count != len(names) else ""
     count = f"{models or len(names)} model{'s' if len(names) != 1 else ''}"
-    return f"{title}\n{when} · {count} · {status}"
+    # Three short lines: the sidebar is about 250 px wide in a 1024-px window.
+    return f"{title}\n{count} · {status}\n{when}"

@@ -23,17 +23,20 @@ from image2model_desktop.gui.qt import (
     QApplication,
     QCloseEvent,
     QFrame,
+    QHBoxLayout,
     QIcon,
     QKeySequence,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QResizeEvent,
     QSettings,
     QShortcut,
     QSplitter,
     QStackedWidget,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +49,9 @@ if TYPE_CHECKING:
     from image2model_desktop.gui.single_instance import InstanceServer
 
 log = logging.getLogger(__name__)
+
+#: The upload page is at most this wide, centred in its pane.
+UPLOAD_MAX_WIDTH = 1240
 
 HEADER_BUTTONS = ("newBatchButton", "settingsButton", "aboutButton")
 
@@ -106,7 +112,14 @@ class MainWindow(QMainWindow):
         self.processing.jobStarted.connect(open_started)
         self.results = ResultsPage(self.service)
         self.results.detailsRequested.connect(self.open_processing)
-        for page in (self.upload, self.processing, self.results):
+        # The upload page's form reads badly stretched over a 2560-px screen: it is
+        # at most UPLOAD_MAX_WIDTH wide, centred in a holder that fills the pane.
+        self.upload_holder = QWidget()
+        centred = QHBoxLayout(self.upload_holder)
+        centred.setContentsMargins(0, 0, 0, 0)
+        self.upload.setMaximumWidth(UPLOAD_MAX_WIDTH)
+        centred.addWidget(self.upload)
+        for page in (self.upload_holder, self.processing, self.results):
             self.pages.addWidget(page)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 1)
@@ -129,6 +142,16 @@ class MainWindow(QMainWindow):
         self._install_shortcuts()
         self._restore_geometry()
         self.set_phase(Phase.UPLOAD)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # A narrower grid rewraps its tiles: keep the selected model in sight.
+        QTimer.singleShot(0, self._selected_in_view)
+
+    def _selected_in_view(self) -> None:
+        selected = self.results.grid.currentItem()
+        if selected is not None:
+            self.results.grid.scrollToItem(selected)
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -213,7 +236,7 @@ class MainWindow(QMainWindow):
     # -- phases -----------------------------------------------------------------------
 
     def set_phase(self, phase: Phase) -> None:
-        page = {Phase.UPLOAD: self.upload, Phase.PROCESSING: self.processing}.get(
+        page = {Phase.UPLOAD: self.upload_holder, Phase.PROCESSING: self.processing}.get(
             phase, self.results
         )
         self.pages.setCurrentWidget(page)
@@ -442,7 +465,7 @@ class MainWindow(QMainWindow):
             self.set_phase(Phase.UPLOAD)
 
     def _delete(self) -> None:
-        on_upload = self.upload.tray.hasFocus() or self.pages.currentWidget() is self.upload
+        on_upload = self.upload.tray.hasFocus() or self.pages.currentWidget() is self.upload_holder
         if on_upload and self.upload.tray.remove_selected():
             return
         if self.library.hasFocus() or self.library.selected_job_id():

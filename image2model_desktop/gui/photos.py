@@ -24,7 +24,8 @@ from image2model_desktop.gui.qt import (
 )
 from image2model_desktop.gui.style import repolish
 
-THUMB_SIZE = 56
+#: Small enough that a 700-pixel-high window still lists four photos.
+THUMB_SIZE = 44
 
 
 @dataclass
@@ -159,7 +160,7 @@ class PhotoTray(QListWidget):
         item = QListWidgetItem(self)
         tile = PhotoTile(photo)
         tile.removeClicked.connect(lambda: self.remove(photo))
-        item.setSizeHint(QSize(0, THUMB_SIZE + 12))
+        item.setSizeHint(QSize(0, THUMB_SIZE + 8))
         self.setItemWidget(item, tile)
         self.changed.emit()
         photo.info, photo.reason, photo.thumbnail = await in_thread(check_photo, path)

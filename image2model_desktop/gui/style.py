@@ -186,9 +186,9 @@ QToolButton {{ padding: 4px 8px; border: 1px solid transparent; border-radius: 5
 QToolButton:hover {{ background: {p.surface_hover}; border-color: {p.border_strong}; }}
 QToolButton:checked {{ background: {p.checked}; border-color: {p.accent}; }}
 QToolButton:focus {{ border: 2px solid {p.accent}; }}
-QLineEdit, QSpinBox, QComboBox {{ padding: 3px 6px; border: 1px solid {p.border_strong};
+QLineEdit {{ padding: 3px 6px; border: 1px solid {p.border_strong};
     border-radius: 5px; background: {p.surface}; }}
-QLineEdit:focus, QSpinBox:focus, QComboBox:focus {{ border: 2px solid {p.accent}; }}
+QLineEdit:focus {{ border: 2px solid {p.accent}; }}
 QCheckBox:focus, QRadioButton:focus {{ color: {p.accent}; }}
 QSlider:focus {{ background: {p.checked}; border-radius: 4px; }}
 QListWidget {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 8px;
@@ -279,8 +279,8 @@ def _qt_palette(p: Palette) -> object:
         (role.HighlightedText, "#ffffff"),
         (role.Link, p.accent),
         (role.Light, p.surface_hover),
-        (role.Mid, p.border_strong),
-        (role.Dark, p.border),
+        (role.Mid, p.faint),
+        (role.Dark, p.border_strong),
     ):
         qp.setColor(name, QColor(colour))
     qp.setColor(QPalette.ColorGroup.Disabled, role.Text, QColor(p.faint))

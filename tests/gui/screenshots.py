@@ -2,7 +2,11 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python tests/gui/screenshots.py docs/screenshots
 
-Uses a temporary library, the offline engine and the bundled sample photos.
+With ``--all`` each phase is taken at 1024×700, 1600×1000 and 2560×1440, light
+and dark, as ``upload-1600x1000-dark.png`` and so on (the screen must be larger:
+``-screen 0 2600x1500x24``). Uses a temporary library, the offline engine and
+the bundled sample photos. The window is grabbed from the screen, so the 3D
+view's own native window is in the picture.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from image2model_desktop.gui.header import Phase
 from image2model_desktop.resources import sample_photos
 
 SIZE = (1320, 860)
+ALL_SIZES = ((1024, 700), (1600, 1000), (2560, 1440))
+THEMES = ("light", "dark")
 
 
 async def until(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +35,26 @@ async def until(condition, timeout: float = 60.0) -> None:  # type: ignore[no-un
         await asyncio.sleep(0.02)
 
 
-async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
+async def grab(window, out: Path, phase: str, combos) -> None:  # type: ignore[no-untyped-def]
+    """Save ``phase`` in every (size, theme) of ``combos``; None size keeps the old names."""
+    from image2model_desktop.gui import style
+    from image2model_desktop.gui.qt import QApplication
+
+    for size, theme in combos:
+        if size is not None:
+            window.resize(*size)
+        palette = style.apply_theme(QApplication.instance(), theme)
+        window.results.preview.set_dark(palette.dark)
+        if phase == "processing" and window.header.phase != Phase.PROCESSING:
+            window.open_processing(window.current_job_id)  # the batch ended meanwhile
+        await asyncio.sleep(0.6)
+        QApplication.processEvents()
+        name = f"{phase}.png" if size is None else f"{phase}-{size[0]}x{size[1]}-{theme}.png"
+        picture = window.screen().grabWindow(window.winId())
+        picture.save(str(out / name))
+
+
+async def shoot(window, out: Path, combos) -> None:  # type: ignore[no-untyped-def]
     photos = sample_photos()
     await wait_exposed(window)
     await window.start([])
@@ -39,15 +64,14 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     upload.parameters.face_limit.set_value(10_000)
     await upload.add_paths(photos)
     await asyncio.sleep(0.3)
-    window.grab().save(str(out / "upload.png"))
+    await grab(window, out, "upload", combos)
 
-    window.service.set_concurrency(2)
+    window.service.set_concurrency(1)
     upload.generate_button.click()
     await until(lambda: window.header.phase == Phase.PROCESSING)
     rows = window.processing.rows()
     await until(lambda: any(r.item.state == FileState.COMPLETED for r in rows), 120)
-    await asyncio.sleep(0.2)
-    window.grab().save(str(out / "processing.png"))
+    await grab(window, out, "processing", combos)
 
     await until(lambda: window.header.phase == Phase.RESULTS, 180)
     results = window.results
@@ -55,11 +79,16 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     grid = results.grid
     await until(lambda: all(not grid.item(i).icon().isNull() for i in range(grid.count())), 120)
     await asyncio.sleep(0.3)
-    window.grab().save(str(out / "results.png"))
+    await grab(window, out, "results", combos)
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    args = [a for a in sys.argv[1:] if a != "--all"]
+    out = Path(args[0] if args else "docs/screenshots")
+    every = "--all" in sys.argv[1:]
+    combos = (
+        [(size, theme) for theme in THEMES for size in ALL_SIZES] if every else [(None, "light")]
+    )
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as root:
         session = bootstrap(Path(root))
@@ -69,7 +98,7 @@ def main() -> int:
 
         async def run() -> None:
             try:
-                await shoot(window, out)
+                await shoot(window, out, combos)
             finally:
                 await close_session(session)
 

@@ -128,14 +128,14 @@ def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
         assert style.current() is style.DARK
         palette = QApplication.instance().palette()
         assert palette.window().color().name() == style.DARK.window
-        for page in (window.upload, window.processing, window.results):
+        for page in (window.upload_holder, window.processing, window.results):
             window.pages.setCurrentWidget(page)
             assert _luminance(page) < 0.3, page.objectName()
         assert _luminance(window.library) < 0.3
 
         light = harness.runtime.settings.model_copy(update={"theme": "light"})
         window.apply_settings(light)
-        for page in (window.upload, window.processing, window.results):
+        for page in (window.upload_holder, window.processing, window.results):
             window.pages.setCurrentWidget(page)
             assert _luminance(page) > 0.7, page.objectName()
     finally:
@@ -392,3 +392,27 @@ def test_library_entries_of_the_same_photos_read_apart_and_delete_names_the_batc
     window.confirm = lambda question: asked.append(question) or False
     window.delete_job(window.library.job_ids()[0])
     assert asked and f"“{photos[0].name} and 1 more” (2 photos, " in asked[0]
+
+
+def test_layout_at_small_and_large_windows(open_window, photos, run):
+    from image2model_desktop.gui.qt import QApplication
+
+    window = open_window(with_3d=False).window
+    run(window.upload.add_paths(photos))
+    window.resize(2560, 1440)
+    QApplication.processEvents()
+    upload = window.upload
+    holder = window.upload_holder
+    assert upload.width() <= 1240 < holder.width()
+    left = upload.geometry().left()
+    assert abs(left - (holder.width() - upload.geometry().right())) <= 2  # centred
+    window.resize(1024, 700)
+    QApplication.processEvents()
+    assert window.width() == 1024  # nothing holds the window at the larger size
+    tray = upload.tray
+    shown = [
+        i
+        for i in range(tray.count())
+        if tray.visualItemRect(tray.item(i)).bottom() < tray.viewport().height()
+    ]
+    assert len(shown) >= 3, len(shown)
