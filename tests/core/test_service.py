@@ -56,7 +56,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 def entries(photo: Path, names: list[str]) -> list[StagedInput | RejectedInput]:
     # One photo per name: the same photo twice would be generated once (core.reuse).
     variants = [photo_variant(photo, i) for i in range(len(names))]
-    return [StagedInput(p, name, p.stat().st_size, "image/png") for p, name in zip(variants, names)]
+    pairs = zip(variants, names, strict=True)
+    return [StagedInput(p, name, p.stat().st_size, "image/png") for p, name in pairs]
 
 
 async def run_batch(h: Harness, photo: Path, names: list[str]) -> str:
