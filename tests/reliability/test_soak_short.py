@@ -25,8 +25,10 @@ BATCHES, FILES = 3, 8
 async def test_batches_in_a_row_leave_nothing_behind(
     rig: FalRig, fake: FakeFal, tmp_path: Path
 ) -> None:
-    photos = [make_photo(tmp_path / f"soak{i}.png", 64 + 4 * i) for i in range(FILES)]
-    for _ in range(BATCHES):
+    for batch in range(BATCHES):
+        # New pixels in every batch: the same photos again would reuse the paid models.
+        size = 64 + 40 * batch
+        photos = [make_photo(tmp_path / f"soak{batch}_{i}.png", size + i) for i in range(FILES)]
         job = await rig.run(photos)
         assert job.completed_count == FILES, [f.error_message for f in job.files]
         await asyncio.sleep(0)  # let the file tasks that just ended be reaped
