@@ -387,8 +387,8 @@ def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
             note = f" ({reused_sentence(origin)}; $0)" if origin is not None else ""
             reused += origin is not None
             model = outputs / item.output.model_filename
-            made_by = f" ({item.model})" if item.model else ""
-            print(f"  ✓ {item.filename}{made_by} → {model}{note}", file=stream)
+            made_by = f"  [{item.model}]" if item.model else ""
+            print(f"  ✓ {item.filename} → {model}{made_by}{note}", file=stream)
         else:
             reason = item.error_message or "cancelled"
             # Refusals already start with the file's name; engine errors do not.

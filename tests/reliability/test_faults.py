@@ -80,7 +80,8 @@ FAULTS = [
     ),
     Fault(
         "status connection resets once",
-        Scenario(kind="status_resets_once"),
+        # The reset hits a status poll: the stream is refused so the engine polls.
+        Scenario(kind="status_resets_once", stream="refuse_404"),
         None,
         _detail("status", "reset"),
     ),

@@ -39,8 +39,11 @@ def _uploading(fake: FakeFal) -> bool:
 
 def _generating(fake: FakeFal) -> bool:
     submits = fake.submits()
+    # Seen in progress over the status stream (or a poll, if it fell back to polling).
     return len(submits) == FILES and all(
-        any(p.state == "IN_PROGRESS" for p in fake.status_polls(s.request_id)) for s in submits
+        any(p.state == "IN_PROGRESS" for p in fake.status_polls(s.request_id))
+        or any("IN_PROGRESS" in c.states for c in fake.status_streams(s.request_id))
+        for s in submits
     )
 
 

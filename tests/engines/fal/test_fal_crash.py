@@ -94,6 +94,6 @@ def test_cli_with_a_key_uses_fal_shows_cost_and_names_failures(
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Engine: FAL Tripo v2.5" in result.stdout
     assert "Estimated cost: $0.80 for 2 models" in result.stdout
-    assert "  ✓ chair.png (tripo-v2.5) → " in result.stdout
+    assert "  ✓ chair.png → " in result.stdout and "chair.glb  [tripo-v2.5]" in result.stdout
     assert "  ✗ cat_reject422.png: FAL could not use this image: " in result.stdout
     assert fake.key not in result.stdout + result.stderr
