@@ -72,7 +72,8 @@ def test_cli_batch_of_hostile_files_through_fal(
         files = [*good, *(c.path for c in corpus), *random_files]
 
         result = subprocess.run(
-            [*CLI, "generate", *map(str, files), "--engine", "fal"],
+            # Each example shares the library: --no-reuse sends the good photos every time.
+            [*CLI, "generate", *map(str, files), "--engine", "fal", "--no-reuse"],
             capture_output=True,
             text=True,
             timeout=120,
@@ -88,7 +89,7 @@ def test_cli_batch_of_hostile_files_through_fal(
             mine = [line.strip() for line in lines if line.strip()[2:].startswith(path.name)]
             assert len(mine) == 1, (path.name, output)
             if path.name in accepted:
-                assert mine[0].startswith(f"✓ {path.name} → "), mine[0]
+                assert mine[0].startswith(f"✓ {path.name} "), mine[0]  # then (model) → path
             else:
                 assert mine[0].startswith(f"✗ {path.name}: "), mine[0]
         for case in corpus:
