@@ -5,6 +5,10 @@ Each file runs as its own asyncio task: wait while its engine is held, prepare
 per-file timeout, then record the model. Whatever happens, the file ends in a
 state the store has and a sentence a person can act on; a quit (cancellation
 that the user did not ask for) leaves it resumable.
+
+Over 400 lines: one file's life is one sequence of awaits whose every exit
+(cancel, quit, timeout, each error class, reuse) must end the file the same
+careful way; split, the endings would drift apart.
 """
 
 from __future__ import annotations

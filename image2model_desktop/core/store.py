@@ -7,7 +7,7 @@ Only one process owns a data directory at a time (an OS file lock); a second
 one is refused with a sentence, because two engines resuming the same paid
 request would pay twice.
 
-About 400 lines: the schema, its migrations and every query in one place, so
+Over 400 lines: the schema, its migrations and every query in one place, so
 a change to a table is made and reviewed with all its readers.
 """
 
