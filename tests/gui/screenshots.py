@@ -45,9 +45,10 @@ async def grab(window, out: Path, phase: str, combos) -> None:  # type: ignore[n
             window.resize(*size)
         palette = style.apply_theme(QApplication.instance(), theme)
         window.results.preview.set_dark(palette.dark)
+        await asyncio.sleep(0.6)
         if phase == "processing" and window.header.phase != Phase.PROCESSING:
             window.open_processing(window.current_job_id)  # the batch ended meanwhile
-        await asyncio.sleep(0.6)
+            await asyncio.sleep(0.2)
         QApplication.processEvents()
         name = f"{phase}.png" if size is None else f"{phase}-{size[0]}x{size[1]}-{theme}.png"
         picture = window.screen().grabWindow(window.winId())
@@ -73,7 +74,8 @@ async def shoot(window, out: Path, combos) -> None:  # type: ignore[no-untyped-d
     await until(lambda: any(r.item.state == FileState.COMPLETED for r in rows), 120)
     await grab(window, out, "processing", combos)
 
-    await until(lambda: window.header.phase == Phase.RESULTS, 180)
+    await until(lambda: not window.batch_running(), 180)
+    window.open_results(window.current_job_id)
     results = window.results
     await until(lambda: results.preview.model is not None)
     grid = results.grid
