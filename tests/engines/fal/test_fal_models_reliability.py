@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,27 @@ async def test_cancel_reaches_fal(model: str, fake: FakeFal, tmp_path: Path) -> 
     assert item.state == FileState.CANCELLED
     assert [c.request_id for c in fake.cancels()] == [item.request_id]
     assert [c.http_status for c in fake.cancels()] == [202]
+
+
+@pytest.mark.parametrize(
+    "model", [name for name, g in registry.GENERATORS.items() if g.multiview is not None]
+)
+async def test_every_multiview_model_takes_three_views_in_one_submit(
+    model: str, fake: FakeFal, tmp_path: Path
+) -> None:
+    front, left, back = entries(tmp_path, "front.png", "left.png", "back.png")
+    rt = runtime(tmp_path / "lib", fake)
+    try:
+        job = await rt.service.submit(
+            [replace(front, views=(left, back))], JobParameters(engine="fal", model=model)
+        )
+        done = await finished(rt, job)
+    finally:
+        await rt.aclose()
+    (item,) = done.files
+    assert item.state == FileState.COMPLETED, item.error_message
+    assert len(item.view_names) == 2
+    generator = registry.get(model)
+    (submit,) = fake.submits()
+    assert submit.endpoint_id == registry.endpoint_for(generator, 3)
+    assert len(submit.image_urls) == 3
