@@ -13,11 +13,8 @@ import functools
 from image2model_desktop.gui.qt import (
     QOffscreenSurface,
     QOpenGLContext,
-    QOpenGLFunctions,
     QSurfaceFormat,
 )
-
-_GL_RENDERER, _GL_VERSION = 0x1F01, 0x1F02
 
 
 class GLUnavailableError(RuntimeError):
@@ -26,7 +23,10 @@ class GLUnavailableError(RuntimeError):
 
 @functools.cache
 def opengl_renderer() -> str:
-    """Name the OpenGL renderer VTK will draw with; raise GLUnavailableError without one.
+    """Say which OpenGL the view gets ("OpenGL 4.5"); raise GLUnavailableError without one.
+
+    Asked through Qt alone (no OpenGL call of our own): the renderer's own name
+    comes from VTK once the view has drawn (``ModelView.gl_renderer``).
 
     Checked before making the interactor: on a platform without OpenGL (Qt's
     offscreen platform, a remote session without GLX) VTK would fail at its first
@@ -49,10 +49,7 @@ def opengl_renderer() -> str:
         got = context.format()
         if (got.majorVersion(), got.minorVersion()) < (3, 2):
             raise GLUnavailableError(f"OpenGL {got.majorVersion()}.{got.minorVersion()} < 3.2")
-        functions = QOpenGLFunctions(context)
-        name = str(functions.glGetString(_GL_RENDERER) or "OpenGL")
-        version = str(functions.glGetString(_GL_VERSION) or "").split(" ")[0]
     finally:
         context.doneCurrent()
         surface.destroy()
-    return f"{name} (OpenGL {version})" if version else name
+    return f"OpenGL {got.majorVersion()}.{got.minorVersion()}"

@@ -133,6 +133,8 @@ class ModelView(QWidget):
             self._frame_started = time.perf_counter()
 
         def on_frame(_obj: Any, _event: str) -> None:
+            if not self.frames:
+                self.gl_renderer = _renderer_name(ren_win.ReportCapabilities(), self.gl_renderer)
             self.frames += 1
             self.frame_seconds.append(time.perf_counter() - self._frame_started)
             self.frameDrawn.emit()
@@ -435,3 +437,17 @@ class ModelView(QWidget):
             subject.RemoveObserver(tag)
         self._observers = []
         self.plotter.close()
+
+
+def _renderer_name(capabilities: str, fallback: str) -> str:
+    """The renderer and OpenGL version from VTK's capability report, on one line."""
+    found = {}
+    for line in capabilities.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("OpenGL renderer string", "OpenGL version string"):
+            found[key.strip()] = value.strip()
+    renderer = found.get("OpenGL renderer string")
+    version = found.get("OpenGL version string")
+    if not renderer:
+        return fallback
+    return f"{renderer}, OpenGL {version}" if version else renderer
