@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import importlib
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -47,8 +48,29 @@ class Session:
     collector: MainThreadCollector | None = None
 
 
+def platform_dialogs() -> None:
+    """Ask Qt for the desktop's own file dialogs (and colour scheme) on Linux desktops.
+
+    GNOME already gets GTK's dialog from Qt's gtk3 theme; elsewhere (KDE, Xfce…)
+    Qt falls back to its own dialog unless told to use the XDG desktop portal,
+    which opens the desktop's dialog and reports its light/dark choice. Without a
+    portal running, Qt keeps its own dialog: nothing is lost. A theme the user set
+    (QT_QPA_PLATFORMTHEME) is left alone.
+    """
+    desktop = os.environ.get("XDG_CURRENT_DESKTOP", "")
+    if (
+        sys.platform.startswith("linux")
+        and "QT_QPA_PLATFORMTHEME" not in os.environ
+        and desktop
+        and "GNOME" not in desktop.upper()
+    ):
+        os.environ["QT_QPA_PLATFORMTHEME"] = "xdgdesktopportal"
+
+
 def make_application() -> QApplication:
     existing = QApplication.instance()
+    if existing is None:
+        platform_dialogs()
     # Qt names the X11 window class after argv[0]; a fixed one keeps it equal to the
     # .desktop file's StartupWMClass whether started from source or the bundle.
     app = existing if isinstance(existing, QApplication) else QApplication(["image2model"])

@@ -11,7 +11,7 @@ from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.settings import ApiServerSettings
-from image2model_desktop.gui import style
+from image2model_desktop.gui import file_dialogs, style
 from image2model_desktop.gui.api_server import ApiController
 from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.bridge import EngineBridge
@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(self.service, self)
         self.api = ApiController(self.service)
         self.current_job_id: str | None = None
+        file_dialogs.remember_in(runtime.paths.root / "window.ini")
         self._closed: asyncio.Future[None] | None = None
         self.instance: InstanceServer | None = None
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from image2model_desktop.core import credentials
 from image2model_desktop.core.settings import ApiServerSettings, Settings
 from image2model_desktop.gui.background import spawn
+from image2model_desktop.gui.file_dialogs import choose_folder
 from image2model_desktop.gui.parameters import ParametersPanel
 from image2model_desktop.gui.qt import (
     QApplication,
@@ -15,7 +16,6 @@ from image2model_desktop.gui.qt import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -217,12 +217,12 @@ class SettingsDialog(QDialog):
         self._show_key_status("Removed.")
 
     def _browse_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Save models in", self.output_folder.text())
+        name = choose_folder(self, "Save models in", "output", self.output_folder.text())
         if name:
             self.output_folder.setText(name)
 
     def _browse_watch(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Watch folder", self.watch_folder.text())
+        name = choose_folder(self, "Watch folder", "watch", self.watch_folder.text())
         if name:
             self.watch_folder.setText(name)
 

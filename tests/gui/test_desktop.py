@@ -416,3 +416,39 @@ def test_layout_at_small_and_large_windows(open_window, photos, run):
         if tray.visualItemRect(tray.item(i)).bottom() < tray.viewport().height()
     ]
     assert len(shown) >= 3, len(shown)
+
+
+def test_file_dialogs_start_in_the_last_used_folder(open_window, tmp_path):
+    from image2model_desktop.gui import file_dialogs
+
+    open_window(with_3d=False)  # the window keeps the folders in its library's window.ini
+    assert file_dialogs.last_folder("photos") == str(Path.home())
+    photos_dir = tmp_path / "holiday"
+    photos_dir.mkdir()
+    file_dialogs.remember("photos", photos_dir)
+    assert file_dialogs.last_folder("photos") == str(photos_dir)
+    assert file_dialogs.last_folder("watch") == str(Path.home())
+    photos_dir.rmdir()  # a folder since deleted: back to the home folder
+    assert file_dialogs.last_folder("photos") == str(Path.home())
+
+
+@pytest.mark.parametrize(
+    "desktop, preset, expected",
+    [
+        ("KDE", None, "xdgdesktopportal"),
+        ("XFCE", None, "xdgdesktopportal"),
+        ("ubuntu:GNOME", None, None),  # Qt's gtk3 theme gives GTK's dialog already
+        ("KDE", "qt6ct", "qt6ct"),  # the user's choice stays
+        ("", None, None),  # no desktop session (Xvfb, CI)
+    ],
+)
+def test_platform_dialogs_are_asked_for_on_linux_desktops(monkeypatch, desktop, preset, expected):
+    from image2model_desktop.gui.app import platform_dialogs
+
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", desktop)
+    if preset is None:
+        monkeypatch.delenv("QT_QPA_PLATFORMTHEME", raising=False)
+    else:
+        monkeypatch.setenv("QT_QPA_PLATFORMTHEME", preset)
+    platform_dialogs()
+    assert os.environ.get("QT_QPA_PLATFORMTHEME") == expected
