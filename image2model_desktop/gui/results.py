@@ -482,7 +482,7 @@ def _caption(item: FileItem) -> str:
 def stats_text(item: FileItem, unit: str = "m") -> str:
     """Faces, vertices and real size in ``unit`` as one line (``extents``: width, depth, height)."""
     from image2model_desktop.core.reuse import reused_sentence
-    from image2model_desktop.mesh.stage import format_length
+    from image2model_desktop.mesh.units import format_length
 
     out = item.output
     if out is None:

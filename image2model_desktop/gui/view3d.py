@@ -39,6 +39,7 @@ from image2model_desktop.gui.qt import Qt, QTimer, QVBoxLayout, QWidget, Signal
 from image2model_desktop.gui.view_input import ViewInput
 from image2model_desktop.mesh import overlays, stage
 from image2model_desktop.mesh.stage import Lighting, ViewModel
+from image2model_desktop.mesh.units import format_length
 
 __all__ = ["GLUnavailableError", "ModelView", "opengl_renderer"]
 
@@ -363,7 +364,7 @@ class ModelView(QWidget):
             self._overlays["measure"] = overlays.measure_actors(self.renderer, self.model, points)
         if len(points) < 2:
             return ""
-        return stage.format_length(float(np.linalg.norm(points[1] - points[0])), unit)
+        return format_length(float(np.linalg.norm(points[1] - points[0])), unit)
 
     def pick(self, x: int, y: int) -> NDArray[np.float64] | None:
         """The surface point under widget pixel (x, y), or None when it is background."""

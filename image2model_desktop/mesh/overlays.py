@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from image2model_desktop.mesh import stage
 from image2model_desktop.mesh.stage import ViewModel
+from image2model_desktop.mesh.units import METRES_PER_UNIT, format_length
 
 #: Markers of the measuring tool, as a share of the model's diagonal.
 MARKER_SIZE = 0.012
@@ -29,7 +29,7 @@ def dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
     outline.prop.line_width = 1.5
     outline.prop.lighting = False
     renderer.AddActor(outline)
-    scale = stage.UNITS[unit]
+    scale = 1.0 / METRES_PER_UNIT[unit]
     camera = renderer.GetActiveCamera()
     # pyvista's add_ruler resets the camera to include the ruler: keep the user's view.
     kept = (camera.GetPosition(), camera.GetFocalPoint(), camera.GetViewUp())
@@ -44,7 +44,7 @@ def dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
         ruler = renderer.add_ruler(
             a,
             b,
-            title=f"{title} {stage.format_length(length, unit)}",
+            title=f"{title} {format_length(length, unit)}",
             number_labels=2,
             show_labels=False,
             font_size_factor=0.7,

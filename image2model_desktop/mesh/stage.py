@@ -67,6 +67,8 @@ class ViewPart:
     roughness: float = 1.0
     orm_texture: Any = None
     has_pbr: bool = False
+    #: The base colour as VTK's PBR shading wants it (marked sRGB), made on first use.
+    albedo_texture: Any = None
 
 
 @dataclass
@@ -248,7 +250,7 @@ def set_surface_style(
             prop.roughness = part.roughness
             actor.texture = None
             if part.texture is not None and textured:
-                prop.SetBaseColorTexture(part.texture)
+                prop.SetBaseColorTexture(_albedo(part))
             else:
                 prop.RemoveTexture("albedoTex")
             if part.orm_texture is not None:
@@ -288,6 +290,22 @@ def set_lights(renderer: Any, preset: Lighting) -> None:
                 light_type="camera light",
             )
             renderer.add_light(light)
+
+
+def _albedo(part: ViewPart) -> Any:
+    """The part's texture marked sRGB, sharing its pixels (VTK's PBR wants colour in sRGB).
+
+    The Phong path keeps the plain texture: photos' colours are shown as they are.
+    """
+    if part.albedo_texture is None:
+        from vtkmodules.vtkRenderingCore import vtkTexture
+
+        albedo = vtkTexture()
+        albedo.SetInputData(part.texture.GetInput())
+        albedo.InterpolateOn()
+        albedo.UseSRGBColorSpaceOn()
+        part.albedo_texture = albedo
+    return part.albedo_texture
 
 
 def set_shading(actors: Sequence[Any], preset: Lighting) -> None:
@@ -387,21 +405,6 @@ def clip_ranges(renderer: Any, bounds: NDArray[np.float64]) -> None:
         low[0] - radius, high[0] + radius, low[1] - radius, high[1] + radius,
         low[2] - radius, high[2] + radius,
     )  # fmt: skip
-
-
-# -- units -----------------------------------------------------------------------------------
-
-#: Length units offered for dimensions and measurements; models are in metres (glTF).
-UNITS: dict[str, float] = {"mm": 1000.0, "cm": 100.0, "m": 1.0, "in": 1000.0 / 25.4}
-
-
-def format_length(metres: float, unit: str) -> str:
-    """``0.1234`` m in ``cm`` → ``"12.3 cm"`` (3 significant digits, at least one decimal)."""
-    value = metres * UNITS[unit]
-    if value == 0:
-        return f"0 {unit}"
-    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
-    return f"{value:.{min(decimals, 3)}f} {unit}"
 
 
 def write_warmup_model(path: Path) -> Path:

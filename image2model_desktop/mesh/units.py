@@ -59,5 +59,14 @@ def convert(metres: float, unit: str) -> float:
     return metres / METRES_PER_UNIT[unit]
 
 
+def format_length(metres: float, unit: str) -> str:
+    """``0.1234`` m in ``cm`` → ``"12.3 cm"``: three significant digits, at most three decimals."""
+    value = convert(metres, unit)
+    if value == 0:
+        return f"0 {unit}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:.{min(decimals, 3)}f} {unit}"
+
+
 def _unit_list() -> str:
     return ", ".join(METRES_PER_UNIT)

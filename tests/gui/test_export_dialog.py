@@ -125,7 +125,7 @@ def test_cancel_writes_nothing_and_save_all_asks_the_format(
 
 
 def test_stats_line_shows_the_size_in_the_chosen_unit(open_window, run, model_glb) -> None:
-    from image2model_desktop.mesh.stage import format_length
+    from image2model_desktop.mesh.units import format_length
 
     window, _ = _results(open_window, run, model_glb)
     results = window.results

@@ -21,6 +21,7 @@ from image2model_desktop.gui.preview import NO_GL_MESSAGE
 from image2model_desktop.gui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
 from image2model_desktop.gui.selftest import model_pixel_share
 from image2model_desktop.mesh import stage
+from image2model_desktop.mesh.units import format_length
 
 from .conftest import make_textured_glb, until
 
@@ -232,7 +233,7 @@ def test_two_clicks_measure_the_distance_between_surface_points(preview, run, tm
         assert np.isclose(np.abs(point).max(), 0.2, atol=2e-3)
     distance = float(np.linalg.norm(picked[1] - picked[0]))
     assert 0.02 < distance < 0.4
-    assert preview.measured_text == f"Distance: {stage.format_length(distance, 'cm')}"
+    assert preview.measured_text == f"Distance: {format_length(distance, 'cm')}"
     # A click on the background picks nothing.
     QTest.mouseClick(
         target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(3, 3)
