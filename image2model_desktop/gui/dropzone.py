@@ -10,6 +10,7 @@ from image2model_desktop.gui.qt import (
     QDragMoveEvent,
     QDropEvent,
     QFrame,
+    QKeyEvent,
     QLabel,
     QMimeData,
     QMouseEvent,
@@ -83,9 +84,9 @@ class DropZone(QFrame):
         if event.button() == Qt.MouseButton.LeftButton:
             self.browseRequested.emit()
 
-    def keyPressEvent(self, event: object) -> None:
-        key = event.key()  # type: ignore[attr-defined]
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
             self.browseRequested.emit()
         else:
-            super().keyPressEvent(event)  # type: ignore[arg-type]
+            super().keyPressEvent(event)

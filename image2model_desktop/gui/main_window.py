@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from image2model_desktop.core.errors import Image2ModelError
+from image2model_desktop.core.events import JobProgress
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.settings import ApiServerSettings
@@ -22,6 +23,8 @@ from image2model_desktop.gui.processing import ProcessingPage
 from image2model_desktop.gui.qt import (
     QApplication,
     QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
     QFrame,
     QHBoxLayout,
     QIcon,
@@ -293,9 +296,9 @@ class MainWindow(QMainWindow):
                 "The batch could not be started; see the log file for details.", "error"
             )
 
-    def _on_progress(self, event: object) -> None:
-        self.processing.on_progress(event)  # type: ignore[arg-type]
-        job = self.service.find_job(event.job_id)  # type: ignore[attr-defined]
+    def _on_progress(self, event: JobProgress) -> None:
+        self.processing.on_progress(event)
+        job = self.service.find_job(event.job_id)
         if job is not None:
             self.library.update_job(job)
 
@@ -474,9 +477,9 @@ class MainWindow(QMainWindow):
 
     # -- dropping anywhere on the window ------------------------------------------------
 
-    def dragEnterEvent(self, event: object) -> None:
-        self.upload.drop_zone.dragEnterEvent(event)  # type: ignore[arg-type]
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.upload.drop_zone.dragEnterEvent(event)
 
-    def dropEvent(self, event: object) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         self.set_phase(Phase.UPLOAD)
-        self.upload.drop_zone.dropEvent(event)  # type: ignore[arg-type]
+        self.upload.drop_zone.dropEvent(event)
