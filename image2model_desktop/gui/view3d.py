@@ -20,6 +20,10 @@ Why it is built this way (measured on llvmpipe; docs/architecture.md has the fig
 * **No anti-aliasing, no automatic renders**: multisampling is llvmpipe's
   largest cost, and pyvistaqt's auto-update timer renders even when nothing
   changed.
+
+Input handling, the OpenGL check, overlays and the comparison's second renderer
+live in their own modules; what is left here (~450 lines) is the one object that
+owns the interactor's life, its frames and its scene.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ so a grid picture looks like the preview.
 
 Why the parameters are what they are (measured on llvmpipe, see
 ``docs/architecture.md``): Phong shading without anti-aliasing; photos carry
-their own lighting, so they are lit mostly by ambient light.
+their own lighting, so they are lit mostly by ambient light. (A little over 400
+lines: building parts, materials, lights and the camera are one look and change
+together.)
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Each record says how that model's dialect expresses our neutral parameters
 model file and the preview, and what FAL charges. Two pure functions use it:
 ``request_arguments`` builds a submit body, ``extract_outputs`` reads a result.
 Nothing here talks to FAL; docs/fal-models.md has the same facts as one table.
+(Over 400 lines because it is the one table of six dialects with their sources;
+split by family it would scatter what must be compared side by side.)
 
 Sources (fetched through the project's search tool; "community" means code that
 calls the endpoint, not FAL's own schema, and is marked so at each use):
