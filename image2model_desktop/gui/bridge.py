@@ -16,6 +16,7 @@ from image2model_desktop.core.events import (
     JobFinished,
     JobProgress,
 )
+from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.gui.qt import QObject, Signal
 
@@ -23,10 +24,10 @@ from image2model_desktop.gui.qt import QObject, Signal
 class EngineBridge(QObject):
     """Re-emit JobCreated / FileUpdated / JobProgress / JobFinished as Qt signals."""
 
-    jobCreated = Signal(object)  # Job
-    fileUpdated = Signal(object)  # FileItem
-    jobProgress = Signal(object)  # JobProgress
-    jobFinished = Signal(object)  # Job
+    jobCreated = Signal(Job)
+    fileUpdated = Signal(FileItem)
+    jobProgress = Signal(JobProgress)
+    jobFinished = Signal(Job)
 
     def __init__(self, service: JobService, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -58,7 +58,7 @@ class ModelView(QWidget):
 
     frameDrawn = Signal()
     #: A click in measuring mode picked a point (x, y, z) on the surface.
-    pointPicked = Signal(object)
+    pointPicked = Signal(np.ndarray)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         #: The OpenGL renderer's name (About dialog, log); raises without OpenGL.
