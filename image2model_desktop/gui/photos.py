@@ -38,6 +38,8 @@ class StagedPhoto:
     #: Why validation refused it (None while checking or when accepted).
     reason: str | None = None
     thumbnail: bytes | None = None
+    #: ``core.reuse.pixel_hash``, once known: the estimate leaves out photos already made.
+    pixel_hash: str | None = None
 
     @property
     def checking(self) -> bool:
@@ -167,6 +169,12 @@ class PhotoTray(QListWidget):
         if photo in self._photos:
             tile.show_photo(photo)
             self.changed.emit()
+        if photo.info is not None and photo in self._photos:
+            from image2model_desktop.core.reuse import pixel_hash
+
+            photo.pixel_hash = await in_thread(pixel_hash, path)
+            if photo in self._photos:
+                self.changed.emit()
 
     def remove(self, photo: StagedPhoto) -> None:
         if photo not in self._photos:

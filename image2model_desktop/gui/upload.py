@@ -180,7 +180,11 @@ class UploadPage(QWidget):
         parameters = self.parameters.parameters()
         try:
             engine = self._service.resolve_engine(parameters.engine)
-            cost = self._service.estimate_cost(parameters, max(count, 1))
+            # Photos with a finished model of the same request are reused, not paid (core.reuse).
+            planned = self._service.planned_submissions(self._entries(), parameters)
+            reused = max(0, count - planned)
+            count = max(count - reused, 0 if reused else 1)
+            cost = self._service.estimate_cost(parameters, count)
         except Image2ModelError:
             return False, "FAL needs a key: add one in Settings, or pick the offline engine."
         name = fal_name(self.parameters.policy) if engine == "fal" else engine
@@ -188,7 +192,8 @@ class UploadPage(QWidget):
             return True, f"Estimated cost: unknown — FAL publishes no price for {name}"
         if cost is None:
             return True, "Estimated cost: free (offline engine)"
-        return True, f"Estimated cost: ${cost:.2f} for {max(count, 1)} with {name}"
+        free = f" ({reused} already made: reused for free)" if reused else ""
+        return True, f"Estimated cost: ${cost:.2f} for {count} with {name}{free}"
 
     def refresh(self) -> None:
         """Re-read the engine state (after Settings changed the key or defaults)."""
@@ -200,20 +205,22 @@ class UploadPage(QWidget):
             if entry is not None:
                 self.generateRequested.emit([entry], self.parameters.parameters())
             return
-        valid = self.tray.valid_photos()
-        if not valid or self.tray.is_checking():
+        if not self.tray.valid_photos() or self.tray.is_checking():
             return
-        entries = [
+        self.generateRequested.emit(self._entries(), self.parameters.parameters())
+
+    def _entries(self) -> list[StagedInput]:
+        return [
             StagedInput(
                 source=p.path,
                 display_name=p.name,
                 file_size=p.info.file_size,
                 content_type=p.info.content_type,
+                pixel_hash=p.pixel_hash,
             )
-            for p in valid
+            for p in self.tray.valid_photos()
             if p.info is not None
         ]
-        self.generateRequested.emit(entries, self.parameters.parameters())
 
     def batch_submitted(self) -> None:
         """Empty the tray once the batch was accepted."""

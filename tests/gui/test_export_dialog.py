@@ -157,3 +157,24 @@ def test_generate_again_starts_a_new_batch_from_a_finished_row(open_window, run,
     done = window.service.get_job(again.job_id).files[0]
     assert done.output is not None and done.output.reused_from is None
     assert len(engine.started) == 2  # the engine ran again: nothing reused
+
+
+def test_the_same_photo_dropped_again_is_reused_not_generated(open_window, run, model_glb) -> None:
+    from image2model_desktop.core.reuse import pixel_hash
+
+    window, engine = _results(open_window, run, model_glb)
+    photo = sample_photos()[0]
+    upload = window.upload
+    run(upload.add_paths([photo]))
+    tray = upload.tray.photos[0]
+    run(until(lambda: tray.pixel_hash is not None, 30, "the photo's hash"))
+    assert tray.pixel_hash == pixel_hash(photo)
+    first = window.current_job_id
+    upload.generate_button.click()
+    run(until(lambda: window.current_job_id != first, 30, "the second batch"))
+    job = window.service.get_job(window.current_job_id)
+    run(until(lambda: window.service.get_job(job.job_id).is_finished, 30, "the reuse"))
+    done = window.service.get_job(job.job_id).files[0]
+    assert done.output is not None and done.output.reused_from is not None
+    assert len(engine.started) == 1  # the engine ran for the first batch only
+    run(until(lambda: "Reused from batch" in window.results.stats.text(), 30, "the stats line"))
