@@ -364,6 +364,8 @@ class Store:
             rows = self._db.execute(
                 "SELECT json_extract(output, '$.processing_time') FROM files "
                 "WHERE engine = ? AND state = ? AND output IS NOT NULL "
+                # A reused model took no time: it says nothing about the engine.
+                "AND json_extract(output, '$.reused_from') IS NULL "
                 "ORDER BY finished DESC LIMIT ?",
                 (engine, FileState.COMPLETED.value, limit),
             ).fetchall()
