@@ -452,3 +452,28 @@ def test_platform_dialogs_are_asked_for_on_linux_desktops(monkeypatch, desktop, 
         monkeypatch.setenv("QT_QPA_PLATFORMTHEME", preset)
     platform_dialogs()
     assert os.environ.get("QT_QPA_PLATFORMTHEME") == expected
+
+
+def test_long_names_keep_tiles_in_line_and_the_saved_banner_does_not_push(
+    open_window, photos, run, model_glb, tmp_path
+):
+    from image2model_desktop.gui.qt import QApplication
+
+    from .conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)
+    engine.gate.set()
+    window = open_window(engine, with_3d=False).window
+    long_name = tmp_path / ("a_very_long_photo_name_from_a_camera_roll_" * 3 + ".jpg")
+    shutil.copy(photos[0], long_name)
+    run(window.upload.add_paths([long_name, photos[1], photos[2]]))
+    QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
+    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
+    grid = window.results.grid
+    rects = [grid.visualItemRect(grid.item(i)) for i in range(grid.count())]
+    assert len({r.height() for r in rects}) == 1, [r.height() for r in rects]
+    assert grid.item(0).toolTip() == long_name.name
+    top = grid.mapTo(window, grid.rect().topLeft()).y()
+    window.results.notice.show_message("Saved chair.glb in /tmp.", "success")
+    QApplication.processEvents()
+    assert grid.mapTo(window, grid.rect().topLeft()).y() == top
