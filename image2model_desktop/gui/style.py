@@ -190,6 +190,11 @@ QLineEdit {{ padding: 3px 6px; border: 1px solid {p.border_strong};
     border-radius: 5px; background: {p.surface}; }}
 QLineEdit:focus {{ border: 2px solid {p.accent}; }}
 QCheckBox:focus, QRadioButton:focus {{ color: {p.accent}; }}
+QCheckBox::indicator {{ width: 13px; height: 13px; border: 1px solid {p.faint};
+    border-radius: 3px; background: {p.surface}; }}
+QCheckBox::indicator:checked {{ background: {p.accent}; border-color: {p.accent};
+    image: url(:/qt-project.org/styles/commonstyle/images/standardbutton-apply-16.png); }}
+QCheckBox::indicator:disabled {{ background: {p.surface_hover}; border-color: {p.border}; }}
 QSlider:focus {{ background: {p.checked}; border-radius: 4px; }}
 QListWidget {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 8px;
     outline: none; }}
