@@ -135,6 +135,11 @@ class MainWindow(QMainWindow):
         outer.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
+        # The next batch starts from the last one's parameters (face limit and all),
+        # across restarts; Settings' defaults apply until a batch was made.
+        last = self._last_parameters()
+        if last is not None:
+            self.upload.parameters.set_parameters(last)
         self.bridge.fileUpdated.connect(self.processing.on_file_updated)
         self.bridge.jobProgress.connect(self._on_progress)
         self.bridge.jobCreated.connect(self.library.update_job)
@@ -250,6 +255,21 @@ class MainWindow(QMainWindow):
         path = self.runtime.paths.root / "window.ini"
         return QSettings(str(path), QSettings.Format.IniFormat)
 
+    def _remember_parameters(self, parameters: JobParameters) -> None:
+        settings = self._settings_file()
+        settings.setValue("last_parameters", parameters.model_dump_json())
+        settings.sync()
+
+    def _last_parameters(self) -> JobParameters | None:
+        saved = self._settings_file().value("last_parameters")
+        if not isinstance(saved, str):
+            return None
+        try:
+            return JobParameters.model_validate_json(saved)
+        except ValueError:  # written by another version: the defaults will do
+            log.info("Ignoring the last batch's parameters: they no longer validate")
+            return None
+
     def _restore_geometry(self) -> None:
         saved = self._settings_file().value("geometry")
         if saved is None or not self.restoreGeometry(saved):
@@ -298,6 +318,7 @@ class MainWindow(QMainWindow):
     async def generate(self, entries: list[StagedInput], parameters: JobParameters) -> Job:
         self.upload.generate_button.setEnabled(False)
         job = await self.service.submit(entries, parameters)
+        self._remember_parameters(parameters)
         self.upload.batch_submitted()
         self.library.update_job(job)
         self.library.select_job(job.job_id)
@@ -399,6 +420,7 @@ class MainWindow(QMainWindow):
 
         assert isinstance(settings, Settings)
         api_changed = settings.api != (self.api.applied or self.runtime.settings.api)
+        defaults_changed = settings.job_defaults() != self.runtime.settings.job_defaults()
         self.runtime.settings = settings
         self.service.settings = settings
         self.service.set_concurrency(settings.concurrency)
@@ -409,7 +431,8 @@ class MainWindow(QMainWindow):
                 f"Settings could not be saved ({error.strerror}); they apply until you quit.",
                 "error",
             )
-        self.upload.parameters.set_parameters(settings.defaults)
+        if defaults_changed:
+            self.upload.parameters.set_parameters(settings.job_defaults())
         self.apply_theme()
         self.watch.watch(settings.watch_folder)
         if api_changed:

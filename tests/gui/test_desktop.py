@@ -477,3 +477,29 @@ def test_long_names_keep_tiles_in_line_and_the_saved_banner_does_not_push(
     window.results.notice.show_message("Saved chair.glb in /tmp.", "success")
     QApplication.processEvents()
     assert grid.mapTo(window, grid.rect().topLeft()).y() == top
+
+
+def test_the_last_face_limit_is_kept_for_the_next_batch_and_after_a_restart(
+    open_window, photos, run, model_glb, loop
+):
+    from image2model_desktop.gui.qt import QPushButton
+
+    from .conftest import GatedEngine, close_window
+
+    engine = GatedEngine(model_glb)
+    engine.gate.set()
+    harness = open_window(engine, with_3d=False)
+    window = harness.window
+    panel = window.upload.parameters
+    low = next(b for b in panel.findChildren(QPushButton) if b.text().startswith("Low"))
+    QTest.mouseClick(low, Qt.MouseButton.LeftButton)
+    assert panel.parameters().face_limit == 5_000
+    run(window.upload.add_paths(photos[:1]))
+    QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
+    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
+    assert window.service.list_jobs()[0].parameters.face_limit == 5_000
+    assert panel.parameters().face_limit == 5_000  # the next batch starts from it
+    close_window(loop, harness)
+
+    again = open_window(GatedEngine(model_glb), with_3d=False).window
+    assert again.upload.parameters.parameters().face_limit == 5_000
