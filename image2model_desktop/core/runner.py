@@ -226,6 +226,7 @@ class FileRunner:
                     changes={
                         "output": output,
                         "engine": engine_name,
+                        "model": source.item.model,
                         "started": now,
                         "finished": now,
                         "message": reused_sentence(output.reused_from),

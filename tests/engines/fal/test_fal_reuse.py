@@ -91,6 +91,7 @@ async def test_same_photo_twice_in_a_batch_is_submitted_once(
     assert second.output is not None and second.output.reused_from is not None
     assert second.output.reused_from.file_id == first.file_id
     assert second.output.processing_time == 0.0
+    assert second.model == first.model == "tripo-v2.5"
     assert second.message.startswith(f"Reused from batch {job.job_id[:8]} of ")
     assert third.output is not None and third.output.reused_from is None
     # Its own copy, under its own name, with the same model inside.
