@@ -8,7 +8,6 @@ from pathlib import Path
 from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
-from image2model_desktop.core.workers import run_in_process
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.export_dialog import ExportChoice, ExportDialog
 from image2model_desktop.gui.notice import Notice
@@ -34,6 +33,7 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.renders import grid_picture
+from image2model_desktop.gui.results_media import ModelMedia
 from image2model_desktop.gui.saving import save_all_with_options, save_with_options
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 ICON = 132
 
 
-class ResultsPage(QWidget):
+class ResultsPage(ModelMedia, QWidget):
     """Show a finished job's models; the preview is the window's one interactor."""
 
     detailsRequested = Signal(str)  # job_id
@@ -337,95 +337,6 @@ class ResultsPage(QWidget):
         self.export_dialog = dialog
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
-
-    async def _contact_sheet(self, folder: Path) -> Path | None:
-        """Write one PNG picturing every model of the batch beside them (None if it failed)."""
-        from image2model_desktop.mesh.turntable import contact_sheet
-
-        done = self.completed()
-        if self.outputs is None or not done:
-            return None
-        models = [self.outputs / item.output.model_filename for item in done if item.output]
-        target = folder / "contact-sheet.png"
-        try:
-            return await run_in_process(
-                contact_sheet, models, target, [item.filename for item in done]
-            )
-        except Exception:
-            log.warning("No contact sheet for the batch", exc_info=True)
-            return None
-
-    # -- turntable ----------------------------------------------------------------------
-
-    def export_turntable(self, model: str) -> None:
-        """Ask where to save a turntable of ``model`` (GIF or MP4), then render it."""
-        source = Path(model)
-        target = self.ask_turntable_path(self._start_folder() / f"{source.stem}.gif")
-        if target is None:
-            return
-        spawn(self.render_turntable(source, target), on_error=self._turntable_failed)
-
-    async def render_turntable(self, source: Path, target: Path) -> Path:
-        """Render in the process pool, a chunk of frames at a time, with a progress bar."""
-        import tempfile
-
-        from image2model_desktop.mesh import turntable
-
-        frames = turntable.DEFAULT_FRAMES
-        size = turntable.DEFAULT_SIZE
-        if target.suffix.lower() == ".mp4":
-            size = turntable.even(size)
-        turntable.check_request(target, frames, size)
-        self.preview.turntable_button.setEnabled(False)
-        self.task_progress.setRange(0, frames)
-        self.task_progress.setValue(0)
-        self.task_progress.show()
-        self.notice.show_message(f"Rendering a turntable of {source.stem}…", "info")
-        chunk = max(1, frames // 12)
-        try:
-            with tempfile.TemporaryDirectory(prefix="image2model-turntable-") as folder:
-                for first in range(0, frames, chunk):
-                    stop = min(frames, first + chunk)
-                    await run_in_process(
-                        turntable.render_frames, source, Path(folder), first, stop, frames, size
-                    )
-                    self.task_progress.setValue(stop)
-                await run_in_process(
-                    turntable.encode, Path(folder), frames, target, turntable.DEFAULT_FPS
-                )
-        finally:
-            self.task_progress.hide()
-            self.preview.turntable_button.setEnabled(self.preview.model is not None)
-        self._last_folder = target.parent
-        self.notice.show_message(
-            f"Saved {target.name} ({frames} frames) in {target.parent}.", "success"
-        )
-        return target
-
-    def _turntable_failed(self, error: BaseException) -> None:
-        from image2model_desktop.mesh.turntable import TurntableError
-
-        if isinstance(error, TurntableError):
-            self.notice.show_message(str(error), "error")
-            return
-        log.error("The turntable failed", exc_info=error)
-        reason = getattr(error, "strerror", None) or "the frames could not be rendered"
-        self.notice.show_message(
-            f"The turntable could not be saved ({reason}); pick another folder and try again.",
-            "error",
-        )
-
-    def ask_turntable_path(self, suggested: Path) -> Path | None:
-        """Ask where to save the turntable (tests replace this method)."""
-        name, chosen = QFileDialog.getSaveFileName(
-            self, "Export turntable", str(suggested), "GIF animation (*.gif);;MP4 video (*.mp4)"
-        )
-        if not name:
-            return None
-        path = Path(name)
-        if path.suffix.lower() not in (".gif", ".mp4"):
-            path = path.with_suffix(".mp4" if "mp4" in chosen else ".gif")
-        return path
 
     def _save_failed(self, error: BaseException) -> None:
         log.error("Saving failed", exc_info=error)
