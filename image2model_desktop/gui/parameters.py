@@ -116,6 +116,11 @@ class FaceLimitInput(QWidget):
     def _sync(self) -> None:
         for button, value in self._buttons:
             button.setChecked(value == self._value)
+        # In Auto the slider shows no number of its own: it waits, greyed, for a preset.
+        self._slider.setEnabled(self._value is not None)
+        self._slider.setToolTip(
+            "Pick Low, Medium or High, then fine-tune here" if self._value is None else ""
+        )
         if self._value is None:
             self._value_label.setText("Auto: the engine decides")
         else:

@@ -16,7 +16,6 @@ from image2model_desktop.gui.notice import Notice
 from image2model_desktop.gui.parameters import ParametersPanel
 from image2model_desktop.gui.photos import PhotoTray
 from image2model_desktop.gui.qt import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QImage,
@@ -103,13 +102,15 @@ class UploadPage(QWidget):
         files, problems = expansion.files, expansion.problems
         fresh = [f for f in files if not self.tray.known(f)]
         room = MAX_FILES_PER_BATCH - len(self.tray.photos)
-        left_out = max(0, len(fresh) - max(room, 0))
+        left_out = fresh[max(room, 0) :]
         fresh = fresh[: max(room, 0)]
         if left_out:
+            names = ", ".join(p.name for p in left_out[:5])
+            more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
             problems.insert(
                 0,
-                f"A batch holds at most {MAX_FILES_PER_BATCH} photos: {left_out} were left out. "
-                "Generate these first, then add the rest.",
+                f"A batch holds at most {MAX_FILES_PER_BATCH} photos: {len(left_out)} were left "
+                f"out ({names}{more}). Generate these first, then add the rest.",
             )
         if problems:
             self.notice.show_message(" ".join(problems), "warning")
@@ -124,10 +125,9 @@ class UploadPage(QWidget):
 
     def ask_photo_paths(self) -> list[Path]:
         """Show the open dialog (tests replace this method)."""
-        names, _ = QFileDialog.getOpenFileNames(
-            self, "Add photos", "", "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG)"
-        )
-        return [Path(n) for n in names]
+        from image2model_desktop.gui.file_dialogs import open_photos
+
+        return open_photos(self)
 
     def paste(self, mime: QMimeData) -> bool:
         """Take photos from the clipboard: file paths, or image data saved as a PNG."""
@@ -157,7 +157,9 @@ class UploadPage(QWidget):
         refused = sum(1 for p in photos if p.reason is not None)
         parts = [f"{len(photos)} of {MAX_FILES_PER_BATCH} photos"]
         if refused:
-            parts.append(f"{refused} refused")
+            # Refused photos take a place in the list but not in the batch: say both.
+            parts = [f"{len(valid)} ready", f"{refused} refused (not in the batch)"]
+            parts.append(f"{len(photos)} of {MAX_FILES_PER_BATCH} places used")
         self.count_label.setText("  ·  ".join(parts) if photos else "No photos yet")
         label = (
             f"Generate {len(valid)} model{'s' if len(valid) != 1 else ''}" if valid else "Generate"

@@ -503,3 +503,36 @@ def test_the_last_face_limit_is_kept_for_the_next_batch_and_after_a_restart(
 
     again = open_window(GatedEngine(model_glb), with_3d=False).window
     assert again.upload.parameters.parameters().face_limit == 5_000
+
+
+def test_auto_face_limit_shows_no_slider_position(open_window):
+    from image2model_desktop.gui.qt import QPushButton, QSlider
+
+    panel = open_window(with_3d=False).window.upload.parameters
+    slider = panel.findChild(QSlider, "faceLimitSlider")
+    auto = next(b for b in panel.findChildren(QPushButton) if b.text() == "Auto")
+    QTest.mouseClick(auto, Qt.MouseButton.LeftButton)
+    assert panel.parameters().face_limit is None and not slider.isEnabled()
+    medium = next(b for b in panel.findChildren(QPushButton) if b.text().startswith("Medium"))
+    QTest.mouseClick(medium, Qt.MouseButton.LeftButton)
+    assert slider.isEnabled() and slider.value() == 10_000
+
+
+def test_upload_words_count_ready_photos_and_name_those_left_out(
+    open_window, run, photos, tmp_path
+):
+    upload = open_window(with_3d=False).window.upload
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not a photo")
+    run(upload.add_paths([photos[0], bad]))
+    run(until(lambda: not upload.tray.is_checking(), 10, "the checks"))
+    text = upload.count_label.text()
+    assert text.startswith("1 ready") and "1 refused (not in the batch)" in text
+    many = []
+    for number in range(26):
+        target = tmp_path / f"extra_{number:02}.jpg"
+        shutil.copy(photos[0], target)
+        many.append(target)
+    run(upload.add_paths(many))
+    notice = upload.notice.text()
+    assert "3 were left out (extra_23.jpg, extra_24.jpg, extra_25.jpg)" in notice
