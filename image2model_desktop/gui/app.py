@@ -101,9 +101,8 @@ def bootstrap(root: Path | None = None, *, self_test: bool = False) -> Session:
 
     Raises ``StoreLockedError`` when another instance holds the library.
     """
-    import qasync
-
     from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.gui.qtloop import QtEventLoop
     from image2model_desktop.runtime import open_runtime
 
     app = make_application()
@@ -118,7 +117,7 @@ def bootstrap(root: Path | None = None, *, self_test: bool = False) -> Session:
         temp_root = Path(tempfile.mkdtemp(prefix="image2model-selftest-"))
         root = temp_root
     runtime = open_runtime(root)
-    loop = qasync.QEventLoop(app)
+    loop = QtEventLoop(app)
     asyncio.set_event_loop(loop)
     collector = MainThreadCollector(app)
     collector.start()

@@ -81,14 +81,13 @@ def gated_runtime(root: Path, engine: GatedEngine) -> Runtime:
 
 @pytest.fixture(scope="session")
 def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    import qasync
-
     from image2model_desktop.gui.app import make_application
     from image2model_desktop.gui.background import shutdown_executor
     from image2model_desktop.gui.gc_guard import MainThreadCollector
+    from image2model_desktop.gui.qtloop import QtEventLoop
 
     make_application()
-    event_loop = qasync.QEventLoop(qapp)
+    event_loop = QtEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
     collector = MainThreadCollector()
     collector.start()

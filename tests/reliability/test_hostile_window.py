@@ -35,12 +35,11 @@ TIMEOUT = 90.0
 
 @pytest.fixture(scope="module")
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    import qasync
-
     from image2model_desktop.gui.app import make_application
+    from image2model_desktop.gui.qtloop import QtEventLoop
 
     make_application()
-    loop = qasync.QEventLoop(qapp)
+    loop = QtEventLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
     loop.close()
