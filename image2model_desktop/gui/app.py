@@ -197,6 +197,7 @@ async def load_3d_stack(window: MainWindow) -> None:
         await _until_idle(window)
         importlib.import_module(name)
         await asyncio.sleep(0)
+    MainThreadCollector.freeze()
     await _until_idle(window)
     try:
         # Its own turn of the loop (the first OpenGL context costs 20–50 ms), then the
@@ -217,6 +218,7 @@ async def load_3d_stack(window: MainWindow) -> None:
         await window.results.preview.warm_up(staging)
     except Exception:
         log.warning("Preview warm-up failed", exc_info=True)
+    MainThreadCollector.freeze()
 
 
 async def _until_idle(window: MainWindow) -> None:

@@ -33,6 +33,17 @@ class MainThreadCollector(QObject):
         gc.disable()
         self._timer.start()
 
+    @staticmethod
+    def freeze() -> None:
+        """Leave everything alive now (imported libraries, the window) out of later passes.
+
+        Importing PyVista and VTK adds a few hundred thousand long-lived objects;
+        with them in the young generations, the next generation-1 pass took about
+        100 ms on the Qt thread in the middle of a batch (``bench/gui_lag.py``),
+        and every full pass after that too. Frozen, they are never traversed again.
+        """
+        gc.freeze()
+
     def stop(self) -> None:
         self._timer.stop()
         if self._was_enabled:
