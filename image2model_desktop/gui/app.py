@@ -218,6 +218,8 @@ async def load_3d_stack(window: MainWindow) -> None:
         await window.results.preview.warm_up(staging)
     except Exception:
         log.warning("Preview warm-up failed", exc_info=True)
+    # Again with the view and its warm-up: the window's long-lived objects; they are
+    # unfrozen when the window closes (``close_session``), so they can be freed then.
     MainThreadCollector.freeze()
 
 
@@ -257,6 +259,7 @@ async def close_session(session: Session, *, stop_workers: bool = True) -> None:
     window = session.window
     await window.shutdown()
     window.close()
+    MainThreadCollector.unfreeze()
     # Free the widgets now, on the Qt thread, not whenever a collector finds them.
     window.deleteLater()
     await cancel_all()

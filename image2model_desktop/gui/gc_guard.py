@@ -44,6 +44,11 @@ class MainThreadCollector(QObject):
         """
         gc.freeze()
 
+    @staticmethod
+    def unfreeze() -> None:
+        """Let the next collections see frozen objects again (a window closing)."""
+        gc.unfreeze()
+
     def stop(self) -> None:
         self._timer.stop()
         if self._was_enabled:

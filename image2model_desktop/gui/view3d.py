@@ -69,6 +69,9 @@ class ModelView(QWidget):
         from pyvistaqt import QtInteractor
 
         # Confine OpenGL composition to this widget's own native window (see module doc).
+        # Only this widget: by default Qt makes every ancestor native too, each one more
+        # window to create, expose and flush (41 ms at the results page's first show).
+        self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors)
         self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.setObjectName("previewView")
         theme = pv.themes.Theme()
