@@ -28,14 +28,11 @@ from image2model_desktop.gui.qt import (
     QFrame,
     QHBoxLayout,
     QIcon,
-    QKeySequence,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QResizeEvent,
     QSettings,
-    QShortcut,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -46,6 +43,7 @@ from image2model_desktop.gui.qt import (
 from image2model_desktop.gui.results import ResultsPage
 from image2model_desktop.gui.upload import UploadPage
 from image2model_desktop.gui.watching import WatchFolder
+from image2model_desktop.gui.window_shortcuts import WindowShortcuts
 from image2model_desktop.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -58,10 +56,8 @@ NOTICE_PADDING = 14
 #: The upload page is at most this wide, centred in its pane.
 UPLOAD_MAX_WIDTH = 1240
 
-HEADER_BUTTONS = ("newBatchButton", "settingsButton", "aboutButton")
 
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowShortcuts, QMainWindow):
     """One window for upload → processing → results, plus the library of past jobs."""
 
     def __init__(self, runtime: Runtime, icon: QIcon | None = None) -> None:
@@ -440,7 +436,10 @@ class MainWindow(QMainWindow):
 
     def apply_theme(self) -> None:
         """Colour the window (and the 3D view's background) as the settings say."""
-        palette = style.apply_theme(QApplication.instance(), self.runtime.settings.theme)
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        palette = style.apply_theme(app, self.runtime.settings.theme)
         self.results.preview.set_dark(palette.dark)
 
     def _on_system_scheme(self, _scheme: object) -> None:
@@ -453,68 +452,6 @@ class MainWindow(QMainWindow):
         dialog = AboutDialog(self)
         dialog.exec()
         dialog.deleteLater()
-
-    def _install_shortcuts(self) -> None:
-        bindings = (
-            (QKeySequence.StandardKey.Open, self._browse),
-            (QKeySequence.StandardKey.Paste, self._paste),
-            (QKeySequence(Qt.Key.Key_Delete), self._delete),
-        )
-        for sequence, slot in bindings:
-            shortcut = QShortcut(QKeySequence(sequence), self)
-            shortcut.activated.connect(slot)
-        # Ctrl+Q explicitly: StandardKey.Quit is empty on Windows.
-        QShortcut(QKeySequence("Ctrl+Q"), self).activated.connect(self.close)
-        self._button_shortcuts()
-
-    def _button_shortcuts(self) -> None:
-        """Give every toolbar button a tooltip, with its shortcut where it has one."""
-        header = {name: self.header.findChild(QPushButton, name) for name in HEADER_BUTTONS}
-        table: list[tuple[QPushButton | None, str, str]] = [
-            (header["newBatchButton"], "Ctrl+N", "Start a new batch of photos"),
-            (header["settingsButton"], "Ctrl+,", "FAL key, defaults, colours, local API"),
-            (header["aboutButton"], "F1", "Versions and licences"),
-            (self.upload.clear_button, "", "Remove every photo from the list"),
-            (self.upload.generate_button, "Ctrl+Return", "Make a model of each photo"),
-            (self.processing.cancel_all_button, "", "Stop the files not finished yet"),
-            (self.processing.retry_failed_button, "Ctrl+R", "Try the failed files again"),
-            (self.processing.results_button, "", "See the finished models"),
-            (self.results.details_button, "", "Each file's progress and messages"),
-            (self.results.open_folder_button, "", "Show the models in the file manager"),
-            (self.results.save_all_button, "Ctrl+Shift+S", "Save every model, in one format"),
-            (
-                self.results.save_button,
-                QKeySequence(QKeySequence.StandardKey.Save).toString(),
-                "Save the selected model",
-            ),
-        ]
-        for button, keys, text in table:
-            if button is None:
-                continue
-            if keys:
-                sequence = QKeySequence(keys)
-                shortcut = QShortcut(sequence, self)
-                shortcut.activated.connect(
-                    lambda b=button: b.isEnabled() and b.isVisible() and b.click()
-                )
-                text = f"{text} ({sequence.toString(QKeySequence.SequenceFormat.NativeText)})"
-            button.setToolTip(text)
-
-    def _browse(self) -> None:
-        self.set_phase(Phase.UPLOAD)
-        self.upload.browse()
-
-    def _paste(self) -> None:
-        mime = QApplication.clipboard().mimeData()
-        if mime is not None and self.upload.paste(mime):
-            self.set_phase(Phase.UPLOAD)
-
-    def _delete(self) -> None:
-        on_upload = self.upload.tray.hasFocus() or self.pages.currentWidget() is self.upload_holder
-        if on_upload and self.upload.tray.remove_selected():
-            return
-        if self.library.hasFocus() or self.library.selected_job_id():
-            self.library.request_delete()
 
     # -- dropping anywhere on the window ------------------------------------------------
 

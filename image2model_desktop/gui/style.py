@@ -9,7 +9,10 @@ bars, the file dialog) follow too. Painted widgets read ``current()``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # Qt is imported where it is used: this module loads before the window
+    from image2model_desktop.gui.qt import QApplication, QGuiApplication, QPalette, QWidget
 
 ThemeChoice = Literal["system", "light", "dark"]
 
@@ -240,31 +243,31 @@ PRIMARY_BUTTON = (
 )
 
 
-def system_is_dark(app: object) -> bool:
+def system_is_dark(app: QGuiApplication) -> bool:
     """Whether the OS colour scheme is dark, as Qt's style hints report it."""
     from image2model_desktop.gui.qt import Qt
 
-    hints = app.styleHints()  # type: ignore[attr-defined]
+    hints = app.styleHints()
     return bool(hints.colorScheme() == Qt.ColorScheme.Dark)
 
 
-def resolve(choice: ThemeChoice, app: object) -> Palette:
+def resolve(choice: ThemeChoice, app: QGuiApplication) -> Palette:
     if choice == "system":
         return DARK if system_is_dark(app) else LIGHT
     return DARK if choice == "dark" else LIGHT
 
 
-def apply_theme(app: object, choice: ThemeChoice) -> Palette:
+def apply_theme(app: QApplication, choice: ThemeChoice) -> Palette:
     """Style the application for ``choice``; return the palette now in use."""
     global _current
     palette = resolve(choice, app)
     _current = palette
-    app.setPalette(_qt_palette(palette))  # type: ignore[attr-defined]
-    app.setStyleSheet(stylesheet(palette))  # type: ignore[attr-defined]
+    app.setPalette(_qt_palette(palette))
+    app.setStyleSheet(stylesheet(palette))
     return palette
 
 
-def _qt_palette(p: Palette) -> object:
+def _qt_palette(p: Palette) -> QPalette:
     from image2model_desktop.gui.qt import QColor, QPalette
 
     qp = QPalette()
@@ -294,8 +297,8 @@ def _qt_palette(p: Palette) -> object:
     return qp
 
 
-def repolish(widget: object) -> None:
+def repolish(widget: QWidget) -> None:
     """Re-apply the stylesheet after a dynamic property changed."""
-    style = widget.style()  # type: ignore[attr-defined]
+    style = widget.style()
     style.unpolish(widget)
     style.polish(widget)

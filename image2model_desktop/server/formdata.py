@@ -198,6 +198,7 @@ async def receive_form(
     }
     try:
         try:
+            # python-multipart types callbacks as a TypedDict of exact signatures.
             parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
             async for chunk in body:
                 parser.write(chunk)
