@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
@@ -150,16 +150,7 @@ def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters
     face_limit = fields.get("face_limit", "").strip()
     if face_limit:
         if not _INTEGER.match(face_limit):
-            engine = given["engine"] or settings.engine
-            raise validation_error(
-                [
-                    {
-                        "loc": ("body", "face_limit"),
-                        "msg": _not_an_integer(face_limit, engine, context),
-                        "type": "int_parsing",
-                    }
-                ]
-            )
+            _refuse_face_limit(face_limit, given["engine"] or settings.engine, context)
         given["face_limit"] = int(face_limit)
     try:
         parameters = merge_parameters(settings, given)
@@ -185,14 +176,34 @@ def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters
 _HINTS = {NO_FAL_KEY: "Set a FAL key in the app (Settings) or its FAL_KEY, or send engine=offline."}
 
 
-def _not_an_integer(text: str, engine: Any, context: ServerContext) -> str:
-    """The 422's message for a face limit that is not a number: the engine's range if known."""
+def _refuse_face_limit(text: str, engine: Any, context: ServerContext) -> NoReturn:
+    """A face limit that is not a whole number: 400 naming the engine's range, as for 50 or 0.
+
+    Like every other out-of-range value (the CLI says the same sentence and exits 2);
+    the 422 validation envelope is left for an engine whose range is unknown.
+    """
     try:
         policy = context.service.parameter_policy(engine)
     except Image2ModelError:
         policy = None
-    return (
-        "Input should be a valid integer" if policy is None else face_limit_sentence(policy, text)
+    if policy is None:
+        raise validation_error(
+            [
+                {
+                    "loc": ("body", "face_limit"),
+                    "msg": "Input should be a valid integer",
+                    "type": "int_parsing",
+                }
+            ]
+        )
+    raise ApiError(
+        400,
+        face_limit_sentence(policy, text),
+        details={
+            "field": "face_limit",
+            "minimum": policy.face_limit.minimum,
+            "maximum": policy.face_limit.maximum,
+        },
     )
 
 

@@ -169,8 +169,9 @@ async def test_face_limit_that_is_not_a_number_names_the_range(api: Api) -> None
     response = await api.client.post(
         "/api/v1/upload/", files=parts, data={"face_limit": "abc"}, headers=AUTH
     )
-    # The original answered a non-integer field with its 422 validation envelope.
-    assert response.status_code == 422, response.text
-    (error,) = response.json()["details"]["validation_errors"]
-    assert error["field"] == "body.face_limit" and "100 to 2,000,000" in error["message"]
+    # Like 50 or 0 (issue 13): a 400 naming the field and the engine's range.
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert "whole number from 100 to 2,000,000" in body["message"]
+    assert body["details"] == {"field": "face_limit", "minimum": 100, "maximum": 2_000_000}
     assert_nothing_kept(api)
