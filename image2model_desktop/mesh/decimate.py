@@ -1,7 +1,7 @@
 """Reduce a model's face count, keeping its texture mapped.
 
 ``fast_simplification`` holds the GIL for the whole call, so the window runs
-this in a process pool (PLATFORM.md: a 500k-face mesh stalls a thread ~0.9 s).
+this in a process pool (docs/architecture.md: a 500k-face mesh stalls a thread ~0.9 s).
 
 Texture seams are the hard part. A textured mesh splits its vertices where the
 UV map is cut, so the simplifier would see every seam as an open border and

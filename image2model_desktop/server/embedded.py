@@ -3,7 +3,7 @@
 uvicorn is a guest here, as Anki's media server is in Anki: it binds
 127.0.0.1 by default, takes an OS-picked port when asked for port 0, reports
 when it is ready, and stops on request. Three things keep it polite (see
-PLATFORM.md): it installs no signal handlers (the host app owns Ctrl-C),
+docs/architecture.md): it installs no signal handlers (the host app owns Ctrl-C),
 open event streams are ended before shutdown, and a graceful-shutdown timeout
 bounds how long a stuck client can hold the app.
 """

@@ -1,7 +1,7 @@
 """Fixtures for the window's tests: a qasync loop, a private library, a window, fake engines.
 
 Tests are plain functions that drive the loop with ``run(...)`` (qasync's own
-style). ``qtbot.waitSignal`` is never used inside a coroutine: PLATFORM.md
+style). ``qtbot.waitSignal`` is never used inside a coroutine: docs/architecture.md
 records that it corrupts the loop and hangs the run.
 """
 
