@@ -136,12 +136,11 @@ class PreviewPane(QWidget):
         view = self.view
         if view is None:
             return
-        from image2model_desktop.mesh.stage import build_view_model, make_actors, write_warmup_model
+        from image2model_desktop.mesh.stage import write_warmup_model
 
         path = await in_thread(write_warmup_model, folder / "warmup.glb")
         try:
-            model = await in_thread(build_view_model, path)
-            actors = await in_thread(make_actors, model)
+            model, actors = await in_thread(_build, path)
         finally:
             path.unlink(missing_ok=True)
         if self.view is not view or view.model is not None:
@@ -179,72 +178,76 @@ class PreviewPane(QWidget):
 
     async def show_model(self, path: Path) -> bool:
         """Load ``path`` off the Qt thread and show it; False if a newer request won."""
-        self._load_seq += 1
-        seq = self._load_seq
-        if self._unavailable or self.view is None:
-            return False
-        from image2model_desktop.mesh.stage import STANDIN_FACES, build_view_model, make_actors
+        from image2model_desktop.mesh.stage import STANDIN_FACES
 
-        self.status.setText(f"Loading {path.name}…")
-        try:
-            model = await in_thread(build_view_model, path)
-            actors = await in_thread(make_actors, model)
-        except Exception as error:
-            log.warning("Could not load %s: %s", path, error)
-            if seq == self._load_seq:
-                self.status.setText("")
-                self.loadFailed.emit(f"{path.name} could not be shown; the file may be damaged.")
-            return False
+        sides = await self._load(
+            (path,),
+            f"Loading {path.name}…",
+            f"{path.name} could not be shown; the file may be damaged.",
+        )
         view = self.view
-        if seq != self._load_seq or view is None:
+        if sides is None or view is None:
             return False
-        self.status.setText("")
-        self._picked = []
+        (model, actors), seq = sides[0], self._load_seq
         # On screen first, so the camera is framed for the view's real size.
         self._stack.setCurrentWidget(view)
         view.show_model(model, actors)
         self._restore_overlays()
-        self._sync_tools()
-        await self._first_frame(view)
-        if seq != self._load_seq:
+        if not await self._shown(view, seq, path):
             return False
         if model.faces > STANDIN_FACES:
             spawn(self._attach_standins(view, model))
-        self.modelShown.emit(str(path))
         return True
 
     async def show_compare(self, paths: tuple[Path, Path], labels: tuple[str, str]) -> bool:
         """Show two models side by side under one camera; False if a newer request won."""
+        sides = await self._load(
+            paths,
+            f"Loading {paths[0].name} and {paths[1].name}…",
+            "The two models could not be shown; a file may be damaged.",
+        )
+        view = self.view
+        if sides is None or view is None:
+            return False
+        seq = self._load_seq
+        self._stack.setCurrentWidget(view)
+        view.show_compare(sides[0], sides[1], labels)
+        return await self._shown(view, seq, paths[0])
+
+    async def _load(
+        self, paths: tuple[Path, ...], loading: str, failure: str
+    ) -> list[tuple[Any, list[Any]]] | None:
+        """Build each model's PyVista parts and actors off the Qt thread.
+
+        None when this computer shows no 3D, a newer request came meanwhile, or a
+        file failed (then ``loadFailed`` says so in one sentence).
+        """
         self._load_seq += 1
         seq = self._load_seq
         if self._unavailable or self.view is None:
-            return False
-        from image2model_desktop.mesh.stage import build_view_model, make_actors
-
-        self.status.setText(f"Loading {paths[0].name} and {paths[1].name}…")
-        sides = []
+            return None
+        self.status.setText(loading)
         try:
-            for path in paths:
-                model = await in_thread(build_view_model, path)
-                sides.append((model, await in_thread(make_actors, model)))
+            sides = [await in_thread(_build, path) for path in paths]
         except Exception as error:
-            log.warning("Could not load %s for comparing: %s", paths, error)
+            log.warning("Could not load %s: %s", ", ".join(map(str, paths)), error)
             if seq == self._load_seq:
                 self.status.setText("")
-                self.loadFailed.emit("The two models could not be shown; a file may be damaged.")
-            return False
-        view = self.view
-        if seq != self._load_seq or view is None:
-            return False
+                self.loadFailed.emit(failure)
+            return None
+        if seq != self._load_seq or self.view is None:
+            return None
         self.status.setText("")
         self._picked = []
-        self._stack.setCurrentWidget(view)
-        view.show_compare(sides[0], sides[1], labels)
+        return sides
+
+    async def _shown(self, view: Any, seq: int, path: Path) -> bool:
+        """Wait for the first frame; tell ``modelShown`` unless a newer request came."""
         self._sync_tools()
         await self._first_frame(view)
         if seq != self._load_seq:
             return False
-        self.modelShown.emit(str(paths[0]))
+        self.modelShown.emit(str(path))
         return True
 
     @property
@@ -431,3 +434,11 @@ class PreviewPane(QWidget):
 def _uvs(mesh: Any) -> NDArray[np.float32] | None:
     coordinates = mesh.active_texture_coordinates
     return None if coordinates is None else np.asarray(coordinates, np.float32)
+
+
+def _build(path: Path) -> tuple[Any, list[Any]]:
+    """A model's PyVista parts and its actors, in one trip to a worker thread."""
+    from image2model_desktop.mesh.stage import build_view_model, make_actors
+
+    model = build_view_model(path)
+    return model, make_actors(model)
