@@ -352,31 +352,11 @@ def _check_out_dir(out: Path) -> None:
 
 
 def _copy_outputs(job: Job, outputs: Path, out: Path, stream: Any) -> None:
-    from image2model_desktop.core.fsutil import atomic_copy
+    from image2model_desktop.watch_folder import copy_models
 
-    for item in job.files:
-        if item.output is None:
-            continue
-        names = [item.output.model_filename, item.output.preview_filename]
-        for name in filter(None, names):
-            dest = _free_name(out / name)
-            try:
-                atomic_copy(outputs / name, dest)
-            except OSError as error:
-                print(
-                    f"Could not copy {name} to {out} ({error.strerror}); "
-                    f"it is still in the library at {outputs}.",
-                    file=stream,
-                )
-
-
-def _free_name(path: Path) -> Path:
-    counter = 2
-    candidate = path
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}_{counter}{path.suffix}")
-        counter += 1
-    return candidate
+    _, problems = copy_models(job, outputs, out)
+    for problem in problems:
+        print(problem, file=stream)
 
 
 def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
