@@ -14,17 +14,26 @@ cd "$(dirname "$(readlink -f "$0")")"
 ROOT=$PWD
 VENV=$ROOT/.venv
 STAMP=$VENV/.bootstrap-stamp
-# One set of extras for every command, so switching commands never reinstalls.
-EXTRAS=dev,bundle
+# Every Python package's exact version (the dependencies' dependencies too): a
+# release published tomorrow cannot change what a fresh machine installs.
+# Made by tools/lock.sh from a venv with every extra.
+CONSTRAINTS=$ROOT/constraints.txt
 
-# Qt's xcb platform and the OpenGL (Mesa; llvmpipe without a GPU) of the 3D preview.
-APT_PACKAGES=(
+# What running the app needs: Python, Qt's xcb platform, the OpenGL (Mesa;
+# llvmpipe without a GPU) of the 3D preview, and Xvfb for a machine with no display.
+APT_RUN=(
   python3 python3-venv ca-certificates
   xvfb xauth libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libdbus-1-3 libfontconfig1 libglib2.0-0
-  binutils  # PyInstaller needs objdump, and the bundle's strip step needs strip
-  chromium  # the API's real-browser test (Playwright drives it; no browser download)
 )
+# What building the bundle adds: PyInstaller needs objdump and the Python shared
+# library (added by install_system_packages), the strip step needs strip.
+APT_BUNDLE=(binutils)
+# What the tests add on top of running and bundling: the API's real-browser test
+# (Debian's Chromium, driven by Playwright; no browser download). Playwright's
+# own Node.js links libatomic.so.1, which a minimal Debian lacks (the browser
+# test failed on a fresh machine while every machine that had it stayed green).
+APT_TEST=(chromium libatomic1)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -41,9 +50,12 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# install_system_packages PACKAGE... : the listed packages, plus the Python
+# shared library when binutils is among them (the bundle build).
 install_system_packages() {
-  command -v dpkg-query >/dev/null 2>&1 || { say "Not a Debian-like system: install the equivalents of: ${APT_PACKAGES[*]}"; return 0; }
-  ensure_packages "${APT_PACKAGES[@]}"
+  command -v dpkg-query >/dev/null 2>&1 || { say "Not a Debian-like system: install the equivalents of: $*"; return 0; }
+  ensure_packages "$@"
+  case " $* " in *" binutils "*) ;; *) return 0 ;; esac
   # PyInstaller needs the Python shared library, which Debian ships apart from python3.
   local version
   version=$("$(find_python)" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -62,20 +74,35 @@ find_python() {
   say "Python 3.11 or newer is required."; exit 2
 }
 
+# setup_venv [EXTRA...] : .venv with the app and the named extras. Skipped when
+# the same pyproject.toml and constraints were installed with those extras or more,
+# so `./bootstrap.sh` after `./bootstrap.sh test` installs nothing.
 setup_venv() {
-  local extras=$1 want have=""
-  want="$(sha256sum pyproject.toml | cut -c1-16)-$extras"
-  [ -f "$STAMP" ] && have=$(cat "$STAMP")
-  if [ -x "$VENV/bin/python" ] && [ "$have" = "$want" ]; then return 0; fi
+  local want_hash have_hash="" have_extras="" extra missing=0 spec=.
+  want_hash="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
+  if [ -f "$STAMP" ]; then read -r have_hash have_extras < "$STAMP" || true; fi
+  for extra in "$@"; do
+    case ",$have_extras," in *",$extra,"*) ;; *) missing=1 ;; esac
+  done
+  if [ -x "$VENV/bin/python" ] && [ "$have_hash" = "$want_hash" ] && [ $missing -eq 0 ]; then
+    return 0
+  fi
   if [ ! -x "$VENV/bin/python" ]; then
     say "Creating the virtual environment in .venv"
     "$(find_python)" -m venv "$VENV"
   fi
-  say "Installing Python packages (first run: about a minute)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]"
-  echo "$want" > "$STAMP"
+  # Keep the extras installed before (a later `app` must not forget `test`'s).
+  local extras
+  extras=$(printf '%s\n' "$@" ${have_extras//,/ } | sort -u | paste -sd, -)
+  [ -n "$extras" ] && spec=".[$extras]"
+  say "Installing Python packages${extras:+ with $extras} (first run: a minute or two)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip==$(pip_version)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$CONSTRAINTS" -e "$spec"
+  echo "$want_hash $extras" > "$STAMP"
 }
+
+# The pip release constraints.txt was made with (tools/lock.sh writes it there).
+pip_version() { sed -n 's/^# pip==//p' "$CONSTRAINTS"; }
 
 run_app() {
   if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
@@ -111,12 +138,17 @@ run_tests() {
 main() {
   local command=${1:-app}
   [ $# -gt 0 ] && shift
-  install_system_packages
   case "$command" in
-    app) setup_venv "$EXTRAS"; run_app "$@" ;;
-    test) setup_venv "$EXTRAS"; run_tests "$@" ;;
-    bundle) setup_venv "$EXTRAS"; exec "$VENV/bin/python" bench/bundle.py --build "$@" ;;
-    cli) setup_venv "$EXTRAS"; exec "$VENV/bin/image2model" "$@" ;;
+    app) install_system_packages "${APT_RUN[@]}"; setup_venv; run_app "$@" ;;
+    cli) install_system_packages "${APT_RUN[@]}"; setup_venv; exec "$VENV/bin/image2model" "$@" ;;
+    bundle)
+      install_system_packages "${APT_RUN[@]}" "${APT_BUNDLE[@]}"
+      setup_venv bundle
+      exec "$VENV/bin/python" bench/bundle.py --build "$@" ;;
+    test)
+      install_system_packages "${APT_RUN[@]}" "${APT_BUNDLE[@]}" "${APT_TEST[@]}"
+      setup_venv dev bundle
+      run_tests "$@" ;;
     *) say "Unknown command '$command' (use: app, test, bundle, cli)"; exit 2 ;;
   esac
 }

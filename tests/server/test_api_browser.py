@@ -13,6 +13,7 @@ import functools
 import http.server
 import json
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,26 @@ run().then((state) => { window.outcome.state = state; },
 """
 
 
+def require_playwright_driver() -> None:
+    """Fail with the driver's own words when Playwright's Node.js cannot start.
+
+    Otherwise ``sync_playwright()`` reports only that its pipe closed: on a fresh
+    Debian 12 the real cause ("libatomic.so.1: cannot open shared object file")
+    was never shown.
+    """
+    from playwright._impl._driver import compute_driver_executable, get_driver_env
+
+    node, cli = compute_driver_executable()
+    ran = subprocess.run(
+        [node, cli, "--version"], capture_output=True, text=True, env=get_driver_env(), timeout=60
+    )
+    if ran.returncode != 0:
+        pytest.fail(
+            f"Playwright's driver ({node}) does not start (exit {ran.returncode}): "
+            f"{(ran.stderr or ran.stdout).strip()}"
+        )
+
+
 def require_browser() -> None:
     """Skip only on a developer's machine without Chromium; in CI the test must run."""
     if CHROMIUM.exists():
@@ -131,6 +152,8 @@ def test_browser_on_another_origin_downloads_a_model(
         pytest.importorskip("playwright", reason="playwright is a dev extra: run ./bootstrap.sh")
     import trimesh
     from playwright.sync_api import sync_playwright
+
+    require_playwright_driver()
 
     origin, site = page_origin
     settings = {"api": {"cors_origins": [origin]}}
