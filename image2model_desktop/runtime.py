@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from image2model_desktop.core.credentials import load_fal_key
@@ -19,6 +19,10 @@ from image2model_desktop.engines import ENGINE_PARAMETERS, create_engine
 from image2model_desktop.engines.stats import model_stats
 
 
+#: Told ``(old, new)`` after a settings change is applied and saved.
+SettingsListener = Callable[[Settings, Settings], None]
+
+
 @dataclass
 class Runtime:
     """An open library and its job service: what a front end holds while it runs."""
@@ -27,16 +31,30 @@ class Runtime:
     settings: Settings
     store: Store
     service: JobService
+    _listeners: list[SettingsListener] = field(default_factory=list)
+
+    def subscribe_settings(self, listener: SettingsListener) -> Callable[[], None]:
+        """Call ``listener(old, new)`` after every applied change; returns the unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def apply_settings(self, settings: Settings, *, save: bool = True) -> Settings:
-        """The one owner of settings: hand them to the service, keep them, save them.
+        """The one owner of settings: hand them to the service, keep them, save them,
+        then tell every subscriber (window, API server).
 
         Returns the settings as taken (``engine`` and ``defaults.engine`` made one).
+        A save that fails raises ``OSError`` after the change is applied and published:
+        the settings hold until the app quits, and the caller says they were not saved.
         """
+        old = self.settings
         settings = self.service.configure(settings)
         self.settings = settings
-        if save:
-            settings.save(self.paths.settings_file)
+        try:
+            if save:
+                settings.save(self.paths.settings_file)
+        finally:
+            for listener in list(self._listeners):
+                listener(old, settings)
         return settings
 
     async def aclose(self) -> None:
