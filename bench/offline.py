@@ -43,7 +43,7 @@ def synthetic_photo(size: int) -> object:
 
 
 def run_one(size: int) -> dict[str, float]:
-    from image2model_desktop.engines.offline_model import build_offline_model
+    from image2model_desktop.engines.offline.model import build_offline_model
 
     with tempfile.TemporaryDirectory() as folder:
         build_offline_model(synthetic_photo(64), Path(folder) / "warm.glb")  # type: ignore[arg-type]
@@ -63,7 +63,7 @@ def run_one(size: int) -> dict[str, float]:
 
 
 def run_worker(photo: str) -> dict[str, float]:
-    from image2model_desktop.engines.offline import build_in_worker
+    from image2model_desktop.engines.offline.engine import build_in_worker
 
     with tempfile.TemporaryDirectory() as folder:
         warm = Path(folder) / "warm.jpg"

@@ -32,7 +32,7 @@ def make_model(face_limit: int, out: Path) -> int:
     import numpy as np
     from PIL import Image
 
-    from image2model_desktop.engines.offline_model import build_offline_model
+    from image2model_desktop.engines.offline.model import build_offline_model
 
     rgba = np.asarray(Image.open(SAMPLE).convert("RGBA"))
     return build_offline_model(rgba, out, face_limit=face_limit).faces

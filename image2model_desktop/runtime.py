@@ -18,7 +18,6 @@ from image2model_desktop.core.store import Store
 from image2model_desktop.engines import ENGINE_PARAMETERS, create_engine
 from image2model_desktop.engines.stats import model_stats
 
-
 #: Told ``(old, new)`` after a settings change is applied and saved.
 SettingsListener = Callable[[Settings, Settings], None]
 

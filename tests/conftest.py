@@ -42,7 +42,7 @@ def offline_duck_glb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import numpy as np
     from PIL import Image
 
-    from image2model_desktop.engines.offline_model import build_offline_model
+    from image2model_desktop.engines.offline.model import build_offline_model
 
     rgba = np.asarray(Image.open(SAMPLES / "duck.png").convert("RGBA"))
     out = tmp_path_factory.mktemp("model") / "duck.glb"

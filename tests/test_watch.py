@@ -12,7 +12,7 @@ from pathlib import Path
 
 from testkit import make_photo, subprocess_env
 
-from image2model_desktop.watch_folder import GIVE_UP_SECONDS, FolderWatcher
+from image2model_desktop.core.watch import GIVE_UP_SECONDS, FolderWatcher
 
 
 class Clock:

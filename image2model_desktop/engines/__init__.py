@@ -1,4 +1,4 @@
-"""Generators: one module per engine. ``create_engine`` picks one by name."""
+"""Generators: one package per engine family. ``create_engine`` picks one by name."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ENGINE_PARAMETERS: dict[EngineName, EngineParameters] = {
 def create_engine(name: EngineName, *, data_dir: Path) -> Engine:
     """Build the engine called ``name``; raise SetupError if it cannot run here."""
     if name == "offline":
-        from .offline import OfflineEngine
+        from .offline.engine import OfflineEngine
 
         return OfflineEngine()
     if name == "fal":

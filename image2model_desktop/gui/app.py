@@ -165,7 +165,7 @@ _QT_3D_MODULES = (
 #: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
 _ENGINE_MODULES = (
     "image2model_desktop.engines.fal.engine",
-    "image2model_desktop.engines.offline",
+    "image2model_desktop.engines.offline.engine",
     "image2model_desktop.mesh.inspect",
     # The FAL engine imports fal-client at its first upload; PySide's import hook
     # then reads each new module's source on the loop (20–40 ms measured).

@@ -14,9 +14,9 @@ from pathlib import Path
 from image2model_desktop.core.intake import check_photos
 from image2model_desktop.core.models import Job
 from image2model_desktop.core.service import JobService
+from image2model_desktop.core.watch import POLL_SECONDS, FolderWatcher, batches, copy_models
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.qt import QObject, QTimer
-from image2model_desktop.watch_folder import POLL_SECONDS, FolderWatcher, batches, copy_models
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import pytest
 import trimesh
 from PIL import Image, ImageDraw
 
-from image2model_desktop.engines.offline_model import OfflineModelStats, build_offline_model
+from image2model_desktop.engines.offline.model import OfflineModelStats, build_offline_model
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 

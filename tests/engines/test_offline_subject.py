@@ -13,7 +13,7 @@ from hard_photos import BOX, busy_background_photo, grey_object_photo, shadow_ph
 from PIL import Image
 from testkit import subprocess_env
 
-from image2model_desktop.engines.offline_model import build_offline_model
+from image2model_desktop.engines.offline.model import build_offline_model
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 BOX_ASPECT = (BOX[2] - BOX[0]) / (BOX[3] - BOX[1])

@@ -9,19 +9,32 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.settings import ApiServerSettings
 
-from .auth import API_KEY_ENV, api_key_from_environment
-from .embedded import EmbeddedApiServer
-from .security import is_loopback
+from .batch import EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_USAGE, EXIT_FORCED = 0, 2, 130
+if TYPE_CHECKING:
+    # The server package imports FastAPI and uvicorn (0.6 s): loaded only to serve.
+    from image2model_desktop.server.embedded import EmbeddedApiServer
+
+EXIT_FORCED = 130
 ENGINE_ENV = "IMAGE2MODEL_ENGINE"
 
 
-def serve_main(args: argparse.Namespace) -> int:
+def add_serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .generate import concurrency
+
+    serve = commands.add_parser("serve", help="run the local HTTP API (no window)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--engine", choices=("auto", "offline", "fal"), default=None)
+    serve.add_argument("--concurrency", type=concurrency, default=None, metavar="N")
+
+
+def run_serve(args: argparse.Namespace) -> int:
     """Run the API on ``args.host``:``args.port`` until interrupted; return the exit code."""
     try:
         return asyncio.run(_serve(args))
@@ -43,13 +56,15 @@ def _console_logging() -> None:
 async def _serve(args: argparse.Namespace) -> int:
     from image2model_desktop.core.workers import shutdown_process_pool
     from image2model_desktop.runtime import open_runtime
+    from image2model_desktop.server.auth import api_key_from_environment
+    from image2model_desktop.server.embedded import EmbeddedApiServer
 
     runtime = open_runtime()
     try:
         service = runtime.service
         engine = args.engine or os.environ.get(ENGINE_ENV) or runtime.settings.engine
         # Only in memory: `serve --engine` must not change the window's saved setting.
-        service.settings = service.settings.model_copy(update={"engine": engine})
+        runtime.apply_settings(runtime.settings.model_copy(update={"engine": engine}), save=False)
         resolved = service.resolve_engine(service.settings.engine)
         if args.concurrency:
             service.set_concurrency(args.concurrency)
@@ -75,6 +90,9 @@ async def _serve(args: argparse.Namespace) -> int:
 def _announce(
     server: EmbeddedApiServer, engine: str, api_key: str, from_env: bool, resumed: int
 ) -> None:
+    from image2model_desktop.server.auth import API_KEY_ENV
+    from image2model_desktop.server.security import is_loopback
+
     print(f"Image2Model API on {server.url}  (engine: {engine})")
     print(f"Docs:    {server.url}/docs")
     if from_env:

@@ -20,7 +20,7 @@ from typing import Any
 
 from image2model_desktop.core.errors import SetupError
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from .batch import EXIT_FAILED, EXIT_OK, check_out_dir, engine_line, print_summary
 
 
 def add_watch_parser(commands: Any) -> None:
@@ -37,29 +37,17 @@ def run_watch(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise SetupError(f"{folder} is not a folder; give the folder to watch.")
     if args.out is not None:
-        try:
-            args.out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SetupError(
-                f"Cannot create the output folder {args.out}: {error.strerror}."
-            ) from error
-        if not os.access(args.out, os.W_OK):
-            raise SetupError(f"The output folder {args.out} is not writable.")
+        check_out_dir(args.out)
     return asyncio.run(_watch(folder, args.out, args.engine))
 
 
 async def _watch(folder: Path, out: Path | None, engine: str | None) -> int:
-    from image2model_desktop.cli import _engine_line, _print_summary
-    from image2model_desktop.console import ProgressDisplay
     from image2model_desktop.core.intake import check_photos, merge_parameters
+    from image2model_desktop.core.watch import POLL_SECONDS, FolderWatcher, batches, copy_models
     from image2model_desktop.core.workers import shutdown_process_pool
     from image2model_desktop.runtime import open_runtime
-    from image2model_desktop.watch_folder import (
-        POLL_SECONDS,
-        FolderWatcher,
-        batches,
-        copy_models,
-    )
+
+    from .console import ProgressDisplay
 
     loop = asyncio.get_running_loop()
     runtime = open_runtime(hold_on_balance=False)
@@ -81,7 +69,7 @@ async def _watch(folder: Path, out: Path | None, engine: str | None) -> int:
         service = runtime.service
         parameters = merge_parameters(service.settings, {"engine": engine})
         service.check_parameters(parameters)
-        print(_engine_line(parameters, service.resolve_engine(parameters.engine)))
+        print(engine_line(parameters, service.resolve_engine(parameters.engine)))
         await service.start()
         watcher = FolderWatcher(folder)
         target = f"models go to {out}" if out else "models stay in the library"
@@ -106,7 +94,7 @@ async def _watch(folder: Path, out: Path | None, engine: str | None) -> int:
                 if out is not None:
                     for problem in copy_models(final, outputs, out)[1]:
                         print(problem)
-                _print_summary(final, outputs, sys.stdout)
+                print_summary(final, outputs, sys.stdout)
                 failed = failed or final.completed_count < len(final.files)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)

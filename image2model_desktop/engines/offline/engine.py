@@ -1,6 +1,6 @@
 """The offline engine: a photo becomes an inflated, textured solid on this computer.
 
-No key, no network, no downloaded model: see ``offline_model`` for the
+No key, no network, no downloaded model: see ``model`` for the
 algorithm. The work runs in the shared process pool so the event loop (and the
 window) never waits on it.
 """
@@ -10,25 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from image2model_desktop.core.engine import Engine, EngineOutput, FileRun, ModelStats
-from image2model_desktop.core.parameters import EngineParameters, FaceLimitRange
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.workers import run_in_process
 
+from .parameters import PARAMETERS
+
 #: Photos are reduced to this size first; the mesh cannot use more detail.
 _MAX_SIDE = 2048
-
-#: Below 100 faces a grid cannot describe any silhouette. Above, the grid is
-#: capped by the 512-pixel analysis size, so large limits are accepted and
-#: simply not reached. Texture, PBR and seed mean nothing to this algorithm.
-PARAMETERS = EngineParameters(
-    engine="offline",
-    label="the offline engine",
-    face_limit=FaceLimitRange(minimum=100, maximum=2_000_000, default=20_000),
-    textures=(),
-    pbr=False,
-    seed=False,
-)
-
 
 #: The rendered picture of the model (FAL sends one; this engine draws its own).
 PREVIEW_SUFFIX, PREVIEW_SIZE = ".preview.png", 512
@@ -43,9 +31,9 @@ def build_in_worker(
     (no subject found) for the person.
     """
     from image2model_desktop.core.images import load_rgba_array
+    from image2model_desktop.engines.stats import measure
 
-    from .offline_model import build_offline_model
-    from .stats import measure
+    from .model import build_offline_model
 
     rgba = load_rgba_array(input_path, max_side=_MAX_SIDE)
     built = build_offline_model(rgba, out_glb, face_limit)

@@ -34,14 +34,14 @@ from PIL import Image
 
 from image2model_desktop.core.fsutil import atomic_destination
 
-from .offline import PARAMETERS
-from .offline_subject import subject_mask
+from .parameters import PARAMETERS
+from .subject import subject_mask
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: The offline engine's declared range (``offline.PARAMETERS``), one place for both.
+#: The offline engine's declared range (``parameters.PARAMETERS``), one place for both.
 DEFAULT_FACE_LIMIT = PARAMETERS.face_limit.default or 20_000
 #: Below this a grid cannot describe any silhouette; callers get a ValueError.
 MIN_FACE_LIMIT = PARAMETERS.face_limit.minimum

@@ -1,0 +1,39 @@
+"""``image2model resume``: finish the files a crash or a quit left unfinished."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .batch import EXIT_FAILED, EXIT_OK, follow, print_summary
+
+
+def add_resume_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    commands.add_parser("resume", help="finish files left unfinished by a crash or quit")
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    return asyncio.run(_resume())
+
+
+async def _resume() -> int:
+    from image2model_desktop.runtime import open_runtime
+
+    runtime = open_runtime(hold_on_balance=False)
+    try:
+        resumed = await runtime.service.start()
+        if not resumed:
+            print("Nothing to resume: every batch in the library has finished.")
+            return EXIT_OK
+        failed = False
+        for job_id in resumed:
+            job = await follow(runtime.service, runtime.service.get_job(job_id), sys.stdout)
+            print_summary(job, runtime.paths.outputs(job_id), sys.stdout)
+            failed = failed or job.completed_count != len(job.files)
+        return EXIT_FAILED if failed else EXIT_OK
+    finally:
+        await runtime.aclose()
+        from image2model_desktop.core.workers import shutdown_process_pool
+
+        shutdown_process_pool()
