@@ -119,6 +119,8 @@ run_tests() {
   "$VENV/bin/ruff" format --check .
   say "Types (mypy --strict on the whole package)"
   "$VENV/bin/mypy"
+  say "Layers (import-linter's contracts in pyproject.toml)"
+  "$VENV/bin/lint-imports" --no-cache
   say "Tests (pytest)"
   export PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring
   unset FAL_KEY

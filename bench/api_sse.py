@@ -55,6 +55,7 @@ async def _serve(engine_choice: str, data_dir: Path) -> None:
     from image2model_desktop.core.store import Store
     from image2model_desktop.core.workers import shutdown_process_pool
     from image2model_desktop.engines import create_engine
+    from image2model_desktop.engines.stats import model_stats
     from image2model_desktop.server import EmbeddedApiServer
 
     gate = asyncio.Event()
@@ -93,9 +94,15 @@ async def _serve(engine_choice: str, data_dir: Path) -> None:
 
     paths = LibraryPaths(data_dir)
     store = Store.open(paths.database, lock_path=paths.lock_file)
-    service = JobService(store, paths, Settings(engine="offline", concurrency=4), factory)
+    service = JobService(
+        store,
+        paths,
+        Settings(engine="offline", concurrency=4),
+        factory,
+        inspect_model=model_stats,
+    )
     published: dict[int, float] = {}
-    service.bus.subscribe(lambda event: published.setdefault(event.seq, time.time()))
+    service.on_event(lambda event: published.setdefault(event.seq, time.time()))
     await service.start()
     server = EmbeddedApiServer(
         service, ApiServerSettings(port=0, upload_rate_per_minute=1000), API_KEY

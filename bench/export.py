@@ -29,8 +29,9 @@ TARGETS = (("10k.glb", 10_000), ("10k.3mf", 10_000), ("100k.glb", 100_000), ("1k
 def run_one(src: str, dest: str, faces: int) -> dict[str, float]:
     sys.path.insert(0, str(REPO))
     from image2model_desktop.mesh import decimate
-    from image2model_desktop.mesh.export import export_with_options, load_single_mesh
+    from image2model_desktop.mesh.export import export_with_options
     from image2model_desktop.mesh.options import ExportOptions, Pivot
+    from image2model_desktop.mesh.scene import load_single_mesh
     from image2model_desktop.mesh.units import Length
 
     started = time.perf_counter()

@@ -36,6 +36,7 @@ async def run(files: int, seconds: float, concurrency: int, mode: str) -> None:
     from image2model_desktop.core.store import Store
     from image2model_desktop.core.workers import shutdown_process_pool
     from image2model_desktop.engines.fal.engine import FalEngine
+    from image2model_desktop.engines.stats import model_stats
     from tests.fakefal import FakeFal
 
     tmp = Path(tempfile.mkdtemp(prefix=f"fal-bench-{mode}-"))
@@ -54,6 +55,7 @@ async def run(files: int, seconds: float, concurrency: int, mode: str) -> None:
             Settings(concurrency=concurrency),
             lambda name: FalEngine(key=fake.key),
             has_fal_key=lambda: True,
+            inspect_model=model_stats,
         )
         # Checked (and hashed for core.reuse) before the clock starts, as the CLI does.
         entries = check_photos(photos)

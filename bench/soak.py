@@ -68,6 +68,7 @@ async def soak(batches: int, files: int, concurrency: int, work: Path, key: str)
     from image2model_desktop.core.store import Store
     from image2model_desktop.engines.fal.client import FalHosts
     from image2model_desktop.engines.fal.engine import FalEngine
+    from image2model_desktop.engines.stats import model_stats
 
     photos = [make_photo(work / f"photo{i:02}.png", 160 + 4 * i) for i in range(files)]
     paths = LibraryPaths(work / "library")
@@ -80,6 +81,7 @@ async def soak(batches: int, files: int, concurrency: int, work: Path, key: str)
         lambda name: FalEngine(key=key, hosts=FalHosts.from_env()),
         has_fal_key=lambda: True,
         hold_on_balance=False,
+        inspect_model=model_stats,
     )
     entries = [StagedInput(p, p.name, p.stat().st_size, "image/png") for p in photos]
     print(f"{batches} batches × {files} photos, concurrency {concurrency}, pid {os.getpid()}")

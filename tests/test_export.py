@@ -17,13 +17,13 @@ from image2model_desktop.mesh.decimate import simplify
 from image2model_desktop.mesh.export import (
     export_model,
     export_with_options,
-    load_single_mesh,
     prepare_export,
     preview_export,
 )
 from image2model_desktop.mesh.formats import ExportFormat, UnknownFormatError, format_for
 from image2model_desktop.mesh.holes import count_holes, shape_only
 from image2model_desktop.mesh.options import ExportOptions, ExportOptionsError, Pivot, Up
+from image2model_desktop.mesh.scene import load_single_mesh
 from image2model_desktop.mesh.units import Length, LengthError
 
 #: The duck as the offline engine makes it: Y up, metres, largest side 1.0, textured.

@@ -24,10 +24,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
-from .engine import ModelStats
 from .errors import OutputError, SetupError, StoreError
 from .estimator import ProgressEstimator
 from .events import Event, Subscription
@@ -76,7 +73,7 @@ class JobService:
         has_fal_key: Callable[[], bool] = lambda: False,
         hold_on_balance: bool = True,
         parameters: Mapping[EngineName, EngineParameters] | None = None,
-        inspect_model: ModelInspector | None = None,
+        inspect_model: ModelInspector,
     ) -> None:
         self.paths = paths
         self._settings = settings.with_one_engine()
@@ -96,7 +93,7 @@ class JobService:
             self._estimator,
             paths,
             file_timeout=lambda: self._settings.file_timeout_seconds,
-            inspect_model=inspect_model or _measure_with_mesh,
+            inspect_model=inspect_model,
             hold_on_balance=hold_on_balance,
         )
         self._closed = False
@@ -238,16 +235,6 @@ class JobService:
     async def wait_finished(self, job_id: str) -> Job:
         """Wait until every file of the job's current run ended."""
         return await self._ledger.wait_finished(job_id)
-
-    # -- kept for server/ until it uses the queries and on_event above ---------
-
-    @property
-    def store(self) -> Store:
-        return self._ledger.store
-
-    @property
-    def bus(self) -> Any:
-        return self._ledger.bus
 
     # -- commands -------------------------------------------------------------
 
@@ -432,15 +419,3 @@ def _resumable_request(item: FileItem) -> str | None:
     if item.state == FileState.FAILED and item.error_code in _RESUMABLE_FAILURES:
         return item.request_id
     return None
-
-
-async def _measure_with_mesh(path: Path) -> ModelStats:
-    """Measure a model whose engine sent no statistics.
-
-    Both real engines send them (``EngineOutput.stats``). This fallback serves
-    engines that do not (the test doubles of tests/server and tests/gui): it is
-    the only way core reaches the mesh layer, and only when such an engine runs.
-    """
-    from image2model_desktop.engines.stats import model_stats
-
-    return await model_stats(path)

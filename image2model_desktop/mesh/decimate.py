@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from image2model_desktop.core.fsutil import atomic_destination
-from image2model_desktop.mesh.export import load_single_mesh
+from image2model_desktop.mesh.scene import load_single_mesh
 
 IntArray = npt.NDArray[np.int64]
 #: Vertices closer than 1e-8 count as one, as in trimesh's merge_vertices.

@@ -24,6 +24,7 @@ from typing import Any
 from image2model_desktop.core.fsutil import atomic_destination
 from image2model_desktop.mesh.formats import ExportFormat, format_for
 from image2model_desktop.mesh.options import ExportOptions, Up
+from image2model_desktop.mesh.scene import load_single_mesh
 from image2model_desktop.mesh.transform import GLTF_FRAME, SourceFrame, Vector, place, source_frame
 
 #: The formats of the window's Save as… menu, by their old names (kept for its callers).
@@ -195,17 +196,6 @@ def write_export(prepared: PreparedExport) -> ExportReport:
 def export_with_options(src: Path, dest: Path, options: ExportOptions) -> ExportReport:
     """Export ``src`` to ``dest`` (format from its extension) shaped by ``options``."""
     return write_export(prepare_export(src, dest, options))
-
-
-def load_single_mesh(path: Path) -> Any:
-    """Load any supported file as one ``trimesh.Trimesh`` with scene transforms applied."""
-    import trimesh
-
-    loaded: Any = trimesh.load(str(path), force="scene")
-    meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
-    if not meshes:
-        raise ValueError(f"{path.name} holds no triangle mesh")
-    return meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
 
 
 def _checked(fmt: str) -> ExportFormat:

@@ -114,6 +114,17 @@ def load_scene(path: Path) -> Scene:
     return Scene(path=path, parts=tuple(parts), bounds=np.array([low, high], dtype=np.float64))
 
 
+def load_single_mesh(path: Path) -> Any:
+    """Load any supported file as one ``trimesh.Trimesh`` with scene transforms applied."""
+    import trimesh
+
+    loaded: Any = trimesh.load(str(path), force="scene")
+    meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
+    if not meshes:
+        raise ValueError(f"{path.name} holds no triangle mesh")
+    return meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
+
+
 def unique_edges(faces: NDArray[np.uint32]) -> NDArray[np.uint32]:
     """Return each undirected edge of ``faces`` once, as (e, 2) vertex indices."""
     starts = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2]])

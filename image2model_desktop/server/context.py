@@ -11,15 +11,15 @@ from fastapi import Request
 from image2model_desktop.core.settings import ApiServerSettings
 
 from .errors import ApiError
+from .links import API_PREFIX, Links, LinkSigner, base_url
 
 if TYPE_CHECKING:
     from image2model_desktop.core.service import JobService
 
     from .hub import TaskEventHub
-    from .links import LinkSigner
     from .ratelimit import RateLimiter
 
-API_PREFIX = "/api/v1"
+__all__ = ["API_PREFIX", "ServerContext", "check_job_id", "check_task_id", "get_context"]
 # As the original accepted ids: any 8-4-4-4-12 hex id, any version, any letter case.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # The original's other job ids: letters, digits, "-" and "_", at most 100 characters.
@@ -37,6 +37,10 @@ class ServerContext:
     signer: LinkSigner
     #: Seconds of silence before a stream sends a heartbeat (15 s; tests shorten it).
     heartbeat_interval: float = 15.0
+
+    def links(self, request: Request) -> Links:
+        """The signed links of one response, based where this client reached the server."""
+        return Links(base_url(request, self.settings.public_base_url), self.signer)
 
 
 def get_context(request: Request) -> ServerContext:

@@ -24,7 +24,6 @@ from image2model_desktop.core.states import FileState
 from .auth import check_key_or_query, require_key_or_query
 from .context import API_PREFIX, ServerContext, check_job_id, get_context
 from .errors import ApiError
-from .links import request_links
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +113,7 @@ def _require_job(context: ServerContext, job_id: str) -> None:
 )
 async def download_direct(context: Context, filename: str) -> FileResponse:
     check_filename(filename)
-    job_ids = context.service.store.jobs_with_output(filename)
+    job_ids = context.service.jobs_with_output(filename)
     if not job_ids:
         raise ApiError(404, "File not found.")
     if len(job_ids) > 1:
@@ -135,7 +134,7 @@ async def list_results(
     _require_job(context, job_id)
     job = context.service.get_job(job_id)
     folder = context.service.paths.outputs(job_id)
-    links = request_links(context, request)
+    links = context.links(request)
     files: list[dict[str, Any]] = []
     urls: list[str] = []
     for item in job.files:
@@ -185,7 +184,7 @@ async def first_model(
     job = context.service.get_job(job_id)
     for item in job.files:
         if item.state == FileState.COMPLETED and item.output is not None:
-            url = request_links(context, request)(job_id, item.output.model_filename)
+            url = context.links(request)(job_id, item.output.model_filename)
             return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
     raise ApiError(404, "No model files found: no file of this job has completed.")
 

@@ -65,7 +65,7 @@ def _components(context: ServerContext) -> list[dict[str, Any]]:
     service = context.service
 
     def library_store() -> tuple[str, dict[str, Any]]:
-        return "healthy", {"jobs": service.store.count_jobs()}
+        return "healthy", {"jobs": service.count_jobs()}
 
     def disk_space() -> tuple[str, dict[str, Any]]:
         usage = shutil.disk_usage(service.paths.root)

@@ -182,7 +182,7 @@ class TaskEventHub:
         self._by_job: dict[str, list[_TaskChannel]] = {}
         self._ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._closed = False
-        self._unsubscribe = service.bus.subscribe(self._on_event)
+        self._unsubscribe = service.on_event(self._on_event)
 
     @property
     def closed(self) -> bool:
@@ -208,7 +208,7 @@ class TaskEventHub:
         channel = self._channel(task_id)
         if channel is None:
             raise KeyError(task_id)
-        newest = self._service.bus.last_seq
+        newest = self._service.last_event_seq
         first = None if last_event_id is None else channel.replay(last_event_id, newest)
         if first is None:
             first = channel.snapshot(newest)
@@ -283,7 +283,7 @@ class TaskEventHub:
         if found is None:
             return None
         job, file_ids = found
-        channel = _TaskChannel(task_id, job, file_ids, self._service.bus.last_seq)
+        channel = _TaskChannel(task_id, job, file_ids, self._service.last_event_seq)
         self._channels[task_id] = channel
         self._by_job.setdefault(job.job_id, []).append(channel)
         if channel.terminal is not None:

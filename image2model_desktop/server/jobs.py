@@ -10,7 +10,6 @@ from . import payloads
 from .auth import require_key
 from .context import ServerContext, check_job_id, get_context
 from .errors import ApiError
-from .links import request_links
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(require_key)])
 Context = Annotated[ServerContext, Depends(get_context)]
@@ -24,12 +23,12 @@ async def list_jobs(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     jobs = context.service.list_jobs(limit, offset)
-    links = request_links(context, request)
+    links = context.links(request)
     return {
         "jobs": [payloads.job_entry(job, links) for job in jobs],
         "limit": limit,
         "offset": offset,
-        "total": context.service.store.count_jobs(),
+        "total": context.service.count_jobs(),
     }
 
 

@@ -27,8 +27,10 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from .context import API_PREFIX, ServerContext
 from .errors import ApiError
+
+#: Where every path of the API lives (the original backend's prefix).
+API_PREFIX = "/api/v1"
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +160,3 @@ class Links:
         job_id = str(result.get("job_id", ""))
         results = [self.add_to_result(entry, job_id) for entry in result.get("results", [])]
         return {**data, "result": {**result, "results": results}}
-
-
-def request_links(context: ServerContext, request: Request) -> Links:
-    """The links of one response, based where this client reached the server."""
-    return Links(base_url(request, context.settings.public_base_url), context.signer)

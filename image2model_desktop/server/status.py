@@ -11,7 +11,6 @@ from . import payloads
 from .auth import optional_key, require_key, require_key_or_query
 from .context import ServerContext, check_job_id, check_task_id, get_context
 from .errors import ApiError
-from .links import request_links
 from .sse import event_stream, event_stream_response
 
 router = APIRouter(prefix="/status", tags=["status"])
@@ -54,7 +53,7 @@ async def stream_task(
         task_id,
         listener,
         first,
-        links=request_links(context, request),
+        links=context.links(request),
         heartbeat_interval=context.heartbeat_interval,
         timeout=float(timeout),
     )
@@ -67,7 +66,7 @@ def _task_status(context: ServerContext, request: Request, task_id: str) -> dict
     if found is None:
         raise ApiError(404, "Task not found.")
     job, file_ids = found
-    return payloads.task_status(job, task_id, file_ids, request_links(context, request))
+    return payloads.task_status(job, task_id, file_ids, context.links(request))
 
 
 @router.get(

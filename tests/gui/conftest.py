@@ -33,6 +33,7 @@ from image2model_desktop.core.settings import Settings
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.store import Store
 from image2model_desktop.engines import create_engine
+from image2model_desktop.engines.stats import model_stats
 from image2model_desktop.gui.qt import QApplication, QEvent
 from image2model_desktop.resources import sample_photos
 from image2model_desktop.runtime import Runtime, open_runtime
@@ -76,7 +77,12 @@ def gated_runtime(root: Path, engine: GatedEngine) -> Runtime:
     def factory(name: EngineName) -> Engine:
         return engine if name == "offline" else create_engine(name, data_dir=root)
 
-    return Runtime(paths, settings, store, JobService(store, paths, settings, factory))
+    return Runtime(
+        paths,
+        settings,
+        store,
+        JobService(store, paths, settings, factory, inspect_model=model_stats),
+    )
 
 
 @pytest.fixture(scope="session")

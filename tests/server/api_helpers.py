@@ -23,6 +23,7 @@ from image2model_desktop.core.settings import ApiServerSettings, Settings
 from image2model_desktop.core.states import FileState
 from image2model_desktop.core.store import Store
 from image2model_desktop.engines import create_engine
+from image2model_desktop.engines.stats import model_stats
 from image2model_desktop.server import EmbeddedApiServer, create_app
 
 WAIT = 30.0
@@ -207,7 +208,12 @@ class Library:
             return engine if engine is not None else create_engine(name, data_dir=root)
 
         self.service = JobService(
-            self.store, self.paths, Settings(engine="offline"), factory, has_fal_key=lambda: False
+            self.store,
+            self.paths,
+            Settings(engine="offline"),
+            factory,
+            has_fal_key=lambda: False,
+            inspect_model=model_stats,
         )
 
     async def close(self) -> None:

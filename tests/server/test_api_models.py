@@ -16,6 +16,7 @@ from image2model_desktop.core.service import JobService
 from image2model_desktop.core.settings import ApiServerSettings, Settings
 from image2model_desktop.core.store import Store
 from image2model_desktop.engines.fal.engine import FalEngine
+from image2model_desktop.engines.stats import model_stats
 from image2model_desktop.server import create_app
 from tests.fakefal import FakeFal
 
@@ -44,6 +45,7 @@ async def fal_api(
         Settings(engine="fal"),
         lambda name: FalEngine(key=fake.key),
         has_fal_key=lambda: True,
+        inspect_model=model_stats,
     )
     app = create_app(service, api_key=API_KEY, settings=ApiServerSettings(), bound_host="127.0.0.1")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")

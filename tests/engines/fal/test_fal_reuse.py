@@ -98,7 +98,7 @@ async def test_same_photo_twice_in_a_batch_is_submitted_once(
     assert second.output.model_filename == "renamed.glb"
     assert model_bytes(rig, job, 1) == model_bytes(rig, job, 0)
     # A reused model took no time: the engine's recent durations leave it out.
-    assert len(rig.service.store.recent_durations("fal")) == 2
+    assert len(rig.runtime.store.recent_durations("fal")) == 2
     # The API reports it like a completed file, with where it came from.
     results = batch_summary(job)["results"]
     assert results[1]["status"] == "completed"
