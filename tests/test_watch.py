@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
-from testkit import make_photo, subprocess_env
+from testkit import make_photo, subprocess_env, until
 
 from image2model_desktop.core.watch import GIVE_UP_SECONDS, FolderWatcher
 
@@ -85,27 +85,25 @@ def test_watch_command_makes_five_models_and_waits_for_half_written_files(
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while not any(line.startswith("Watching") for line in lines):
-            assert proc.poll() is None, "".join(lines)
-            assert time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.05)
-        # One photo arrives in two halves, 3 s apart (twice the debounce).
+
+        def started() -> bool:
+            return any(line.startswith("Watching") for line in lines) or proc.poll() is not None
+
+        asyncio.run(until(started, timeout=60, what="the watcher to start"))
+        assert proc.poll() is None, "".join(lines)
+        # One photo is half written while four others arrive whole: the four become
+        # models (each waited out the debounce) while the half photo is left alone.
         slow = sources[0].read_bytes()
         with open(inbox / "photo0.jpg", "wb") as partial:
             partial.write(slow[: len(slow) // 2])
             partial.flush()
             for source in sources[1:]:
                 shutil.copy(source, inbox / source.name)
-            time.sleep(3.0)
+            wait_for_models(out, 4, proc, lines)
             assert not (out / "photo0.glb").exists()
             assert not any("photo0.jpg" in line for line in lines), "".join(lines)
             partial.write(slow[len(slow) // 2 :])
-        deadline = time.monotonic() + 180
-        while len(list(out.glob("*.glb"))) < 5:
-            assert proc.poll() is None, "".join(lines)
-            assert time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.1)
+        wait_for_models(out, 5, proc, lines)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0, "".join(lines)
     finally:
@@ -116,3 +114,14 @@ def test_watch_command_makes_five_models_and_waits_for_half_written_files(
     assert sorted(p.name for p in out.glob("*.glb")) == [f"photo{i}.glb" for i in range(5)]
     assert "✗" not in text and "refused" not in text.lower()
     assert "photo0.jpg: done" in text  # the same progress lines as generate
+
+
+def wait_for_models(out: Path, count: int, proc: subprocess.Popen[str], lines: list[str]) -> None:
+    """Wait until ``out`` holds ``count`` models (the watcher's output), or fail saying why."""
+
+    def done() -> bool:
+        return len(list(out.glob("*.glb"))) >= count or proc.poll() is not None
+
+    asyncio.run(until(done, timeout=180, what=f"{count} models in {out}"))
+    assert proc.poll() is None, "".join(lines)
+    assert len(list(out.glob("*.glb"))) >= count, "".join(lines)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from testkit import until
 
 from image2model_desktop.core.errors import SetupError
 from image2model_desktop.server import EmbeddedApiServer
@@ -94,10 +95,12 @@ async def test_reconnect_with_last_event_id(
     body = await upload(live_gated_client, ["a.png", "b.png"])
     task_id = body["task_id"]
     # Wait until both files are at the gate, then read the snapshot and drop the stream.
-    await wait_until(
+    await until(
         lambda: all(
             f.state == "generating" for f in gated_library.service.get_job(body["job_id"]).files
-        )
+        ),
+        timeout=WAIT,
+        what="every file generating",
     )
     first = await follow(live_gated_client, task_id, stop_after=3)
     seen = first[-1].id
@@ -119,12 +122,6 @@ async def test_reconnect_with_last_event_id(
     # An id the server cannot replay from gets the snapshot.
     fresh = await follow(live_gated_client, task_id, headers={"Last-Event-ID": "not-a-number"})
     assert [e.event for e in fresh][-1] == "task_completed" and len(fresh) == 4
-
-
-async def wait_until(condition, timeout: float = WAIT) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 async def test_heartbeat_and_timeout(live_gated_client: httpx.AsyncClient) -> None:
