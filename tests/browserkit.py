@@ -73,6 +73,17 @@ def require_playwright() -> None:
     require_playwright_driver()
 
 
+def require_node_tool(tool: str) -> str:
+    """The path of ``node`` or ``npm``; without it: skipped on a developer machine, failed in CI."""
+    found = shutil.which(tool)
+    if found is not None:
+        return found
+    message = f"{tool} is missing: bootstrap.sh installs Debian's nodejs and npm for this test."
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def npm_package(name: str, version: str) -> Path:
     """Install ``name@version`` from the npm registry once; return its folder.
 
@@ -80,12 +91,7 @@ def npm_package(name: str, version: str) -> Path:
     into a folder of its own and renamed into place, so two runs at once never
     see half a package.
     """
-    npm = shutil.which("npm")
-    if npm is None:
-        message = "npm is missing: bootstrap.sh installs Debian's nodejs and npm for this test."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    npm = require_node_tool("npm")
     cache = Path(tempfile.gettempdir()) / "image2model-test-npm"
     final = cache / f"{name}-{version}"
     package = final / "node_modules" / name

@@ -1,4 +1,4 @@
-"""A web-profile export loads in a real browser: three.js in Debian's Chromium.
+"""A web-profile export loads in a real browser (three.js in Debian's Chromium) and validates.
 
 The page imports three.js's ``GLTFLoader`` and ``DRACOLoader`` from the npm
 package (installed at test time into a cache, ``browserkit.npm_package``; no
@@ -7,12 +7,16 @@ detail and draws each in its own quarter of one WebGL canvas (ANGLE on
 SwiftShader: no GPU), lit by an ambient light alone so the lit colour is the
 texture's. The test checks what three.js decoded (faces, texture) and the
 pixels of a screenshot: both colours of the checker texture in each quarter.
+
+Khronos's glTF validator (npm ``gltf-validator``, run with Node.js) checks the
+files' structure; it says itself that it cannot look inside the Draco buffer.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +26,7 @@ from browserkit import (
     WEBGL_ARGS,
     npm_package,
     require_browser,
+    require_node_tool,
     require_playwright,
     static_site,
 )
@@ -32,6 +37,7 @@ from image2model_desktop.mesh.web import WebProfile, export_web
 
 #: three.js release the page is written for (GLTFLoader/DRACOLoader from its examples/jsm).
 THREE_VERSION = "0.187.0"
+VALIDATOR_VERSION = "2.0.0-dev.3.10"
 TIMEOUT_MS = 90_000
 QUARTER = 256
 
@@ -133,3 +139,36 @@ def test_three_js_renders_every_level_with_its_texture(tmp_path: Path) -> None:
         # The checker's red is 50 or 240: both show, so the texture is there, not a flat colour.
         light, dark = (model[:, 0] >= 190).mean(), (model[:, 0] <= 100).mean()
         assert light > 0.15 and dark > 0.15, (number, light, dark)
+
+
+VALIDATE = """
+const validator = require(process.argv[1]);
+const fs = require("fs");
+(async () => {
+  const reports = {};
+  for (const file of process.argv.slice(2)) {
+    const report = await validator.validateBytes(new Uint8Array(fs.readFileSync(file)));
+    reports[file] = report.issues.messages.map((m) => `${m.severity} ${m.code} ${m.message}`);
+    reports[file].unshift(report.issues.numErrors + report.issues.numWarnings);
+  }
+  console.log(JSON.stringify(reports));
+})();
+"""
+
+
+def test_khronos_validator_finds_no_error_or_warning(tmp_path: Path) -> None:
+    node = require_node_tool("node")
+    validator = npm_package("gltf-validator", VALIDATOR_VERSION)
+    src = make_textured_sphere_glb(tmp_path / "ball.glb", 4_000, texture_size=256)
+    plan = export_web(src, tmp_path / "web" / "ball.glb", profile=WebProfile(lods=3))
+    files = [str(file.path) for file in plan.files]
+    ran = subprocess.run(
+        [node, "-e", VALIDATE, str(validator), *files],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    reports = json.loads(ran.stdout)
+    for name in files:
+        problems, *messages = reports[name]
+        assert problems == 0, messages
+        # Severity 2 is "information": the one it gives is that Draco is beyond it.
+        assert "2 UNSUPPORTED_EXTENSION" in " ".join(messages)
