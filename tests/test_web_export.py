@@ -67,6 +67,8 @@ def load_web_glb(path: Path) -> tuple[dict[str, Any], trimesh.Trimesh]:
         uv = np.asarray(attributes["TEXCOORD_0"], dtype=np.float64).copy()
         uv[:, 1] = 1 - uv[:, 1]  # glTF's top-left to trimesh's bottom-left
         visual = trimesh.visual.TextureVisuals(uv=uv, image=image)
+    elif "COLOR_0" in attributes:
+        visual = trimesh.visual.ColorVisuals(vertex_colors=attributes["COLOR_0"])
     mesh = trimesh.Trimesh(attributes["POSITION"], decoded.faces, visual=visual, process=False)
     return document, mesh
 
@@ -179,6 +181,34 @@ def test_a_model_without_texture_keeps_its_shape_and_factors(tmp_path: Path) -> 
     assert (material["metallicFactor"], material["roughnessFactor"]) == pytest.approx((0.2, 0.6))
     assert len(mesh.faces) == 12
     assert mesh.bounds == pytest.approx(box.bounds, abs=1e-4)
+
+
+def test_a_transparent_texture_stays_png_and_vertex_colours_stay_colours(tmp_path: Path) -> None:
+    sphere = load_single_mesh(make_textured_sphere_glb(tmp_path / "ball.glb", 800))
+    image = Image.new("RGBA", (128, 128), (200, 120, 40, 255))
+    image.paste((0, 0, 0, 0), (0, 0, 64, 128))
+    sphere.visual = trimesh.visual.TextureVisuals(
+        uv=sphere.visual.uv,
+        material=trimesh.visual.material.PBRMaterial(baseColorTexture=image, alphaMode="BLEND"),
+    )
+    sphere.export(tmp_path / "glass.glb")
+    plan = export_web(
+        tmp_path / "glass.glb", tmp_path / "glass.web.glb", profile=WebProfile(lods=1)
+    )
+    document, mesh = load_web_glb(plan.files[0].path)
+    assert document["images"][0]["mimeType"] == "image/png"
+    assert document["materials"][0]["alphaMode"] == "BLEND"
+    assert plan.texture_quality is None
+    assert texture_image(mesh).getchannel("A").getextrema() == (0, 255)
+
+    box = trimesh.creation.box(extents=(0.1, 0.1, 0.1))
+    box.visual.vertex_colors = np.tile([10, 200, 30, 255], (len(box.vertices), 1)).astype(np.uint8)
+    box.export(tmp_path / "box.glb")
+    plan = export_web(tmp_path / "box.glb", tmp_path / "box.web.glb", profile=WebProfile(lods=1))
+    document, mesh = load_web_glb(plan.files[0].path)
+    primitive = document["meshes"][0]["primitives"][0]
+    assert document["accessors"][primitive["attributes"]["COLOR_0"]]["normalized"] is True
+    assert (mesh.visual.vertex_colors == [10, 200, 30, 255]).all()
 
 
 @pytest.mark.parametrize(
