@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import struct
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from image2model_desktop.mesh.web import (
     DEFAULT_MAX_TEXTURE,
     JPEG_QUALITIES,
     LOD_RATIOS,
+    MIN_BUDGET_FACES,
     MIN_BUDGET_TEXTURE,
     WebProfile,
     WebProfileError,
@@ -37,6 +39,7 @@ from image2model_desktop.mesh.web import (
     lod_paths,
     parse_size,
     plan_web_export,
+    write_web_export,
 )
 
 
@@ -139,16 +142,16 @@ def test_a_budget_lowers_the_texture_first_then_the_faces(tmp_path: Path) -> Non
     lowered = (texture_only.files[0].texture_side, texture_only.texture_quality)
     assert (512, JPEG_QUALITIES[0]) <= lowered < (DEFAULT_MAX_TEXTURE, JPEG_QUALITIES[0])
 
-    # Under what the smallest texture weighs with every face: the faces go too.
-    smallest_texture = plan_web_export(src, dest, profile=WebProfile(budget=1))
-    assert smallest_texture.files[0].texture_side == MIN_BUDGET_TEXTURE
-    assert smallest_texture.files[0].faces == free.files[0].faces
-    budget = int(smallest_texture.total_bytes * 0.8)
+    # Halfway between every face and the fewest at the smallest texture: the faces go too.
+    every_face = plan_web_export(src, dest, profile=WebProfile(max_texture=MIN_BUDGET_TEXTURE))
+    fewest = plan_web_export(src, dest, profile=WebProfile(budget=1))
+    assert fewest.files[0].faces == MIN_BUDGET_FACES and not fewest.fits
+    budget = (every_face.total_bytes + fewest.total_bytes) // 2
     faces_cut = plan_web_export(src, dest, profile=WebProfile(budget=budget))
     assert faces_cut.fits and faces_cut.total_bytes <= budget, faces_cut.warnings
     assert faces_cut.files[0].texture_side == MIN_BUDGET_TEXTURE
     assert faces_cut.texture_quality == JPEG_QUALITIES[-1]
-    assert faces_cut.files[0].faces < free.files[0].faces
+    assert MIN_BUDGET_FACES < faces_cut.files[0].faces < free.files[0].faces
     assert not dest.exists()  # planning writes nothing
 
 
@@ -159,9 +162,23 @@ def test_a_budget_out_of_reach_is_explained_and_the_smallest_export_written(
     plan = export_web(src, tmp_path / "out.glb", profile=WebProfile(budget=2_000, lods=2))
     assert not plan.fits
     (warning,) = plan.warnings
-    assert warning.startswith("Even the smallest web export (")
+    assert warning.startswith("Even the smallest web export (500 faces, a 256 px texture)")
+    assert plan.files[0].faces == 500
     assert "over the 2.0 KB budget: raise the budget or ask for fewer levels of detail." in warning
     assert all(file.path.exists() for file in plan.files)
+
+
+def test_a_plan_travels_to_and_from_a_pool_worker(offline_duck_glb: Path, tmp_path: Path) -> None:
+    """The window plans in the process pool, shows the size, then writes what came back."""
+    profile = WebProfile(lods=2, budget=parse_size("40KB"))
+    assert pickle.loads(pickle.dumps(profile)) == profile
+    plan = plan_web_export(offline_duck_glb, tmp_path / "duck.glb", ExportOptions(), profile)
+    back = pickle.loads(pickle.dumps(plan))
+    assert back == plan and back.total_bytes == plan.total_bytes <= 40_000
+    write_web_export(back)
+    assert [path.stat().st_size for path in lod_paths(tmp_path / "duck.glb", 2)] == [
+        file.size for file in plan.files
+    ]
 
 
 def test_a_model_without_texture_keeps_its_shape_and_factors(tmp_path: Path) -> None:

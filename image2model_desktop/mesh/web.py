@@ -50,7 +50,8 @@ MIN_BUDGET_TEXTURE, MIN_LOD_TEXTURE = 256, 64
 JPEG_QUALITIES = (85, 75, 60)
 #: The budget lowers LOD0's faces no further than this (a silhouette still reads).
 MIN_BUDGET_FACES = 500
-#: Tries at lowering the faces; each decimates the chain again.
+#: Tries at aiming LOD0's faces at the budget (each decimates the chain again) before
+#: settling for ``MIN_BUDGET_FACES``.
 _GEOMETRY_TRIES = 3
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
@@ -179,13 +180,17 @@ def plan_web_export(
     side, quality = textures.smallest(profile.max_texture)
     budget = profile.budget
     assert budget is not None  # only a budget makes a plan not fit
-    for _ in range(_GEOMETRY_TRIES):
+    for attempt in range(_GEOMETRY_TRIES + 1):
+        if chain.lod0_faces <= MIN_BUDGET_FACES:
+            break
         geometry = chain.encoded_bytes
         room = budget - (plan.total_bytes - geometry)
-        if room <= 0 or chain.lod0_faces <= MIN_BUDGET_FACES:
-            break
-        # Draco's bytes grow about linearly with the faces; aim a little under.
-        faces = max(MIN_BUDGET_FACES, int(chain.lod0_faces * room / geometry * 0.95))
+        if room <= 0 or attempt == _GEOMETRY_TRIES:
+            # Nothing fits, or the aim kept missing: the smallest, so the sentence below holds.
+            faces = MIN_BUDGET_FACES
+        else:
+            # Draco's bytes grow about linearly with the faces; aim a little under.
+            faces = max(MIN_BUDGET_FACES, int(chain.lod0_faces * room / geometry * 0.95))
         chain = _Chain(mesh, faces, profile.lods)
         plan = _assemble(paths, chain, textures, side, quality, look, budget)
         if plan.fits:
