@@ -200,6 +200,18 @@ def test_a_model_without_texture_keeps_its_shape_and_factors(tmp_path: Path) -> 
     assert mesh.bounds == pytest.approx(box.bounds, abs=1e-4)
 
 
+def test_an_obj_colour_without_texture_is_kept(tmp_path: Path) -> None:
+    box = trimesh.creation.box(extents=(0.1, 0.1, 0.1))
+    box.visual = trimesh.visual.TextureVisuals(
+        material=trimesh.visual.material.SimpleMaterial(diffuse=[200, 20, 20, 255])
+    )
+    box.export(tmp_path / "red.obj")
+    plan = export_web(tmp_path / "red.obj", tmp_path / "red.glb", profile=WebProfile(lods=1))
+    document, _ = load_web_glb(plan.files[0].path)
+    color = document["materials"][0]["pbrMetallicRoughness"]["baseColorFactor"]
+    assert color == pytest.approx([200 / 255, 20 / 255, 20 / 255, 1.0])
+
+
 def test_a_transparent_texture_stays_png_and_vertex_colours_stay_colours(tmp_path: Path) -> None:
     sphere = load_single_mesh(make_textured_sphere_glb(tmp_path / "ball.glb", 800))
     image = Image.new("RGBA", (128, 128), (200, 120, 40, 255))

@@ -361,6 +361,9 @@ def _look(mesh: Any) -> tuple[Look, str | None]:
     }
     dropped = [name for name, image in maps.items() if image is not None]
     factor = getattr(material, "baseColorFactor", None)
+    if factor is None and getattr(material, "image", None) is None:
+        # An OBJ material's colour; with its texture, Kd is ignored as in mesh.scene.
+        factor = getattr(material, "diffuse", None)
     color = (1.0, 1.0, 1.0, 1.0)
     if factor is not None:
         raw = np.asarray(factor).ravel()
