@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 from browserkit import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -99,6 +100,7 @@ run().then((result) => { window.outcome = {state: "ready", ...result}; },
 def test_three_js_renders_every_level_with_its_texture(tmp_path: Path) -> None:
     require_browser()
     require_playwright()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     three = npm_package("three", THREE_VERSION)
@@ -117,8 +119,15 @@ def test_three_js_renders_every_level_with_its_texture(tmp_path: Path) -> None:
         )
         try:
             page = browser.new_page()
+            # A module that fails to load sets no outcome: its console error says why.
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(f"{origin}/index.html")
-            page.wait_for_function("window.outcome !== undefined", timeout=TIMEOUT_MS)
+            try:
+                page.wait_for_function("window.outcome !== undefined", timeout=TIMEOUT_MS)
+            except PlaywrightTimeout:
+                pytest.fail(f"the page never finished: {errors or 'no console error'}")
             outcome = page.evaluate("window.outcome")
             shot = page.locator("canvas").screenshot(timeout=TIMEOUT_MS)
         finally:
