@@ -33,7 +33,9 @@ APT_BUNDLE=(binutils)
 # (Debian's Chromium, driven by Playwright; no browser download). Playwright's
 # own Node.js links libatomic.so.1, which a minimal Debian lacks (the browser
 # test failed on a fresh machine while every machine that had it stayed green).
-APT_TEST=(chromium libatomic1)
+# The web export's browser test installs three.js from the npm registry with npm
+# (Debian 12: nodejs 18, and npm as a package of its own; see install_npm).
+APT_TEST=(chromium libatomic1 nodejs)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -62,6 +64,12 @@ install_system_packages() {
   if apt-cache show "libpython$version" >/dev/null 2>&1; then
     ensure_packages "libpython$version"
   fi
+}
+
+# Debian's npm, unless an npm is already there: NodeSource's nodejs package
+# carries its own npm and conflicts with Debian's, so apt would refuse it.
+install_npm() {
+  command -v npm >/dev/null 2>&1 || install_system_packages npm
 }
 
 find_python() {
@@ -149,6 +157,7 @@ main() {
       exec "$VENV/bin/python" bench/bundle.py --build "$@" ;;
     test)
       install_system_packages "${APT_RUN[@]}" "${APT_BUNDLE[@]}" "${APT_TEST[@]}"
+      install_npm
       setup_venv dev bundle
       run_tests "$@" ;;
     *) say "Unknown command '$command' (use: app, test, bundle, cli)"; exit 2 ;;

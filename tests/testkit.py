@@ -64,9 +64,18 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 def make_textured_sphere_glb(
-    path: Path, faces: int = 2_000, *, texture_size: int = 256, ripple: float = 0.0
+    path: Path,
+    faces: int = 2_000,
+    *,
+    texture_size: int = 256,
+    ripple: float = 0.0,
+    photo: Path | None = None,
 ) -> Path:
-    """Write a UV sphere (optionally rippled) with a checker texture as GLB."""
+    """Write a UV sphere (optionally rippled) with a checker texture (or ``photo``) as GLB.
+
+    A photo is stretched to ``texture_size`` square and stored as PNG (lossless,
+    as a generator's texture often is).
+    """
     import trimesh
 
     rows = max(4, int((faces / 2) ** 0.5))
@@ -93,7 +102,10 @@ def make_textured_sphere_glb(
     image[..., 0] = ((xx // (size // 8) + yy // (size // 8)) % 2) * 190 + 50
     image[..., 1] = xx * 255 // size
     image[..., 2] = 255 - yy * 255 // size
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(image))
+    texture = Image.fromarray(image)
+    if photo is not None:
+        texture = Image.open(photo).convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=texture)
     visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
     trimesh.Trimesh(vertices, triangles, visual=visual, process=False).export(path)
     return path

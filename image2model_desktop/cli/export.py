@@ -1,5 +1,8 @@
 """``image2model export SRC DEST``: write a model in another format, size and placement.
 
+``--profile web`` writes a LOD chain of Draco-compressed GLBs instead
+(``mesh.web``), fitted to ``--budget``.
+
 Runs in this process: with no window to keep responsive, the process pool the
 GUI uses for decimation (fast_simplification holds the GIL) would only add the
 workers' start-up time.
@@ -55,6 +58,22 @@ def add_export_parser(commands: Any) -> None:
     export.add_argument(
         "--fill-holes", action="store_true", help="close holes so STL/3MF are watertight"
     )
+    web = export.add_argument_group(
+        "game/web profile",
+        "--profile web writes DEST (a .glb) and its coarser levels DEST.lod1.glb … as "
+        "Draco-compressed glTF with JPEG textures; three.js loads them with GLTFLoader "
+        "and DRACOLoader.",
+    )
+    web.add_argument("--profile", choices=("web",), help="web: small GLBs with a LOD chain")
+    web.add_argument(
+        "--budget", metavar="SIZE", help="fit every file written in SIZE: 5MB, 800KB, 2MiB"
+    )
+    web.add_argument(
+        "--lods", type=int, metavar="N", help="levels of detail, 1-6 (default 4: 100/50/25/10 %%)"
+    )
+    web.add_argument(
+        "--texture-size", type=int, metavar="PX", help="LOD0's texture side (default 1024)"
+    )
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -65,6 +84,10 @@ def run_export(args: argparse.Namespace) -> int:
     options = _options(args)
     src, dest = args.src, args.dest
     _check_paths(src, dest)
+    if args.profile == "web":
+        return _run_web(src, dest, options, _web_profile(args))
+    if args.budget or args.lods or args.texture_size:
+        raise SetupError("--budget, --lods and --texture-size go with --profile web.")
     try:
         prepared = prepare_export(src, dest, options)
     except ExportOptionsError as error:
@@ -92,6 +115,55 @@ def run_export(args: argparse.Namespace) -> int:
         f"{_number(height)} {report.unit} along X × Y × Z, {report.up.value.upper()} up."
     )
     return EXIT_OK
+
+
+def _run_web(src: Path, dest: Path, options: Any, profile: Any) -> int:
+    from image2model_desktop.mesh.web import format_size, plan_web_export, write_web_export
+
+    try:
+        plan = plan_web_export(src, dest, options, profile)
+    except _UNREADABLE as error:
+        log.debug("Cannot export %s", src, exc_info=True)
+        print(
+            f"image2model: {src.name} could not be read as a 3D model ({error}).", file=sys.stderr
+        )
+        return EXIT_FAILED
+    for warning in plan.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    try:
+        write_web_export(plan)
+    except OSError as error:
+        print(f"image2model: could not write {dest}: {error.strerror or error}.", file=sys.stderr)
+        return EXIT_FAILED
+    quality = "" if plan.texture_quality is None else f", JPEG quality {plan.texture_quality}"
+    for file in plan.files:
+        texture = "" if file.texture_side is None else f", {file.texture_side} px texture"
+        print(f"Wrote {file.path}: {file.faces:,} faces{texture}, {format_size(file.size)}.")
+    budget = "" if plan.budget is None else f" (budget {format_size(plan.budget)})"
+    print(
+        f"{format_size(plan.total_bytes)} in {len(plan.files)} file(s){budget}: Draco geometry"
+        f"{quality}."
+    )
+    return EXIT_OK
+
+
+def _web_profile(args: argparse.Namespace) -> Any:
+    from image2model_desktop.mesh.formats import ExportFormat, format_for
+    from image2model_desktop.mesh.web import WebProfile, WebProfileError, parse_size
+
+    if format_for(args.dest) is not ExportFormat.GLB:
+        raise SetupError(f"The web profile writes GLB files: name DEST {args.dest.stem}.glb.")
+    try:
+        settings: dict[str, Any] = {}
+        if args.budget is not None:
+            settings["budget"] = parse_size(args.budget)
+        if args.lods is not None:
+            settings["lods"] = args.lods
+        if args.texture_size is not None:
+            settings["max_texture"] = args.texture_size
+        return WebProfile(**settings)
+    except WebProfileError as error:
+        raise SetupError(str(error)) from error
 
 
 def _options(args: argparse.Namespace) -> Any:

@@ -145,7 +145,7 @@ def prepare_export(
 
     fmt = fmt or format_for(dest)
     mesh = load_single_mesh(src)
-    textured = _texture_image(mesh) is not None
+    textured = texture_image(mesh) is not None
     unchanged = options == ExportOptions()
     if options.faces is not None:
         mesh = simplify(mesh, options.faces)
@@ -271,7 +271,7 @@ def _obj_zip(mesh: Any, stem: str) -> bytes:
     from trimesh.exchange import obj
 
     export_obj: Any = obj.export_obj
-    textured = _texture_image(mesh) is not None
+    textured = texture_image(mesh) is not None
     obj_text, files = export_obj(
         mesh,
         include_texture=textured,
@@ -319,14 +319,14 @@ def _photo_material(mtl: str) -> str:
 
 def _colored_ply(mesh: Any) -> bytes:
     """Export PLY with per-vertex colours sampled from the texture when there is one."""
-    if _texture_image(mesh) is not None:
+    if texture_image(mesh) is not None:
         mesh = mesh.copy()
         mesh.visual = mesh.visual.to_color()
     data: bytes = mesh.export(file_type="ply", encoding="binary")
     return data
 
 
-def _texture_image(mesh: Any) -> Any:
+def texture_image(mesh: Any) -> Any:
     """Return the mesh's base colour image, or None."""
     visual: Any = getattr(mesh, "visual", None)
     if getattr(visual, "kind", None) != "texture" or getattr(visual, "uv", None) is None:

@@ -9,31 +9,16 @@ loads the saved file with trimesh. Nothing is downloaded at run time.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import os
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browserkit import CHROMIUM, CHROMIUM_ARGS, require_browser, require_playwright, static_site
 
 from .api_helpers import photo_bytes
 from .serve_process import serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KEY = "browser-key-Vb7nQ2sLx"
 TIMEOUT_MS = 90_000
 
@@ -91,35 +76,6 @@ run().then((state) => { window.outcome.state = state; },
 """
 
 
-def require_playwright_driver() -> None:
-    """Fail with the driver's own words when Playwright's Node.js cannot start.
-
-    Otherwise ``sync_playwright()`` reports only that its pipe closed: on a fresh
-    Debian 12 the real cause ("libatomic.so.1: cannot open shared object file")
-    was never shown.
-    """
-    from playwright._impl._driver import compute_driver_executable, get_driver_env
-
-    node, cli = compute_driver_executable()
-    ran = subprocess.run(
-        [node, cli, "--version"], capture_output=True, text=True, env=get_driver_env(), timeout=60
-    )
-    if ran.returncode != 0:
-        pytest.fail(
-            f"Playwright's driver ({node}) does not start (exit {ran.returncode}): "
-            f"{(ran.stderr or ran.stdout).strip()}"
-        )
-
-
-def require_browser() -> None:
-    """Skip only on a developer's machine without Chromium; in CI the test must run."""
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing in CI: bootstrap.sh installs Debian's chromium.")
-    pytest.skip(f"{CHROMIUM} is missing: run ./bootstrap.sh (installs Debian's chromium).")
-
-
 @pytest.fixture
 def page_origin(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A static site on its own loopback port: another origin than the API's."""
@@ -127,33 +83,17 @@ def page_origin(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     site.mkdir()
     (site / "chair.png").write_bytes(photo_bytes("PNG", 96))
     (site / "lamp.jpg").write_bytes(photo_bytes("JPEG", 96, (40, 90, 200)))
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", site
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with static_site(site) as origin:
+        yield origin, site
 
 
 def test_browser_on_another_origin_downloads_a_model(
     page_origin: tuple[str, Path], tmp_path: Path
 ) -> None:
     require_browser()
-    if not os.environ.get("CI"):
-        pytest.importorskip("playwright", reason="playwright is a dev extra: run ./bootstrap.sh")
+    require_playwright()
     import trimesh
     from playwright.sync_api import sync_playwright
-
-    require_playwright_driver()
 
     origin, site = page_origin
     settings = {"api": {"cors_origins": [origin]}}
