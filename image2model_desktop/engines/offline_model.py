@@ -204,6 +204,7 @@ def _grid_surface(mask: FloatArray, heights: FloatArray, spacing: float) -> _Sur
     faces = np.concatenate(
         [np.stack([v[sel] for v in corners], axis=1) for sel, corners in cases]
     ).astype(np.int64)
+    faces = _largest_piece(faces)
 
     points = np.stack([xs[inside], ys[inside]], axis=1).astype(np.float64)
     used = np.zeros(len(points), dtype=bool)
@@ -217,6 +218,32 @@ def _grid_surface(mask: FloatArray, heights: FloatArray, spacing: float) -> _Sur
     height = ndimage.map_coordinates(heights, [points[:, 1], points[:, 0]], order=1)
     height[rim] = 0.0
     return _Surface(points=points, heights=height, faces=faces, rim_edges=rim_edges)
+
+
+def _largest_piece(faces: IntArray) -> IntArray:
+    """Keep the faces joined to the largest piece through shared edges.
+
+    The mask is one connected part, but a neck narrower than a grid cell falls
+    between grid points and would split the model into pieces.
+    """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    if len(faces) == 0:
+        return faces
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    _, edge_ids = np.unique(edges, axis=0, return_inverse=True)
+    count = len(faces)
+    # Faces and edges as one graph: a face is linked to its three edges.
+    face_ids = np.tile(np.arange(count), 3)
+    nodes = count + int(edge_ids.max()) + 1
+    graph = coo_array(
+        (np.ones(len(face_ids), dtype=np.int8), (face_ids, count + edge_ids.ravel())),
+        shape=(nodes, nodes),
+    )
+    _, labels = connected_components(graph, directed=False)
+    face_labels = labels[:count]
+    return np.asarray(faces[face_labels == np.bincount(face_labels).argmax()], dtype=np.int64)
 
 
 def _boundary_edges(faces: IntArray) -> IntArray:

@@ -68,5 +68,5 @@ def test_cli_shows_the_warning_on_the_file(tmp_path: Path, isolated_environment:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "busy.glb").exists()
     line = next(x for x in result.stdout.splitlines() if "busy.png: done" in x)
-    assert "— warning:" in line and "plain background works best" in line
+    assert "— warning:" in line and "against a plain background" in line
     assert "downloading" not in result.stdout
