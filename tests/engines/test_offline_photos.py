@@ -47,9 +47,9 @@ def test_a_field_of_galaxies_warns(tmp_path: Path) -> None:
 def test_cli_line_and_json_carry_the_warning(tmp_path: Path, isolated_environment: Path) -> None:
     photos = [save_real_photo(name, tmp_path) for name in (*ACCEPTED, NO_SUBJECT)]
     out = tmp_path / "out"
+    options = ["--engine", "offline", "--face-limit", "5000", "--out", str(out), "--json"]
     result = subprocess.run(
-        [sys.executable, "-m", "image2model_desktop", "generate", *map(str, photos)]
-        + ["--engine", "offline", "--face-limit", "5000", "--out", str(out), "--json"],
+        [sys.executable, "-m", "image2model_desktop", "generate", *map(str, photos), *options],
         capture_output=True,
         text=True,
         timeout=300,
