@@ -7,10 +7,12 @@ mixtures; a minimum cut of the pixel graph (scipy's Dinic max-flow) labels each
 pixel, trading colour likelihood against cutting between similar neighbours;
 the models are refitted to the labels and the cut repeated.
 
-Why not OpenCV's ``cv2.grabCut``: its wheel adds about 170 MB that cannot be
-trimmed (``cv2`` links FFmpeg, libaom and OpenBLAS directly), and on this
-project's 2-core machines it took 1.4–12.9 s on a 512-pixel photo. This runs on
-a 256-pixel copy, with libraries the engine already loads: 0.3–0.9 s.
+Why not OpenCV's ``cv2.grabCut``: its wheel (opencv-python-headless 5.1.0.95) adds
+173 MB that cannot be trimmed (``cv2`` links FFmpeg, libaom and OpenBLAS directly:
+without them it does not import), and on this project's 2-core machines it took
+1.4–12.9 s on a 512-pixel photo (its max-flow crawls on smooth backgrounds). This
+runs on a 256-pixel copy with libraries the engine already loads: 0.5–1.2 s on
+scikit-image's photographs (median of 3, load average 2.7 on 2 cores).
 """
 
 from __future__ import annotations

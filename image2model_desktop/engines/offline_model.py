@@ -2,8 +2,10 @@
 
 An algorithm, not a reconstruction: no weights, no network. Steps:
 
-1. find the subject: the alpha channel when it has real transparency, else the
-   pixels that differ from a smooth background model fitted to the border;
+1. find the subject (``offline_subject``): the alpha channel when it has real
+   transparency; else, on a plain background, the pixels that differ from a
+   smooth background model fitted to the border; on a busy one, GrabCut seeded
+   by the border. The largest connected part is kept, so the model is one solid;
 2. inflate the silhouette: height grows with the square root of the distance to
    the outline, so the rim looks rounded;
 3. mesh it on a grid whose spacing is chosen to fit ``face_limit``: a front
@@ -13,9 +15,10 @@ An algorithm, not a reconstruction: no weights, no network. Steps:
    front mirrored, as if seen through).
 
 Output convention: Y up, the photographed side faces +Z, centred on the origin,
-largest extent 1.0. If no subject separates from the background, the whole
-frame becomes a textured slab and the stats carry a warning saying so. Soft
-contact shadows are told from the subject by their edge (``offline_subject``).
+largest extent 1.0. When the photo has no clear subject (several comparable
+parts, a tiny one, the whole frame, a busy background barely told apart), the
+model is still made and the stats carry a warning saying what went wrong and what
+to try. Soft contact shadows are told from the subject by their edge.
 
 Step 1 lives in ``offline_subject``; steps 2–4 share their grid types and stay here.
 """
@@ -62,7 +65,7 @@ class OfflineModelStats:
     vertices: int
     textured: bool = True
     seconds: float = 0.0
-    #: A sentence for the person when the subject was not found (the model is the frame).
+    #: A sentence for the person when the photo had no clear subject (``offline_subject``).
     warning: str | None = None
 
 
