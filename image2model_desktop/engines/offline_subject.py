@@ -116,8 +116,7 @@ def _find_subject(rgb: FloatArray) -> tuple[BoolArray, str | None]:
 
 
 def _largest_part(binary: BoolArray, *, judge_frame: bool) -> tuple[BoolArray, str | None]:
-    """Keep the largest connected part (with the parts a thin gap away), and say why it
-    may not be the subject."""
+    """Keep the largest part (and the parts a thin gap away); say why it may not be the subject."""
     from scipy import ndimage
 
     if binary.sum() < max(16, 0.001 * binary.size):
