@@ -1,4 +1,13 @@
-"""Time and peak memory of the offline engine on synthetic 256², 1024² and 4096² photos.
+"""Time per photo of the offline engine on real photographs, and time and memory by photo size.
+
+First table: what a pool worker does with each photo *file* (decode, find the
+subject, build, measure; ``+picture`` also draws the API's preview), after a
+warm-up, on the bundled samples and scikit-image's photographs (its wheel ships
+them: ``pip install scikit-image``, the ``dev`` extra). Median of 3 runs in one
+fresh process; ``parts`` is the model's connected parts, ``warned`` whether the
+engine said it found no clear subject.
+
+Second table: synthetic 256², 1024² and 4096² photos.
 
 Each size runs in a fresh subprocess, after a warm-up call (as in a pool worker
 that has already imported trimesh and scipy). Two measurements per size:
@@ -11,12 +20,14 @@ that has already imported trimesh and scipy). Two measurements per size:
   the GLB. ``worker MB`` is that process's peak RSS (``VmHWM``), imports
   included: the memory one image costs the machine.
 
-Run: ``.venv/bin/python bench/offline.py``.
+Run: ``.venv/bin/python bench/offline.py`` (the figures depend on the machine's
+load: it prints the load average beside them).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +37,8 @@ from pathlib import Path
 from benchkit import peak_rss_mb, run_json_child
 
 SIZES = (256, 1024, 4096)
+REAL_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket", "stereo_motorcycle", "hubble_deep_field")
+SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 
 
 def synthetic_photo(size: int) -> object:
@@ -85,6 +98,82 @@ def run_worker(photo: str) -> dict[str, float]:
     }
 
 
+def run_photos(folder: str) -> dict[str, dict[str, float]]:
+    """Time the worker's call on each photo file in ``folder``: median of 3, then with a picture."""
+    import statistics
+
+    import trimesh
+
+    from image2model_desktop.engines.offline.engine import build_in_worker
+
+    rows: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as work:
+        out = Path(work)
+        warm = out / "warm.jpg"
+        _save_jpeg(synthetic_photo(64), warm)
+        build_in_worker(warm, out / "warm.glb", 20_000, out / "warm.png")
+        for photo in sorted(Path(folder).iterdir()):
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                stats, _, warning = build_in_worker(photo, out / "m.glb", 20_000)
+                times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            _, drawn, _ = build_in_worker(photo, out / "p.glb", 20_000, out / "p.png")
+            with_picture = time.perf_counter() - started
+            mesh = trimesh.load(str(out / "m.glb"), force="mesh")
+            rows[photo.name] = {
+                "seconds": statistics.median(times),
+                "seconds_with_picture": with_picture if drawn else float("nan"),
+                "faces": stats.faces,
+                "parts": len(mesh.split(only_watertight=False)),
+                "warned": float(warning is not None),
+            }
+    return rows
+
+
+def _write_photos(folder: Path) -> None:
+    import shutil
+
+    import skimage.data
+    from PIL import Image
+
+    for sample in sorted(SAMPLES.iterdir()):
+        shutil.copy(sample, folder / sample.name)
+    for name in REAL_PHOTOS:
+        loaded = getattr(skimage.data, name)()
+        rgb = loaded[0] if isinstance(loaded, tuple) else loaded  # stereo pair: the left view
+        Image.fromarray(rgb).save(folder / f"{name}.png")
+
+
+def _print_photos() -> None:
+    import os
+
+    from PIL import Image
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Real photos (load average {load} on {os.cpu_count()} cores)")
+    print(f"{'photo':>22} {'size':>9} {'worker s':>9} {'+picture s':>10} {'faces':>7} parts warned")
+    with tempfile.TemporaryDirectory() as folder:
+        _write_photos(Path(folder))
+        result = subprocess.run(
+            [sys.executable, __file__, "--photos", folder],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rows = json.loads(result.stdout.strip().splitlines()[-1])
+        for name, row in rows.items():
+            width, height = Image.open(Path(folder) / name).size
+            print(
+                f"{name:>22} {width:>4}x{height:<4} {row['seconds']:9.2f}"
+                f" {row['seconds_with_picture']:10.2f} {row['faces']:7.0f}"
+                f" {row['parts']:5.0f} {'yes' if row['warned'] else 'no':>6}"
+            )
+        seconds = sorted(row["seconds"] for row in rows.values())
+        print(f"worker s per photo: {seconds[0]:.2f}–{seconds[-1]:.2f}\n")
+
+
 def _save_jpeg(rgba: object, path: Path) -> None:
     from PIL import Image
 
@@ -98,6 +187,10 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         print(json.dumps(run_worker(sys.argv[2])))
         return
+    if len(sys.argv) == 3 and sys.argv[1] == "--photos":
+        print(json.dumps(run_photos(sys.argv[2])))
+        return
+    _print_photos()
     print(
         f"{'photo':>10} {'build s':>8} {'faces':>7} {'build MB':>9}"
         f" {'worker s':>9} {'+picture s':>10} {'worker MB':>10} {'jpeg MB':>8}"

@@ -98,7 +98,9 @@ def print_summary(job: Job, outputs: Path, stream: Any) -> None:
             reused += origin is not None
             model = outputs / item.output.model_filename
             made_by = f"  [{item.model}]" if item.model else ""
-            print(f"  ✓ {item.filename} → {model}{made_by}{note}", file=stream)
+            warning = item.output.warning
+            mark, doubt = ("⚠", f" — warning: {warning}") if warning else ("✓", "")
+            print(f"  {mark} {item.filename} → {model}{made_by}{note}{doubt}", file=stream)
         else:
             reason = item.error_message or "cancelled"
             # Refusals already start with the file's name; engine errors do not.

@@ -71,7 +71,8 @@ class OutputInfo(BaseModel):
     processing_time: float
     #: Set when the model was copied from an earlier identical photo (nothing was paid).
     reused_from: ReusedFrom | None = None
-    #: The engine's sentence about a doubtful model (the offline engine found no subject).
+    #: The engine's sentence about a doubtful model (the offline engine found no clear
+    #: subject). The one place it is kept: every front end shows it from here.
     warning: str | None = None
 
 

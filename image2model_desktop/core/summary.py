@@ -48,6 +48,8 @@ def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[s
             rendered_image=rendered,
             # The earlier batch whose model this is (nothing was submitted), or null.
             reused_from=out.reused_from.model_dump() if out.reused_from is not None else None,
+            # The engine's doubt about the model (no clear subject in the photo), or null.
+            warning=out.warning,
         )
     elif item.state in (FileState.FAILED, FileState.CANCELLED):
         result.update(

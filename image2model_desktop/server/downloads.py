@@ -164,6 +164,7 @@ async def list_results(
                 "source_filename": item.filename,
                 "model_url": url,
                 "rendered_image": preview,
+                "warning": out.warning,
             }
         )
         urls.append(url)

@@ -43,6 +43,8 @@ def file_state(item: FileItem) -> dict[str, Any]:
     }
     if item.error_message is not None:
         data["error"] = item.error_message
+    if item.output is not None and item.output.warning is not None:
+        data["warning"] = item.output.warning
     return data
 
 
@@ -180,6 +182,7 @@ def job_progress(job: Job) -> dict[str, Any]:
                 "progress": 100.0 if f.state.value == "completed" else f.progress,
                 "filename": f.filename,
                 "error": f.error_message,
+                "warning": f.output.warning if f.output is not None else None,
             }
             for f in job.files
         },

@@ -68,5 +68,40 @@ def test_cli_shows_the_warning_on_the_file(tmp_path: Path, isolated_environment:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "busy.glb").exists()
     line = next(x for x in result.stdout.splitlines() if "busy.png: done" in x)
-    assert "— warning:" in line and "plain background works best" in line
+    assert "— warning:" in line and "against a plain background" in line
     assert "downloading" not in result.stdout
+
+
+def _cutout(*boxes: tuple[int, int, int, int]) -> np.ndarray:
+    """A 400² cutout whose opaque pixels are ``boxes`` (left, top, right, bottom)."""
+    rgba = np.zeros((400, 400, 4), np.uint8)
+    rgba[..., :3] = (200, 80, 40)
+    for left, top, right, bottom in boxes:
+        rgba[top:bottom, left:right, 3] = 255
+    return rgba
+
+
+def test_two_separate_objects_give_the_larger_and_a_warning(tmp_path: Path) -> None:
+    out = tmp_path / "two.glb"
+    stats = build_offline_model(_cutout((30, 100, 150, 300), (250, 120, 360, 280)), out, 3000)
+    assert stats.warning is not None and "(2 separate parts)" in stats.warning
+    mesh = trimesh.load(str(out), force="mesh")
+    assert len(mesh.split(only_watertight=False)) == 1
+    # The larger box (120 × 200) is the model, not both (330 wide).
+    assert mesh.extents[0] / mesh.extents[1] == pytest.approx(120 / 200, rel=0.1)
+
+
+def test_a_part_a_thin_gap_away_is_joined(tmp_path: Path) -> None:
+    out = tmp_path / "seam.glb"
+    stats = build_offline_model(_cutout((60, 100, 198, 300), (202, 100, 340, 300)), out, 3000)
+    assert stats.warning is None
+    mesh = trimesh.load(str(out), force="mesh")
+    assert len(mesh.split(only_watertight=False)) == 1
+    assert mesh.extents[0] / mesh.extents[1] == pytest.approx(280 / 200, rel=0.1)
+
+
+def test_a_tiny_subject_warns(tmp_path: Path) -> None:
+    rgba = np.full((400, 400, 4), 235, np.uint8)
+    rgba[185:215, 185:215, :3] = (30, 60, 200)  # 0.6 % of the photo
+    stats = build_offline_model(rgba, tmp_path / "dot.glb", face_limit=2000)
+    assert stats.warning is not None and stats.warning.startswith("The subject found is very small")

@@ -28,7 +28,7 @@ def build_in_worker(
     """Turn a photo into a GLB, measure it, and draw its picture.
 
     Return the stats, whether the picture was made, and the builder's warning
-    (no subject found) for the person.
+    (no clear subject in the photo) for the person.
     """
     from image2model_desktop.core.images import load_rgba_array
     from image2model_desktop.engines.stats import measure

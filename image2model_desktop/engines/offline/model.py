@@ -2,8 +2,10 @@
 
 An algorithm, not a reconstruction: no weights, no network. Steps:
 
-1. find the subject: the alpha channel when it has real transparency, else the
-   pixels that differ from a smooth background model fitted to the border;
+1. find the subject (``subject``): the alpha channel when it has real
+   transparency; else, on a plain background, the pixels that differ from a
+   smooth background model fitted to the border; on a busy one, GrabCut seeded
+   by the border. The largest connected part is kept, so the model is one solid;
 2. inflate the silhouette: height grows with the square root of the distance to
    the outline, so the rim looks rounded;
 3. mesh it on a grid whose spacing is chosen to fit ``face_limit``: a front
@@ -13,11 +15,12 @@ An algorithm, not a reconstruction: no weights, no network. Steps:
    front mirrored, as if seen through).
 
 Output convention: Y up, the photographed side faces +Z, centred on the origin,
-largest extent 1.0. If no subject separates from the background, the whole
-frame becomes a textured slab and the stats carry a warning saying so. Soft
-contact shadows are told from the subject by their edge (``offline_subject``).
+largest extent 1.0. When the photo has no clear subject (several comparable
+parts, a tiny one, the whole frame, a busy background barely told apart), the
+model is still made and the stats carry a warning saying what went wrong and what
+to try. Soft contact shadows are told from the subject by their edge.
 
-Step 1 lives in ``offline_subject``; steps 2–4 share their grid types and stay here.
+Step 1 lives in ``subject``; steps 2–4 share their grid types and stay here.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class OfflineModelStats:
     vertices: int
     textured: bool = True
     seconds: float = 0.0
-    #: A sentence for the person when the subject was not found (the model is the frame).
+    #: A sentence for the person when the photo had no clear subject (``subject``).
     warning: str | None = None
 
 
@@ -204,6 +207,7 @@ def _grid_surface(mask: FloatArray, heights: FloatArray, spacing: float) -> _Sur
     faces = np.concatenate(
         [np.stack([v[sel] for v in corners], axis=1) for sel, corners in cases]
     ).astype(np.int64)
+    faces = _largest_piece(faces)
 
     points = np.stack([xs[inside], ys[inside]], axis=1).astype(np.float64)
     used = np.zeros(len(points), dtype=bool)
@@ -217,6 +221,32 @@ def _grid_surface(mask: FloatArray, heights: FloatArray, spacing: float) -> _Sur
     height = ndimage.map_coordinates(heights, [points[:, 1], points[:, 0]], order=1)
     height[rim] = 0.0
     return _Surface(points=points, heights=height, faces=faces, rim_edges=rim_edges)
+
+
+def _largest_piece(faces: IntArray) -> IntArray:
+    """Keep the faces joined to the largest piece through shared edges.
+
+    The mask is one connected part, but a neck narrower than a grid cell falls
+    between grid points and would split the model into pieces.
+    """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    if len(faces) == 0:
+        return faces
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    _, edge_ids = np.unique(edges, axis=0, return_inverse=True)
+    count = len(faces)
+    # Faces and edges as one graph: a face is linked to its three edges.
+    face_ids = np.tile(np.arange(count), 3)
+    nodes = count + int(edge_ids.max()) + 1
+    graph = coo_array(
+        (np.ones(len(face_ids), dtype=np.int8), (face_ids, count + edge_ids.ravel())),
+        shape=(nodes, nodes),
+    )
+    _, labels = connected_components(graph, directed=False)
+    face_labels = labels[:count]
+    return np.asarray(faces[face_labels == np.bincount(face_labels).argmax()], dtype=np.int64)
 
 
 def _boundary_edges(faces: IntArray) -> IntArray:
