@@ -46,14 +46,15 @@ EXERCISE = """
 import sys, tempfile, zipfile
 from pathlib import Path
 from image2model_desktop.mesh.scene import load_scene
-from image2model_desktop.mesh.export import export_model
+from image2model_desktop.mesh.export import export_with_options
+from image2model_desktop.mesh.options import ExportOptions
 from image2model_desktop.mesh.render import render_preview
 
 glb = Path(sys.argv[1])
 out = Path(tempfile.mkdtemp())
 models = [glb]
-for fmt in ("obj", "stl", "ply"):
-    path = export_model(glb, out / f"model.{fmt}", fmt)
+for suffix in (".obj.zip", ".stl", ".ply"):
+    path = export_with_options(glb, out / f"model{suffix}", ExportOptions()).path
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
             archive.extractall(out / "obj")

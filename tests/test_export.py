@@ -15,7 +15,6 @@ from testkit import make_textured_sphere_glb
 
 from image2model_desktop.mesh.decimate import simplify
 from image2model_desktop.mesh.export import (
-    export_model,
     export_with_options,
     prepare_export,
     preview_export,
@@ -176,11 +175,6 @@ def test_stl_source_is_read_as_millimetres_z_up(duck: Path, tmp_path: Path) -> N
     stl = export_with_options(duck, tmp_path / "duck.stl", ExportOptions()).path
     back = export_with_options(stl, tmp_path / "back.glb", ExportOptions()).path
     assert load_single_mesh(back).bounds == pytest.approx(load_single_mesh(duck).bounds, abs=1e-6)
-
-
-def test_legacy_save_as_entry_point_still_names_its_files(duck: Path, tmp_path: Path) -> None:
-    assert export_model(duck, tmp_path / "a.model", "obj").name == "a.zip"
-    assert export_model(duck, tmp_path / "a.model", "stl").name == "a.stl"
 
 
 # -- watertightness --------------------------------------------------------------------------

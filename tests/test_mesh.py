@@ -10,9 +10,10 @@ import pytest
 import trimesh
 from PIL import Image
 
-from image2model_desktop.mesh.decimate import decimate_model
-from image2model_desktop.mesh.export import SUPPORTED_FORMATS, export_model, format_keeps_texture
+from image2model_desktop.mesh.export import export_with_options
+from image2model_desktop.mesh.formats import ExportFormat, UnknownFormatError
 from image2model_desktop.mesh.inspect import inspect_mesh
+from image2model_desktop.mesh.options import ExportOptions
 
 
 @pytest.fixture
@@ -31,14 +32,24 @@ def test_inspect_reports_a_closed_textured_model(model: Path) -> None:
     assert height == pytest.approx(stats.bounds_max[1] - stats.bounds_min[1])
 
 
-@pytest.mark.parametrize("fmt", SUPPORTED_FORMATS)
+#: The formats of Save as…, by the name a person picks (OBJ comes zipped with its texture).
+FORMATS = {"glb": ".glb", "obj": ".obj.zip", "stl": ".stl", "ply": ".ply"}
+
+
+def export_as(model: Path, dest: Path, fmt: str, options: ExportOptions | None = None) -> Path:
+    """Save ``model`` as ``fmt`` the way Save as… does (default options unless given)."""
+    target = dest.with_name(dest.name.split(".")[0] + FORMATS[fmt])
+    return export_with_options(model, target, options or ExportOptions()).path
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_export_round_trips(model: Path, tmp_path: Path, fmt: str) -> None:
-    written = export_model(model, tmp_path / "out" / "duck.model", fmt)
+    written = export_as(model, tmp_path / "out" / "duck.model", fmt)
     assert written.exists()
     assert [p.name for p in written.parent.iterdir()] == [written.name]
     faces = inspect_mesh(model).faces
     if fmt == "obj":
-        assert written.suffix == ".zip"
+        assert written.name == "duck.obj.zip"
         with zipfile.ZipFile(written) as archive:
             assert sorted(archive.namelist()) == ["duck.mtl", "duck.obj", "duck.png"]
             mtl = archive.read("duck.mtl").decode().splitlines()
@@ -52,7 +63,7 @@ def test_export_round_trips(model: Path, tmp_path: Path, fmt: str) -> None:
         trimesh.load(str(written))
         reloaded = inspect_mesh(written)
     assert reloaded.faces == faces
-    assert reloaded.textured == format_keeps_texture(fmt)
+    assert reloaded.textured == ExportFormat(FORMATS[fmt]).keeps_texture
     width, depth, height = inspect_mesh(model).extents
     if fmt == "stl":
         # Millimetres, Z up: inspect reads Y as up, so depth and height trade places.
@@ -63,22 +74,22 @@ def test_export_round_trips(model: Path, tmp_path: Path, fmt: str) -> None:
 
 
 def test_ply_carries_vertex_colours(model: Path, tmp_path: Path) -> None:
-    mesh = trimesh.load(str(export_model(model, tmp_path / "d", "ply")), force="mesh")
+    mesh = trimesh.load(str(export_as(model, tmp_path / "d", "ply")), force="mesh")
     colours = mesh.visual.vertex_colors[:, :3]
     # The duck is mostly yellow: strong red and green, little blue.
     assert colours[:, 0].mean() > 150 and colours[:, 2].mean() < 120
 
 
 def test_unknown_format_is_refused(model: Path, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unsupported"):
-        export_model(model, tmp_path / "x", "fbx")
+    with pytest.raises(UnknownFormatError, match=r"unknown extension \.fbx"):
+        export_with_options(model, tmp_path / "x.fbx", ExportOptions())
 
 
 def test_export_to_unwritable_folder_raises_oserror(model: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(OSError):
-        export_model(model, blocker / "duck", "stl")
+        export_as(model, blocker / "duck", "stl")
 
 
 @pytest.mark.parametrize("budget", [500, 2000])
@@ -86,16 +97,17 @@ def test_decimate_fits_the_budget_and_keeps_the_texture(
     model: Path, tmp_path: Path, budget: int
 ) -> None:
     dest = tmp_path / "small.glb"
-    written = decimate_model(model, dest, budget)
+    report = export_with_options(model, dest, ExportOptions(faces=budget))
     stats = inspect_mesh(dest)
-    assert written == stats.faces <= budget
+    assert report.faces == stats.faces <= budget
     assert stats.faces > 0.8 * budget
     assert stats.textured
 
 
 def test_decimate_leaves_small_models_alone(model: Path, tmp_path: Path) -> None:
     faces = inspect_mesh(model).faces
-    assert decimate_model(model, tmp_path / "same.glb", faces + 10) == faces
+    report = export_with_options(model, tmp_path / "same.glb", ExportOptions(faces=faces + 10))
+    assert report.faces == inspect_mesh(tmp_path / "same.glb").faces == faces
 
 
 @pytest.mark.slow
@@ -176,7 +188,7 @@ def test_render_preview_shows_texture_the_right_way_round(tmp_path: Path) -> Non
 def test_render_preview_of_untextured_formats(model: Path, tmp_path: Path, fmt: str) -> None:
     from image2model_desktop.mesh.render import render_preview
 
-    exported = export_model(model, tmp_path / "duck", fmt)
+    exported = export_as(model, tmp_path / "duck", fmt)
     pixels = np.asarray(Image.open(render_preview(exported, tmp_path / "p.png", 120))).astype(int)
     shown = _model_pixels(pixels)
     assert shown.mean() > 0.2

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image2model_desktop.mesh.export import export_model
+from image2model_desktop.mesh.export import export_with_options
 from image2model_desktop.mesh.inspect import inspect_mesh
-from image2model_desktop.mesh.scene import MAX_TEXTURE_SIDE, Scene, load_scene, unique_edges
+from image2model_desktop.mesh.options import ExportOptions
+from image2model_desktop.mesh.scene import MAX_TEXTURE_SIDE, Scene, load_scene
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 #: A unit quad facing +Z: bottom-left, bottom-right, top-right, top-left.
@@ -141,7 +142,9 @@ def test_offline_glb_texture_shows_the_photo_upright(model: Path) -> None:
 
 
 def test_obj_zip_export_loads_textured(model: Path, tmp_path: Path) -> None:
-    with zipfile.ZipFile(export_model(model, tmp_path / "duck", "obj")) as archive:
+    with zipfile.ZipFile(
+        export_with_options(model, tmp_path / "duck.obj.zip", ExportOptions()).path
+    ) as archive:
         archive.extractall(tmp_path / "unzipped")
     scene = load_scene(tmp_path / "unzipped" / "duck.obj")
     original = load_scene(model)
@@ -153,14 +156,14 @@ def test_obj_zip_export_loads_textured(model: Path, tmp_path: Path) -> None:
 
 
 def test_stl_loads_untextured(model: Path, tmp_path: Path) -> None:
-    scene = load_scene(export_model(model, tmp_path / "duck", "stl"))
+    scene = load_scene(export_with_options(model, tmp_path / "duck.stl", ExportOptions()).path)
     assert scene.faces == inspect_mesh(model).faces
     assert not scene.textured
     assert scene.parts[0].colors is None and scene.parts[0].uvs is None
 
 
 def test_ply_keeps_vertex_colours(model: Path, tmp_path: Path) -> None:
-    scene = load_scene(export_model(model, tmp_path / "duck", "ply"))
+    scene = load_scene(export_with_options(model, tmp_path / "duck.ply", ExportOptions()).path)
     (part,) = scene.parts
     assert not scene.textured
     assert part.colors is not None and part.colors.shape == (len(part.positions), 4)
@@ -238,18 +241,3 @@ def test_garbage_raises_the_parse_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as caught:
         load_scene(tmp_path / "garbage.glb")
     assert "holds no mesh" not in str(caught.value)
-
-
-def test_unique_edges_of_a_tetrahedron() -> None:
-    faces = np.array([[0, 1, 2], [0, 3, 1], [1, 3, 2], [2, 3, 0]], dtype=np.uint32)
-    edges = unique_edges(faces)
-    assert edges.dtype == np.uint32 and edges.shape == (6, 2)
-    assert {tuple(sorted(edge)) for edge in edges.tolist()} == {
-        (0, 1),
-        (0, 2),
-        (0, 3),
-        (1, 2),
-        (1, 3),
-        (2, 3),
-    }
-    assert len(unique_edges(QUAD_FACES)) == 5

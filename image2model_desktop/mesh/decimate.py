@@ -15,32 +15,16 @@ of the wedge it came from (see ``_texture_corners``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-from image2model_desktop.core.fsutil import atomic_destination
-from image2model_desktop.mesh.scene import load_single_mesh
 
 IntArray = npt.NDArray[np.int64]
 #: Vertices closer than 1e-8 count as one, as in trimesh's merge_vertices.
 _WELD_DIGITS = 8
 _MAX_PASSES = 8
 FloatArray = npt.NDArray[np.float64]
-
-
-def decimate_model(src: Path, dest: Path, max_faces: int) -> int:
-    """Write ``src`` with at most ``max_faces`` faces to ``dest`` (format from its suffix).
-
-    Return the number of faces written.
-    """
-    mesh = simplify(load_single_mesh(src), max_faces)
-    data: bytes = mesh.export(file_type=dest.suffix.lower().lstrip(".") or "glb")
-    with atomic_destination(dest) as tmp:
-        tmp.write_bytes(data)
-    return len(mesh.faces)
 
 
 def simplify(mesh: Any, max_faces: int) -> Any:

@@ -27,32 +27,8 @@ from image2model_desktop.mesh.options import ExportOptions, Up
 from image2model_desktop.mesh.scene import load_single_mesh
 from image2model_desktop.mesh.transform import GLTF_FRAME, SourceFrame, Vector, place, source_frame
 
-#: The formats of the window's Save as… menu, by their old names (kept for its callers).
-SUPPORTED_FORMATS = ("glb", "obj", "stl", "ply")
-_LEGACY = {
-    "glb": ExportFormat.GLB,
-    "obj": ExportFormat.OBJ_ZIP,
-    "stl": ExportFormat.STL,
-    "ply": ExportFormat.PLY,
-}
 #: Entries of the zips we write are readable by everyone, as any file a user saves.
 _ZIP_ENTRY_MODE = 0o644
-
-
-def format_keeps_texture(fmt: str) -> bool:
-    """Tell whether ``fmt`` carries the texture image (PLY keeps vertex colours only)."""
-    return _checked(fmt).keeps_texture
-
-
-def export_model(src: Path, dest: Path, fmt: str) -> Path:
-    """Write ``src`` as ``fmt`` with default options; return the path written.
-
-    The Save as… flow's entry point: the suffix is replaced by the format's
-    (``.zip`` for OBJ). STL comes out in millimetres with Z up.
-    """
-    export_format = _checked(fmt)
-    dest = dest.with_suffix(".zip" if export_format is ExportFormat.OBJ_ZIP else f".{fmt}")
-    return write_export(prepare_export(src, dest, ExportOptions(), export_format)).path
 
 
 @dataclass(frozen=True)
@@ -196,13 +172,6 @@ def write_export(prepared: PreparedExport) -> ExportReport:
 def export_with_options(src: Path, dest: Path, options: ExportOptions) -> ExportReport:
     """Export ``src`` to ``dest`` (format from its extension) shaped by ``options``."""
     return write_export(prepare_export(src, dest, options))
-
-
-def _checked(fmt: str) -> ExportFormat:
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in _LEGACY:
-        raise ValueError(f"unsupported format {fmt!r}; choose one of {SUPPORTED_FORMATS}")
-    return _LEGACY[fmt]
 
 
 def _texture_warnings(fmt: ExportFormat, textured: bool) -> tuple[str, ...]:

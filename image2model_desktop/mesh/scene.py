@@ -125,22 +125,6 @@ def load_single_mesh(path: Path) -> Any:
     return meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
 
 
-def unique_edges(faces: NDArray[np.uint32]) -> NDArray[np.uint32]:
-    """Return each undirected edge of ``faces`` once, as (e, 2) vertex indices."""
-    starts = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2]])
-    ends = np.concatenate([faces[:, 1], faces[:, 2], faces[:, 0]])
-    keys = (np.minimum(starts, ends).astype(np.uint64) << np.uint64(32)) | np.maximum(
-        starts, ends
-    ).astype(np.uint64)
-    # Sort and drop repeats by hand: np.unique is 25x slower here on numpy 2.4.
-    keys.sort()
-    first = np.ones(len(keys), dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    keys = keys[first]
-    edges = np.column_stack([keys >> np.uint64(32), keys & np.uint64(0xFFFFFFFF)])
-    return np.ascontiguousarray(edges, dtype=np.uint32)
-
-
 def _part(
     mesh: Any, transform: NDArray[np.float64], textures: dict[int, NDArray[np.uint8]]
 ) -> Part:
