@@ -61,7 +61,9 @@ class ShapeFacts:
     timings: dict[str, float]
 
 
-def check_print(path: Path, settings: PrintSettings, progress: Progress | None = None) -> PrintReport:
+def check_print(
+    path: Path, settings: PrintSettings, progress: Progress | None = None
+) -> PrintReport:
     """Check ``path`` as the settings say, in this process; report progress if asked."""
     report = progress or _quiet
     report(0.0, "Reading the model")
@@ -95,7 +97,9 @@ def measure_shape(path: Path, settings: PrintSettings) -> ShapeFacts:
     return shape_facts(model, settings, {"load": loaded - started})
 
 
-def shape_facts(model: PrintModel, settings: PrintSettings, timings: dict[str, float]) -> ShapeFacts:
+def shape_facts(
+    model: PrintModel, settings: PrintSettings, timings: dict[str, float]
+) -> ShapeFacts:
     """Measure topology, overhangs, orientation and volume of a placed model."""
     from image2model_desktop.mesh.printing.orient import suggest_orientation
     from image2model_desktop.mesh.printing.overhang import find_overhangs
@@ -311,7 +315,8 @@ def _wall_finding(
             Finding(
                 "thin_walls",
                 Severity.OK,
-                f"Walls are at least {thinnest:.2f} mm thick (the {kind} minimum is {minimum:g} mm).",
+                f"Walls are at least {thinnest:.2f} mm thick "
+                f"(the {kind} minimum is {minimum:g} mm).",
                 thinnest,
             ),
             thinnest,
@@ -328,7 +333,8 @@ def _wall_finding(
             "thin_walls",
             severity,
             f"Walls down to {thinnest:.2f} mm {where}: {_percent(share)} of the surface is under "
-            f"the {minimum:g} mm {kind} minimum; printed {_mm(height)} mm tall they would reach it.",
+            f"the {minimum:g} mm {kind} minimum; printed {_mm(height)} mm tall "
+            "they would reach it.",
             thinnest,
             Fix.RESIZE,
             suggested_height_mm=height,
@@ -350,7 +356,8 @@ def _overhang_finding(facts: ShapeFacts, settings: PrintSettings) -> Finding:
         return Finding(
             "overhangs",
             Severity.OK,
-            f"{sentence}; {orientation.description} it would need {_percent(orientation.share_after)}.",
+            f"{sentence}; {orientation.description} it would need "
+            f"{_percent(orientation.share_after)}.",
             share,
             Fix.ORIENT,
         )

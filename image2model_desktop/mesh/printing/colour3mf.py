@@ -1,4 +1,4 @@
-"""Colour 3MF: the texture quantised to a few colours, one per triangle, for multi-filament printers.
+"""Colour 3MF: the texture in a few colours, one per triangle, for multi-filament printers.
 
 Slicers do not print textures; they print each triangle in one filament. So
 each face takes the texture's colour under it (a few samples averaged), the
@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from image2model_desktop.mesh.printing.profiles import PrintError
+
 Rgb = tuple[int, int, int]
 
 MAX_COLOURS = 8
@@ -49,8 +51,10 @@ _SLIC3R = "http://schemas.slic3r.org/3mf/2017/06"
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="model" ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/>'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="model" '
+    'ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/>'
     "</Types>\n"
 )
 _RELS = (
@@ -62,8 +66,8 @@ _RELS = (
 )
 
 
-class ColourError(ValueError):
-    """A colour request that cannot be met; one sentence for the user."""
+class ColourError(PrintError):
+    """A colour request that cannot be met."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,9 @@ class FaceColours:
 
 
 def face_colours(mesh: Any) -> npt.NDArray[np.float64]:
-    """(f, 3) RGB 0..255 of each face of ``mesh`` as it looks: texture, vertex colours or material."""
+    """(f, 3) RGB 0..255 of each face as it looks: texture, vertex colours or material."""
     faces = np.asarray(mesh.faces, dtype=np.int64)
-    visual = getattr(mesh, "visual", None)
+    visual: Any = getattr(mesh, "visual", None)
     kind = getattr(visual, "kind", None)
     if kind == "texture":
         image, factor = _texture_and_factor(visual.material)
@@ -97,16 +101,24 @@ def face_colours(mesh: Any) -> npt.NDArray[np.float64]:
             return _sample_texture(image, np.asarray(uv, dtype=np.float64)[faces]) * factor
         return np.tile(factor * 255.0, (len(faces), 1))
     if kind in ("vertex", "face"):
-        colours = np.asarray(visual.vertex_colors, dtype=np.float64)[:, :3]  # type: ignore[union-attr]
+        colours = np.asarray(visual.vertex_colors, dtype=np.float64)[:, :3]
         result: npt.NDArray[np.float64] = colours[faces].mean(axis=1)
         return result
     return np.full((len(faces), 3), 200.0)
 
 
 def quantise(
-    mesh: Any, count: int, palette: Sequence[Rgb] | None = None, seed: int = 0
+    mesh: Any,
+    count: int,
+    palette: Sequence[Rgb] | None = None,
+    seed: int = 0,
+    visible: npt.NDArray[np.bool_] | None = None,
 ) -> FaceColours:
-    """Give each face of ``mesh`` one of ``count`` colours (or of ``palette`` when given)."""
+    """Give each face of ``mesh`` one of ``count`` colours (or of ``palette`` when given).
+
+    ``visible`` marks the faces whose colours make the palette (a hollow's
+    cavity has no texture of its own); all faces get a colour.
+    """
     if palette is not None:
         count = len(palette)
     if not 1 <= count <= MAX_COLOURS:
@@ -117,7 +129,12 @@ def quantise(
         if ((centres < 0) | (centres > 255)).any():
             raise ColourError("Each colour is three values from 0 to 255.")
     else:
-        centres = _kmeans(colours, np.asarray(mesh.area_faces, dtype=np.float64), count, seed)
+        areas = np.asarray(mesh.area_faces, dtype=np.float64)
+        if visible is not None and visible.any():
+            colours_seen, areas = colours[visible], areas[visible]
+        else:
+            colours_seen = colours
+        centres = _kmeans(colours_seen, areas, count, seed)
     index = _nearest(colours, centres)
     return FaceColours(
         palette=np.clip(np.rint(centres), 0, 255).astype(np.uint8), index=index.astype(np.uint8)
@@ -145,12 +162,14 @@ def colour_3mf_bytes(mesh: Any, colours: FaceColours, name: str = "Model") -> by
     out.write(
         f'<model unit="millimeter" xml:lang="en-US" xmlns="{_CORE}" xmlns:slic3rpe="{_SLIC3R}">\n'
         '<metadata name="Application">Image2Model Desktop</metadata>\n'
-        f"<metadata name=\"Title\">{_escape(name)}</metadata>\n<resources>\n"
+        f'<metadata name="Title">{_escape(name)}</metadata>\n<resources>\n'
         '<basematerials id="1">\n'
     )
     for number, colour in enumerate(colours.hex_palette(), start=1):
         out.write(f'<base name="Colour {number}" displaycolor="{colour}FF"/>\n')
-    out.write('</basematerials>\n<object id="2" type="model" pid="1" pindex="0">\n<mesh>\n<vertices>\n')
+    out.write(
+        '</basematerials>\n<object id="2" type="model" pid="1" pindex="0">\n<mesh>\n<vertices>\n'
+    )
     out.writelines(
         f'<vertex x="{x:.5f}" y="{y:.5f}" z="{z:.5f}"/>\n' for x, y, z in vertices.tolist()
     )
@@ -245,4 +264,6 @@ def _nearest(
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from image2model_desktop.mesh.printing.manifolds import from_trimesh, to_trimesh
+from image2model_desktop.mesh.printing.manifolds import faces_from, from_trimesh, to_trimesh
+from image2model_desktop.mesh.printing.profiles import PrintError
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -33,8 +34,8 @@ _MAX_CELLS = 160
 _DRAIN_OVERSHOOT = 0.5
 
 
-class HollowError(ValueError):
-    """The model cannot be hollowed as asked; one sentence for the user."""
+class HollowError(PrintError):
+    """The model cannot be hollowed as asked."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class HollowResult:
     volume_after: float
     #: (x, y, z) of each drain hole's outer end, on the base.
     drains: tuple[tuple[float, float, float], ...]
+    #: Per face of ``mesh``: True for the model's outside (not the cavity or a drain's wall).
+    outside: npt.NDArray[np.bool_]
 
     @property
     def saved_share(self) -> float:
@@ -86,6 +89,7 @@ def hollow(mesh: Any, wall: float, drain_diameter: float | None, drains: int = 1
         volume_before=solid.volume(),
         volume_after=result.volume(),
         drains=tuple(holes),
+        outside=faces_from(result, solid),
     )
 
 
@@ -124,12 +128,8 @@ def _cavity(mesh: Any, wall: float) -> Any:
     # the surface: those connected to the border are outside, the rest inside.
     far = field > max(wall / 2, step * 0.6)
     labels, _ = ndimage.label(far)
-    border = np.unique(
-        np.concatenate(
-            [labels[0].ravel(), labels[-1].ravel(), labels[:, 0].ravel()]
-            + [labels[:, -1].ravel(), labels[:, :, 0].ravel(), labels[:, :, -1].ravel()]
-        )
-    )
+    faces_of_grid = (labels[0], labels[-1], labels[:, 0], labels[:, -1], labels[:, :, 0])
+    border = np.unique(np.concatenate([f.ravel() for f in (*faces_of_grid, labels[:, :, -1])]))
     outside = np.isin(labels, border[border > 0])
     signed = np.where(outside, -field, field)
     sample = _trilinear(signed, origin, step)
@@ -141,9 +141,9 @@ def _trilinear(values: FloatArray, origin: FloatArray, step: float) -> Any:
     """A Python callable sampling ``values`` (a grid from ``origin`` with ``step``) trilinearly."""
     ox, oy, oz = (float(v) for v in origin)
     inverse = 1.0 / step
-    nx, ny, nz = (s - 2 for s in values.shape)
-    flat = values.ravel().tolist()
-    sy, sx = values.shape[2], values.shape[1] * values.shape[2]
+    nx, ny, nz = (int(s) - 2 for s in values.shape)
+    flat: list[float] = values.ravel().tolist()
+    sy, sx = int(values.shape[2]), int(values.shape[1] * values.shape[2])
 
     def sample(x: float, y: float, z: float) -> float:
         fx, fy, fz = (x - ox) * inverse, (y - oy) * inverse, (z - oz) * inverse
@@ -179,4 +179,3 @@ def _nearest(points: FloatArray, target: FloatArray) -> FloatArray:
     index = int(np.argmin(np.linalg.norm(points[:, :2] - target, axis=1)))
     result: FloatArray = points[index]
     return result
-

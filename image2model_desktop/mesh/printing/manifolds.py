@@ -25,7 +25,8 @@ def from_trimesh(mesh: Any) -> Any:
         tri_verts=np.ascontiguousarray(mesh.faces, dtype=np.uint32),
     )
     shape.merge()
-    return manifold3d.Manifold(shape)
+    # A unique original id, so ``faces_from`` can tell this mesh's faces after booleans.
+    return manifold3d.Manifold(shape).as_original()
 
 
 def to_trimesh(solid: Any, like: Any = None) -> Any:
@@ -36,9 +37,23 @@ def to_trimesh(solid: Any, like: Any = None) -> Any:
     properties = np.asarray(shape.vert_properties, dtype=np.float64)
     faces = np.asarray(shape.tri_verts, dtype=np.int64)
     if like is not None and properties.shape[1] >= 5 and _uv(like) is not None:
-        visual = trimesh.visual.TextureVisuals(uv=properties[:, 3:5], material=like.visual.material)
+        visuals: Any = trimesh.visual
+        visual = visuals.TextureVisuals(uv=properties[:, 3:5], material=like.visual.material)
         return trimesh.Trimesh(properties[:, :3], faces, visual=visual, process=False)
     return trimesh.Trimesh(properties[:, :3], faces, process=False)
+
+
+def faces_from(solid: Any, original: Any) -> Any:
+    """Mask of ``solid.to_mesh()``'s triangles that come from the manifold ``original``."""
+    shape = solid.to_mesh()
+    runs = np.asarray(shape.run_index, dtype=np.int64) // 3
+    owners = np.asarray(shape.run_original_id, dtype=np.int64)
+    mask = np.zeros(len(np.asarray(shape.tri_verts)), dtype=bool)
+    wanted = original.original_id()
+    for start, end, owner in zip(runs[:-1], runs[1:], owners, strict=False):
+        if owner == wanted:
+            mask[start:end] = True
+    return mask
 
 
 def _uv(mesh: Any) -> Any:

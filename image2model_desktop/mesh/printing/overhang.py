@@ -50,7 +50,9 @@ def find_overhangs(mesh: Any, threshold_deg: float, normals: FloatArray | None =
     needs = support_mask(angle, centres[:, 2], threshold_deg)
     total = float(areas.sum())
     area = float(areas[needs].sum())
-    return Overhangs(angle=angle, needs_support=needs, share=area / total if total else 0.0, area=area)
+    return Overhangs(
+        angle=angle, needs_support=needs, share=area / total if total else 0.0, area=area
+    )
 
 
 def support_mask(

@@ -17,8 +17,12 @@ import math
 from dataclasses import dataclass
 
 
-class PrintSettingsError(ValueError):
-    """A setting out of range; the message is one sentence for the user."""
+class PrintError(ValueError):
+    """A print tool cannot do what was asked; the message is one sentence for the user."""
+
+
+class PrintSettingsError(PrintError):
+    """A setting out of range."""
 
 
 class PrinterKind(enum.Enum):

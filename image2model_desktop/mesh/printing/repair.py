@@ -114,10 +114,11 @@ def _like(mesh: Any, faces: IntArray) -> Any:
     """``mesh``'s vertices (and texture) with new faces."""
     import trimesh
 
-    visual = getattr(mesh, "visual", None)
+    visual: Any = getattr(mesh, "visual", None)
     uv = getattr(visual, "uv", None) if getattr(visual, "kind", None) == "texture" else None
     if uv is not None and len(uv) == len(mesh.vertices):
-        textured = trimesh.visual.TextureVisuals(uv=np.asarray(uv), material=visual.material)  # type: ignore[union-attr]
+        visuals: Any = trimesh.visual
+        textured = visuals.TextureVisuals(uv=np.asarray(uv), material=visual.material)
         return trimesh.Trimesh(mesh.vertices, faces, visual=textured, process=False)
     return trimesh.Trimesh(mesh.vertices, faces, process=False)
 

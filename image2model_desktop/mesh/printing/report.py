@@ -81,7 +81,7 @@ class Legend:
     low: float
     high: float
     threshold: float
-    #: True when values under ``threshold`` are the bad ones (thickness), False when above (overhang).
+    #: True when values under ``threshold`` are bad (thickness), False when above (overhang).
     bad_below: bool
 
 
@@ -195,8 +195,8 @@ def location_words(point: Sequence[float], low: Sequence[float], high: Sequence[
     well off centre (the front is −Y, as a model turned Z up for printing faces).
     """
     words = []
-    span = [max(h - l, 1e-9) for l, h in zip(low, high, strict=True)]
-    rel = [(p - l) / s for p, l, s in zip(point, low, span, strict=True)]
+    span = [max(top - base, 1e-9) for base, top in zip(low, high, strict=True)]
+    rel = [(p - base) / s for p, base, s in zip(point, low, span, strict=True)]
     words.append("bottom" if rel[2] < 1 / 3 else "top" if rel[2] > 2 / 3 else "middle")
     if rel[1] < 0.2:
         words.append("front")

@@ -35,7 +35,7 @@ class Topology:
 
 
 def inspect_topology(mesh: Any) -> Topology:
-    """Count holes, non-manifold edges, shells and inverted parts of a welded ``trimesh.Trimesh``."""
+    """Count holes, non-manifold edges, shells and inverted parts of a welded trimesh."""
     from image2model_desktop.mesh.holes import count_holes
 
     faces = np.asarray(mesh.faces, dtype=np.int64)
