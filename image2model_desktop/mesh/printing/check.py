@@ -393,4 +393,6 @@ def _mm(value: float) -> str:
 
 
 def _percent(share: float) -> str:
+    if share <= 0:
+        return "none"
     return f"{share * 100:.0f} %" if share >= 0.01 else "under 1 %"

@@ -156,6 +156,11 @@ def colour_3mf_bytes(mesh: Any, colours: FaceColours, name: str = "Model") -> by
     faces = np.asarray(mesh.faces, dtype=np.int64)
     if len(colours.index) != len(faces):
         raise ValueError("one colour per face is needed")
+    # The 3MF core forbids a triangle with a repeated corner (lib3mf refuses the file).
+    solid = (
+        (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])
+    )
+    faces, index = faces[solid], colours.index[solid]
     codes = [painting_code(k + 1) for k in range(len(colours.palette))]
     out = io.StringIO()
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -177,7 +182,7 @@ def colour_3mf_bytes(mesh: Any, colours: FaceColours, name: str = "Model") -> by
     out.writelines(
         f'<triangle v1="{a}" v2="{b}" v3="{c}" pid="1" p1="{k}" paint_color="{codes[k]}" '
         f'slic3rpe:mmu_segmentation="{codes[k]}"/>\n'
-        for (a, b, c), k in zip(faces.tolist(), colours.index.tolist(), strict=True)
+        for (a, b, c), k in zip(faces.tolist(), index.tolist(), strict=True)
     )
     out.write('</triangles>\n</mesh>\n</object>\n</resources>\n<build>\n<item objectid="2"/>\n')
     out.write("</build>\n</model>\n")

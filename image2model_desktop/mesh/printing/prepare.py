@@ -62,7 +62,10 @@ def shape_for_print(mesh: Any, options: ExportOptions) -> PrintShape:
         shape.colours = colours
         slots = ", ".join(f"{k} {c}" for k, c in enumerate(colours.hex_palette(), start=1))
         shape.notes.append(f"Colours by filament slot: {slots}.")
-    shape.mesh = _welded(work) if coloured else trimesh.Trimesh(work.vertices, work.faces)
+    if coloured and shape.colours is not None:
+        shape.mesh, shape.colours = _welded_solid(work, shape.colours)
+    else:
+        shape.mesh = trimesh.Trimesh(work.vertices, work.faces)
     shape.holes = count_holes(shape.mesh)
     if not (options.fill_holes or options.hollow is not None):
         shape.holes = holes
@@ -74,6 +77,19 @@ def _welded(mesh: Any) -> Any:
     import trimesh
 
     return trimesh.Trimesh(np.asarray(mesh.vertices), np.asarray(mesh.faces), process=True)
+
+
+def _welded_solid(mesh: Any, colours: FaceColours) -> tuple[Any, FaceColours]:
+    """Weld, and drop the faces welding left without area (with their colours)."""
+    import trimesh
+
+    welded = _welded(mesh)
+    faces = np.asarray(welded.faces)
+    solid = (
+        (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])
+    )
+    kept = FaceColours(palette=colours.palette, index=colours.index[solid])
+    return trimesh.Trimesh(welded.vertices, faces[solid], process=False), kept
 
 
 def _orient(mesh: Any, shape: PrintShape) -> Any:

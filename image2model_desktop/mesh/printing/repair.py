@@ -4,10 +4,10 @@ Steps, each only when needed:
 
 1. weld the vertices by position (texture seams split them) and drop faces
    with no area: the shape every check sees;
-2. make the winding consistent and turn inside-out shells outwards
-   (``trimesh.repair.fix_normals``);
+2. make the winding consistent (``trimesh.repair.fix_winding``);
 3. fill each hole with a fan of triangles (``trimesh.repair.fill_holes``;
-   new faces only, no new vertices);
+   new faces only, no new vertices), then turn inside-out shells outwards
+   (``fix_inversion``: only a closed shell has an inside);
 4. with several shells, join them into one with manifold3d's union (it
    resolves overlaps; trimesh's own booleans need Blender or an external
    engine).
@@ -79,10 +79,12 @@ def make_printable(mesh: Any) -> RepairResult:
     before = shape.faces.copy()
     holes = count_holes(shape)
     repair: Any = trimesh.repair
-    repair.fix_normals(shape, multibody=True)
-    flipped = ~_same_winding(before, np.asarray(shape.faces))
+    repair.fix_winding(shape)
     if holes:
         repair.fill_holes(shape, use_fan=True)
+    # Only a closed shell knows its inside from its outside: turn shells out after filling.
+    repair.fix_inversion(shape, multibody=True)
+    flipped = ~_same_winding(before, np.asarray(shape.faces[: len(before)]))
     # The file's own faces (flipped where needed) keep their corners; hole fans use the rim's.
     kept = np.where(flipped[:, None], faces[:, ::-1], faces)
     added = np.asarray(shape.faces[len(kept) :], dtype=np.int64)
