@@ -6,6 +6,7 @@
     image2model serve                        run the local HTTP API
     image2model config set-key|clear-key|show
     image2model export SRC DEST              write a model as GLB/glTF/OBJ/STL/PLY/3MF
+    image2model print-check MODEL…           will it print? (exit 0 yes, 3 warnings, 4 no)
     image2model turntable MODEL OUT.gif|mp4  render a model turning (--all: contact sheet)
 
 Exit codes: 0 every file completed, 1 some file failed or was cancelled,
@@ -66,6 +67,7 @@ SUBCOMMANDS = (
     "turntable",
     "watch",
     "models",
+    "print-check",
 )
 
 
@@ -89,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from image2model_desktop.export_command import run_export
 
             return run_export(args)
+        if args.command == "print-check":
+            from image2model_desktop.print_check_command import run_print_check
+
+            return run_print_check(args)
         if args.command == "turntable":
             from image2model_desktop.turntable_command import run_turntable
 
@@ -170,6 +176,9 @@ def _parser() -> argparse.ArgumentParser:
     from image2model_desktop.export_command import add_export_parser
 
     add_export_parser(commands)
+    from image2model_desktop.print_check_command import add_print_check_parser
+
+    add_print_check_parser(commands)
     from image2model_desktop.turntable_command import add_turntable_parser
 
     add_turntable_parser(commands)
@@ -187,7 +196,7 @@ def _gui_parser() -> argparse.ArgumentParser:
         prog="image2model",
         description="Turn photos into 3D models. Without a command, opens the window.",
         epilog=(
-            "Commands: generate, resume, serve, config, export, turntable, watch "
+            "Commands: generate, resume, serve, config, export, print-check, turntable, watch "
             "(`image2model COMMAND --help`)."
         ),
     )
