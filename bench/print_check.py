@@ -92,7 +92,7 @@ def main() -> None:
             )
         for faces, src in models.items():
             cold, warm = asyncio.run(in_pool(src))
-            print(f"pool {faces:>8,} faces: cold {cold:.2f} s (workers starting), warm {warm:.2f} s")
+            print(f"pool {faces:>8,} faces: cold {cold:.2f} s (workers start), warm {warm:.2f} s")
 
 
 if __name__ == "__main__":
