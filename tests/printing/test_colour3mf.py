@@ -117,5 +117,5 @@ def test_refusals(tmp_path: Path) -> None:
     src = make_textured_sphere_glb(tmp_path / "ball.glb", 500)
     with pytest.raises(ExportOptionsError, match="3MF"):
         export_with_options(src, tmp_path / "ball.stl", ExportOptions(colors=4))
-    with pytest.raises(ExportOptionsError, match=".stl or .3mf"):
+    with pytest.raises(ExportOptionsError, match=r"\.stl or \.3mf"):
         export_with_options(src, tmp_path / "ball.glb", ExportOptions(orient=True))
