@@ -167,3 +167,39 @@ def test_location_words() -> None:
 def test_settings_refuse_nonsense(settings: dict, message: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(PrintSettingsError, match=message):
         PrintSettings(**settings)
+
+
+def test_a_fin_on_an_edge_is_non_manifold(tmp_path: Path) -> None:
+    import trimesh
+
+    box = cube(20)
+    a, b = box.vertices[box.edges_unique[0]]
+    fin_tip = (a + b) / 2 + np.array([0.0, 0.0, 30.0])
+    vertices = np.vstack([box.vertices, fin_tip])
+    edge = box.edges_unique[0]
+    faces = np.vstack([box.faces, [[edge[0], edge[1], len(box.vertices)]]])
+    finned = trimesh.Trimesh(vertices, faces, process=False)
+    report = check_print(save(finned, tmp_path / "fin.stl"), PrintSettings())
+    assert report.topology.non_manifold_edges == 1
+    assert finding(report, "non_manifold").severity is Severity.WARNING
+
+
+def test_the_pool_reports_progress_and_gives_the_same_report(tmp_path: Path) -> None:
+    import asyncio
+
+    from image2model_desktop.core.workers import shutdown_process_pool
+    from image2model_desktop.mesh.printing.check import check_print_in_pool
+
+    path = save(cup(), tmp_path / "cup.stl")
+    steps: list[tuple[float, str]] = []
+    try:
+        report = asyncio.run(
+            asyncio.wait_for(
+                check_print_in_pool(path, PrintSettings(), lambda f, m: steps.append((f, m))), 60
+            )
+        )
+    finally:
+        shutdown_process_pool()
+    assert [f for f, _ in steps] == [0.0, 0.5, 1.0]
+    assert steps[1][1] == "Measuring the walls"
+    assert report.lines() == check_print(path, PrintSettings()).lines()
