@@ -18,6 +18,7 @@ from image2model_desktop.mesh.printing.colour3mf import (
     ColourError,
     colour_3mf_bytes,
     painting_code,
+    preview_colours,
     quantise,
 )
 from image2model_desktop.mesh.units import Length
@@ -83,6 +84,17 @@ def test_quantised_colours_follow_the_texture(tmp_path: Path) -> None:
     assert reds[0] < 100 and reds[1] > 180
     again = quantise(mesh, 2)
     assert np.array_equal(colours.index, again.index)  # seeded: the same model, the same palette
+
+
+def test_the_preview_shows_what_the_export_prints(tmp_path: Path) -> None:
+    src = make_textured_sphere_glb(tmp_path / "ball.glb", 3_000)
+    shown = preview_colours(src, 3)
+    assert len(shown.index) == len(load_single_mesh(src).faces)
+    palette = [tuple(int(v) for v in c) for c in shown.palette]
+    dest = tmp_path / "ball.3mf"
+    export_with_options(src, dest, ExportOptions(colors=3, palette=tuple(palette)))  # type: ignore[arg-type]
+    written, _, _, _ = read_3mf(dest)
+    assert written == shown.hex_palette()
 
 
 def test_edited_palette_replaces_the_quantised_one(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -139,6 +140,19 @@ def quantise(
     return FaceColours(
         palette=np.clip(np.rint(centres), 0, 255).astype(np.uint8), index=index.astype(np.uint8)
     )
+
+
+def preview_colours(path: Path, count: int, palette: Sequence[Rgb] | None = None) -> FaceColours:
+    """The colours a colour 3MF of ``path`` would get, per face of the file, for a preview.
+
+    One colour per face in ``load_single_mesh`` order (split over a ``Scene``'s
+    parts like ``report.FaceMap.per_part``). Repair and hollowing add faces
+    on export, so k-means may land a shade apart there: pass this palette as
+    ``ExportOptions.palette`` to print exactly what was shown.
+    """
+    from image2model_desktop.mesh.export import load_single_mesh
+
+    return quantise(load_single_mesh(path), count, palette)
 
 
 def painting_code(filament: int) -> str:
