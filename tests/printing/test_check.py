@@ -91,7 +91,7 @@ def test_t_shape_overhang_share_matches_the_hand_count(tmp_path: Path) -> None:
     # Lying on its face (10 mm high) nothing overhangs: the check says so.
     assert overhangs.fix is Fix.ORIENT
     assert overhangs.sentence.endswith(
-        ("lying on its front it would need none.", "lying on its back it would need none.")
+        ("lying on its front, it would need none.", "lying on its back, it would need none.")
     )
     overhang_map = report.overhang
     assert overhang_map.legend.threshold == 45 and not overhang_map.legend.bad_below

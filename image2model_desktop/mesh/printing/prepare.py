@@ -108,7 +108,7 @@ def _orient(mesh: Any, shape: PrintShape) -> Any:
     # Back on the bed, centred, as the export's bottom pivot places it.
     turned.apply_translation((-(low[0] + high[0]) / 2, -(low[1] + high[1]) / 2, -low[2]))
     shape.notes.append(
-        f"Turned it {suggestion.description}: support needed on "
+        f"New pose ({suggestion.description}): support needed on "
         f"{suggestion.share_after:.0%} of the surface instead of {suggestion.share_before:.0%}."
     )
     return turned

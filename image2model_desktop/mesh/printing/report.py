@@ -5,7 +5,9 @@ it is), else any ``WARNING`` amber, else green. The rules, and why:
 
 * too big for the build volume, open holes (a slicer cannot tell inside from
   outside), walls under half the printer's minimum (narrower than one line:
-  the slicer drops them) → problem;
+  the slicer drops them) → problem. A wall counts when it spans at least a
+  nozzle's footprint (π·minimum²): knife edges smaller than that print as
+  nothing either way;
 * non-manifold edges, several shells, faces turned inside out (slicers mostly
   cope, but the result can surprise), walls under the minimum → warning;
 * overhangs are information: support is ordinary, the share says how much.
