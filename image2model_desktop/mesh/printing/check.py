@@ -39,7 +39,7 @@ from image2model_desktop.mesh.printing.topology import Topology
 #: ``progress(fraction 0..1, what is happening)``.
 Progress = Callable[[float, str], None]
 
-#: Share of a model's faces loaded before walls are measured, for progress (measured: half).
+#: The shape stage's share of a check's time, for progress (bench/print_check.py: about half).
 _SHAPE_SHARE = 0.5
 
 
