@@ -6,6 +6,7 @@
     image2model serve                        run the local HTTP API
     image2model config set-key|clear-key|show
     image2model export SRC DEST              write a model as GLB/glTF/OBJ/STL/PLY/3MF
+    image2model print-check MODEL…           will it print? (exit 0 yes, 3 warnings, 4 no)
     image2model turntable MODEL OUT.gif|mp4  render a model turning (--all: contact sheet)
     image2model watch DIR                    turn photos that appear in a folder into models
     image2model models                       list FAL's generators and their prices
@@ -25,7 +26,18 @@ from image2model_desktop import __version__
 from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.pool import NO_FAL_KEY
 
-from . import config, export, generate, models, resume, serve, turntable, watch, window
+from . import (
+    config,
+    export,
+    generate,
+    models,
+    print_check,
+    resume,
+    serve,
+    turntable,
+    watch,
+    window,
+)
 from .batch import EXIT_USAGE
 
 #: name → (add its parser, run it). The window is the default when no command is named.
@@ -41,6 +53,7 @@ COMMANDS: dict[
     "serve": (serve.add_serve_parser, serve.run_serve),
     "config": (config.add_config_parser, config.run_config),
     "export": (export.add_export_parser, export.run_export),
+    "print-check": (print_check.add_print_check_parser, print_check.run_print_check),
     "turntable": (turntable.add_turntable_parser, turntable.run_turntable),
     "watch": (watch.add_watch_parser, watch.run_watch),
     "models": (models.add_models_parser, models.run_models),

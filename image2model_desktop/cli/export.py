@@ -74,12 +74,36 @@ def add_export_parser(commands: Any) -> None:
     web.add_argument(
         "--texture-size", type=int, metavar="PX", help="LOD0's texture side (default 1024)"
     )
+    printing = export.add_argument_group("printing (STL and 3MF)")
+    printing.add_argument(
+        "--hollow", metavar="LENGTH", help="hollow the model leaving walls this thick, e.g. 2mm"
+    )
+    printing.add_argument(
+        "--drain",
+        metavar="LENGTH",
+        help="with --hollow: a drain hole this wide at the base, e.g. 4mm",
+    )
+    printing.add_argument(
+        "--colors",
+        type=_colour_count,
+        metavar="N",
+        help="3MF only: the texture in N colours (1-8), one per triangle (multi-filament)",
+    )
+    printing.add_argument(
+        "--palette",
+        metavar="HEX,…",
+        help="with --colors: use these colours instead, e.g. '#d03020,#f0f0f0'",
+    )
+    printing.add_argument(
+        "--orient", action="store_true", help="turn the model to need the least support"
+    )
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Export as the arguments say; usage problems raise SetupError (exit 2)."""
     from image2model_desktop.mesh.export import prepare_export, write_export
     from image2model_desktop.mesh.options import ExportOptionsError
+    from image2model_desktop.mesh.printing.profiles import PrintError
 
     options = _options(args)
     src, dest = args.src, args.dest
@@ -92,6 +116,9 @@ def run_export(args: argparse.Namespace) -> int:
         prepared = prepare_export(src, dest, options)
     except ExportOptionsError as error:
         raise SetupError(str(error)) from error
+    except PrintError as error:
+        print(f"image2model: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except _UNREADABLE as error:
         log.debug("Cannot export %s", src, exc_info=True)
         print(
@@ -107,8 +134,10 @@ def run_export(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"image2model: could not write {dest}: {error.strerror or error}.", file=sys.stderr)
         return EXIT_FAILED
-    if report.holes_filled:
+    if report.holes_filled and not report.notes:
         print(f"Closed {report.holes_filled} hole(s).")
+    for note in report.notes:
+        print(note)
     width, depth, height = report.size
     print(
         f"Wrote {dest}: {report.faces:,} faces, {_number(width)} × {_number(depth)} × "
@@ -178,6 +207,11 @@ def _options(args: argparse.Namespace) -> Any:
             pivot=Pivot(args.pivot),
             up=None if args.up is None else Up(args.up),
             fill_holes=args.fill_holes,
+            hollow=None if args.hollow is None else Length.parse(args.hollow),
+            drain=None if args.drain is None else Length.parse(args.drain),
+            colors=args.colors,
+            palette=None if args.palette is None else _palette(args.palette),
+            orient=args.orient,
         )
     except (ExportOptionsError, LengthError) as error:
         raise SetupError(str(error)) from error
@@ -211,6 +245,30 @@ def _face_budget(text: str) -> int:
     if value < MIN_FACES:
         raise argparse.ArgumentTypeError(f"must be at least {MIN_FACES}")
     return value
+
+
+def _colour_count(text: str) -> int:
+    from image2model_desktop.mesh.options import MAX_COLORS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_COLORS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_COLORS}")
+    return value
+
+
+def _palette(text: str) -> tuple[tuple[int, int, int], ...]:
+    colours = []
+    for item in text.split(","):
+        code = item.strip().lstrip("#")
+        if len(code) != 6 or any(c not in "0123456789abcdefABCDEF" for c in code):
+            raise SetupError(
+                f"{item.strip()!r} is not a colour: write it as #RRGGBB, e.g. #d03020."
+            )
+        colours.append((int(code[0:2], 16), int(code[2:4], 16), int(code[4:6], 16)))
+    return tuple(colours)
 
 
 def _number(value: float) -> str:

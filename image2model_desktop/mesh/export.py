@@ -4,6 +4,9 @@ Writes are atomic: a temporary file beside the destination is renamed over it,
 so a crash or a full disk never leaves half a model under the user's name.
 Disk problems surface as plain ``OSError``; callers turn them into a sentence.
 
+STL and 3MF can also be repaired, oriented, hollowed and coloured on the way
+(``printing.prepare``; the options say which).
+
 Two steps, so a caller can show what will be lost before anything is written:
 ``prepare_export`` loads, decimates and places the model and counts its holes;
 ``write_export`` encodes and writes it. ``export_with_options`` does both (the
@@ -95,6 +98,8 @@ class ExportReport:
     holes: int | None
     #: Holes closed by ``fill_holes``.
     holes_filled: int
+    #: What the print options did (material saved by hollowing, the colour palette …).
+    notes: tuple[str, ...] = ()
 
     @property
     def size(self) -> Vector:
@@ -110,6 +115,8 @@ class PreparedExport:
     mesh: Any
     #: Copy the source file as it is (a GLB with nothing to change).
     copy_from: Path | None
+    #: Per-face colours of a colour 3MF (``printing.colour3mf.FaceColours``).
+    colours: Any = None
 
 
 def prepare_export(
@@ -120,6 +127,7 @@ def prepare_export(
     from image2model_desktop.mesh.holes import count_holes, fill_holes, shape_only
 
     fmt = fmt or format_for(dest)
+    _check_print_options(fmt, options)
     mesh = load_single_mesh(src)
     textured = texture_image(mesh) is not None
     unchanged = options == ExportOptions()
@@ -129,9 +137,20 @@ def prepare_export(
     placement = place(_vector(low), _vector(high), source_frame(src), fmt, options)
     mesh = mesh.copy()
     mesh.apply_transform(placement.matrix)
-    warnings = list(_texture_warnings(fmt, textured))
+    colour_3mf = options.colors is not None
+    warnings = [] if colour_3mf else list(_texture_warnings(fmt, textured))
     holes, filled = None, 0
-    if fmt.for_printing:
+    notes: tuple[str, ...] = ()
+    colours = None
+    if fmt.for_printing and options.for_print_only:
+        from image2model_desktop.mesh.printing.prepare import shape_for_print
+
+        shaped = shape_for_print(mesh, options)
+        mesh, colours, notes = shaped.mesh, shaped.colours, tuple(shaped.notes)
+        holes, filled = shaped.holes, shaped.holes_filled
+        if holes:
+            warnings.append(f"The model is not watertight: {_holes(holes)}; slicers may refuse it.")
+    elif fmt.for_printing:
         mesh = shape_only(mesh)
         holes = count_holes(mesh)
         if holes and options.fill_holes:
@@ -151,9 +170,23 @@ def prepare_export(
         warnings=tuple(warnings),
         holes=holes,
         holes_filled=filled,
+        notes=notes,
     )
     copy = unchanged and fmt is ExportFormat.GLB and src.suffix.lower() == ".glb"
-    return PreparedExport(report=report, mesh=mesh, copy_from=src if copy else None)
+    return PreparedExport(
+        report=report, mesh=mesh, copy_from=src if copy else None, colours=colours
+    )
+
+
+def _check_print_options(fmt: ExportFormat, options: ExportOptions) -> None:
+    from image2model_desktop.mesh.options import ExportOptionsError
+
+    if options.for_print_only and not fmt.for_printing:
+        raise ExportOptionsError(
+            "Hollowing, orienting and colours are for print files: export to .stl or .3mf."
+        )
+    if options.colors is not None and fmt is not ExportFormat.THREEMF:
+        raise ExportOptionsError("Colours per triangle need a 3MF file: name it .3mf.")
 
 
 def write_export(prepared: PreparedExport) -> ExportReport:
@@ -165,7 +198,12 @@ def write_export(prepared: PreparedExport) -> ExportReport:
             shutil.copyfile(prepared.copy_from, tmp)
         else:
             stem = _stem(report.path, report.format)
-            tmp.write_bytes(_encode(prepared.mesh, report.format, stem))
+            if prepared.colours is not None:
+                from image2model_desktop.mesh.printing.colour3mf import colour_3mf_bytes
+
+                tmp.write_bytes(colour_3mf_bytes(prepared.mesh, prepared.colours, stem))
+            else:
+                tmp.write_bytes(_encode(prepared.mesh, report.format, stem))
     return report
 
 

@@ -14,6 +14,8 @@ from image2model_desktop.mesh.units import Length
 
 #: Fewer faces than this cannot describe a solid.
 MIN_FACES = 4
+#: Most colours a colour 3MF gets (multi-filament printers hold 4–8 spools, most often 4).
+MAX_COLORS = 8
 
 
 class ExportOptionsError(ValueError):
@@ -53,6 +55,16 @@ class ExportOptions:
     up: Up | None = None
     #: Close the holes of a model that is not watertight (STL/3MF are meant for printing).
     fill_holes: bool = False
+    #: Hollow the model (STL/3MF), leaving walls this thick.
+    hollow: Length | None = None
+    #: Drill a drain hole of this diameter at the hollow's lowest point (needs ``hollow``).
+    drain: Length | None = None
+    #: Colour 3MF: the texture quantised to this many colours (1–8), one per triangle.
+    colors: int | None = None
+    #: Edited colours (RGB 0–255) for ``colors``; None keeps the quantised ones.
+    palette: tuple[tuple[int, int, int], ...] | None = None
+    #: Turn the model to need the least support (STL/3MF).
+    orient: bool = False
 
     def __post_init__(self) -> None:
         if self.faces is not None and self.faces < MIN_FACES:
@@ -61,3 +73,14 @@ class ExportOptions:
             raise ExportOptionsError("Give a height or a scale factor, not both.")
         if self.scale is not None and not (math.isfinite(self.scale) and self.scale > 0):
             raise ExportOptionsError(f"A scale factor must be above zero, got {self.scale:g}.")
+        if self.drain is not None and self.hollow is None:
+            raise ExportOptionsError("A drain hole needs a hollow model: add --hollow 2mm.")
+        if self.colors is not None and not 1 <= self.colors <= MAX_COLORS:
+            raise ExportOptionsError(f"Choose between 1 and {MAX_COLORS} colours.")
+        if self.palette is not None and len(self.palette) != (self.colors or len(self.palette)):
+            raise ExportOptionsError("Give one colour for each of the colours asked for.")
+
+    @property
+    def for_print_only(self) -> bool:
+        """Whether an option asks for something only printing formats do."""
+        return self.hollow is not None or self.orient or self.colors is not None

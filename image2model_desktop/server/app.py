@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from image2model_desktop import __version__
 from image2model_desktop.core.settings import ApiServerSettings
 
-from . import downloads, health, jobs, status, uploads
+from . import downloads, health, jobs, printcheck, status, uploads
 from .context import API_PREFIX, ServerContext
 from .errors import install_error_handlers
 from .hub import TaskEventHub
@@ -59,7 +59,14 @@ def create_app(
         heartbeat_interval=heartbeat_interval,
     )
     install_error_handlers(app)
-    for router in (uploads.router, status.router, downloads.router, jobs.router, health.router):
+    for router in (
+        uploads.router,
+        status.router,
+        downloads.router,
+        jobs.router,
+        printcheck.router,
+        health.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/health", tags=["health"], summary="Health check (short path)")

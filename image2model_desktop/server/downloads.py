@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path as PathLib
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -86,6 +87,13 @@ def serve_output(context: ServerContext, job_id: str, filename: str) -> FileResp
     media_type = MEDIA_TYPES.get(suffix)
     if media_type is None:
         raise ApiError(404, "File not found.")
+    target = resolve_output(context, job_id, filename)
+    headers = {**SECURITY_HEADERS, "Content-Disposition": _content_disposition(filename)}
+    return FileResponse(target, media_type=media_type, headers=headers)
+
+
+def resolve_output(context: ServerContext, job_id: str, filename: str) -> PathLib:
+    """The file ``filename`` of the job's output folder, symlinks followed, never outside it."""
     folder = context.service.paths.outputs(job_id)
     try:
         root = folder.resolve(strict=True)
@@ -97,11 +105,10 @@ def serve_output(context: ServerContext, job_id: str, filename: str) -> FileResp
         raise ApiError(403, "Access denied.")
     if not target.is_file():
         raise ApiError(404, "File not found.")
-    headers = {**SECURITY_HEADERS, "Content-Disposition": _content_disposition(filename)}
-    return FileResponse(target, media_type=media_type, headers=headers)
+    return target
 
 
-def _require_job(context: ServerContext, job_id: str) -> None:
+def require_job(context: ServerContext, job_id: str) -> None:
     if context.service.find_job(job_id) is None:
         raise ApiError(404, "Job not found.")
 
@@ -131,7 +138,7 @@ async def list_results(
     context: Context, request: Request, job_id: Annotated[str, Path(description="The job id")]
 ) -> dict[str, Any]:
     job_id = check_job_id(job_id)
-    _require_job(context, job_id)
+    require_job(context, job_id)
     job = context.service.get_job(job_id)
     folder = context.service.paths.outputs(job_id)
     links = context.links(request)
@@ -181,7 +188,7 @@ async def first_model(
     context: Context, request: Request, job_id: Annotated[str, Path(description="The job id")]
 ) -> RedirectResponse:
     job_id = check_job_id(job_id)
-    _require_job(context, job_id)
+    require_job(context, job_id)
     job = context.service.get_job(job_id)
     for item in job.files:
         if item.state == FileState.COMPLETED and item.output is not None:
@@ -213,5 +220,5 @@ async def download_file(
         check_key_or_query(context, request, api_key)
     else:
         context.signer.check(job_id, filename, expires, sig)
-    _require_job(context, job_id)
+    require_job(context, job_id)
     return serve_output(context, job_id, filename)
