@@ -12,6 +12,7 @@ py=.venv/bin/python
 {
   echo "# Made by tools/lock.sh on $(date -u +%Y-%m-%d) from a venv with every extra; do not edit by hand."
   echo "# pip==$("$py" -m pip --version | awk '{print $2}')"
-  "$py" -m pip freeze --exclude-editable --all | grep -v -E '^(pip|setuptools|wheel)=='
+  # `pip list` names a version even for a package installed from a file (freeze names the file).
+  "$py" -m pip list --format=freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='
 } > constraints.txt
 echo "constraints.txt: $(grep -vc '^#' constraints.txt) packages"
