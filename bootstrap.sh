@@ -114,8 +114,8 @@ pip_version() { sed -n 's/^# pip==//p' "$CONSTRAINTS"; }
 
 run_app() {
   if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-    say "No display found: opening the window on a virtual screen (xvfb-run)."
-    exec xvfb-run -a -s "-screen 0 1600x1000x24" "$VENV/bin/image2model" "$@"
+    say "No display found: opening the window on a virtual screen (Xvfb)."
+    exec "$ROOT/tools/virtual-screen.sh" "$VENV/bin/image2model" "$@"
   fi
   exec "$VENV/bin/image2model" "$@"
 }

@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -268,6 +269,41 @@ async def close_session(session: Session, *, stop_workers: bool = True) -> None:
         shutdown_process_pool()
 
 
+#: Exit status of a second Ctrl-C, which leaves at once (the shell's code for SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+def _close_on_interrupt(session: Session) -> None:
+    """Ctrl-C (SIGINT) and SIGTERM close the window as its close button does.
+
+    Without a handler, Python's KeyboardInterrupt surfaced wherever the Qt loop
+    happened to be: the window either ignored Ctrl-C or stopped on an
+    "unexpected error" and crashed in teardown. Closing the window ends
+    ``_session`` normally, so running files stay resumable and nothing is left
+    half-written. A second signal leaves at once, as the command line does: the
+    library keeps every state for the next start.
+    """
+    closing = False
+
+    def on_signal() -> None:
+        nonlocal closing
+        if closing:
+            os._exit(EXIT_INTERRUPTED)
+        closing = True
+        print(
+            "\nClosing… unfinished files resume on the next start (Ctrl-C again to quit now).",
+            file=sys.stderr,
+            flush=True,
+        )
+        session.window.close()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            session.loop.add_signal_handler(sig, on_signal)
+        except (NotImplementedError, RuntimeError):  # Windows: the console's Ctrl-C stays Qt's
+            log.debug("No %s handler on this platform", sig.name)
+
+
 def run_gui(args: argparse.Namespace) -> int:
     """Open the window (the CLI's default command); return the exit code.
 
@@ -288,6 +324,7 @@ def run_gui(args: argparse.Namespace) -> int:
             QMessageBox.warning(None, "Image2Model", error.user_message)
         return EXIT_USAGE
     session.window.show()
+    _close_on_interrupt(session)
     try:
         return session.loop.run_until_complete(_session(session, args))
     except Exception:
