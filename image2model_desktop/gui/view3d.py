@@ -69,9 +69,10 @@ class ModelView(QWidget):
         from pyvistaqt import QtInteractor
 
         # Confine OpenGL composition to this widget's own native window (see module doc).
-        # Only this widget: by default Qt makes every ancestor native too, each one more
-        # window to create, expose and flush (41 ms at the results page's first show).
-        self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors)
+        # Its ancestors become native windows too, as Qt does by default: with
+        # WA_DontCreateNativeAncestors (41 ms saved at the results page's first show) the
+        # window no longer redrew what a closed dialog, menu or other window had covered
+        # when no compositor keeps a copy (Xvfb, openbox, VNC): tests/gui/test_repaint.py.
         self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.setObjectName("previewView")
         theme = pv.themes.Theme()
