@@ -40,14 +40,19 @@ from image2model_desktop.core.intake import (
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
 from image2model_desktop.core.pool import NO_FAL_KEY
+from image2model_desktop.core.states import FileState
 from image2model_desktop.models_command import (
     add_model_arguments,
     add_models_parser,
+    add_money_arguments,
     check_request,
     cost_lines,
     engine_label,
     plan_entries,
     requested_models,
+    spent_line,
+    spent_note,
+    unconfirmed_hint,
 )
 
 if TYPE_CHECKING:
@@ -145,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--concurrency", type=_concurrency, default=None, metavar="N")
     gen.add_argument("--json", action="store_true", help="print the batch summary as JSON")
     add_model_arguments(gen)
+    add_money_arguments(gen)
     add_models_parser(commands)
     gen.add_argument(
         "--no-reuse",
@@ -152,7 +158,13 @@ def _parser() -> argparse.ArgumentParser:
         help="ask the engine for every photo, even one already made with the same settings",
     )
 
-    commands.add_parser("resume", help="finish files left unfinished by a crash or quit")
+    resume = commands.add_parser("resume", help="finish files left unfinished by a crash or quit")
+    resume.add_argument(
+        "--resend-unconfirmed",
+        action="store_true",
+        help="also send again the photos sent without an answer (FAL may have received "
+        "them: each may be billed twice)",
+    )
 
     serve = commands.add_parser("serve", help="run the local HTTP API (no window)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -226,7 +238,10 @@ def _concurrency(text: str) -> int:
 
 def _parameters(args: argparse.Namespace, service: JobService) -> JobParameters:
     """The options over the defaults, checked against the chosen engine (exit 2 if not)."""
-    given = {name: getattr(args, name, None) for name in ("engine", "texture", "pbr", "seed")}
+    given = {
+        name: getattr(args, name, None)
+        for name in ("engine", "texture", "pbr", "seed", "fal_retention")
+    }
     given["model"] = next(iter(requested_models(args)), None)
     if args.face_limit is not None:
         engine = given["engine"] or service.settings.engine
@@ -275,6 +290,8 @@ async def _generate(args: argparse.Namespace) -> int:
         checked = await asyncio.get_running_loop().run_in_executor(None, check_photos, photos)
         entries = plan_entries(checked, args, models)
         reuse = not args.no_reuse
+        if engine == "fal":
+            await service.refresh_prices(engine)
         # Only what will really be submitted costs anything (core.reuse).
         for line in cost_lines(service, entries, parameters, reuse=reuse):
             print(line, file=human)
@@ -283,6 +300,8 @@ async def _generate(args: argparse.Namespace) -> int:
             print(f"Also finishing {len(resumed)} batch(es) left unfinished earlier.", file=human)
         job = await service.submit(entries, parameters, reuse=reuse)
         final = await _follow(runtime.service, job, human)
+        # What FAL billed is read beside the batch; the summary gives it a moment.
+        final = await service.settle_costs(final.job_id, _COST_WAIT_SECONDS)
         for job_id in resumed:
             await service.wait_finished(job_id)
         if args.out is not None:
@@ -359,6 +378,10 @@ def _copy_outputs(job: Job, outputs: Path, out: Path, stream: Any) -> None:
         print(problem, file=stream)
 
 
+#: How long a finished batch waits for FAL's bills before its summary is printed.
+_COST_WAIT_SECONDS = 15.0
+
+
 def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
     from image2model_desktop.core.reuse import reused_sentence
 
@@ -371,7 +394,10 @@ def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
             reused += origin is not None
             model = outputs / item.output.model_filename
             made_by = f"  [{item.model}]" if item.model else ""
-            print(f"  ✓ {item.filename} → {model}{made_by}{note}", file=stream)
+            money = spent_note(item) if origin is None else ""
+            print(f"  ✓ {item.filename} → {model}{made_by}{note}{money}", file=stream)
+        elif item.state == FileState.UNCONFIRMED:
+            print(f"  ? {item.filename}: {item.error_message}", file=stream)
         else:
             reason = item.error_message or "cancelled"
             # Refusals already start with the file's name; engine errors do not.
@@ -384,6 +410,9 @@ def _print_summary(job: Job, outputs: Path, stream: Any) -> None:
             "nothing submitted, $0 charged (--no-reuse generates anew).",
             file=stream,
         )
+    for line in (spent_line(job), unconfirmed_hint(job)):
+        if line:
+            print(line, file=stream)
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -392,12 +421,19 @@ async def _resume(args: argparse.Namespace) -> int:
     runtime = open_runtime(hold_on_balance=False)
     try:
         resumed = await runtime.service.start()
+        if args.resend_unconfirmed:
+            for job_id in runtime.service.unconfirmed_jobs():
+                await runtime.service.resend(job_id)
+                print(f"Sending again the unconfirmed photos of batch {job_id}.")
+                if job_id not in resumed:
+                    resumed.append(job_id)
         if not resumed:
             print("Nothing to resume: every batch in the library has finished.")
             return EXIT_OK
         failed = False
         for job_id in resumed:
             job = await _follow(runtime.service, runtime.service.get_job(job_id), sys.stdout)
+            job = await runtime.service.settle_costs(job_id, _COST_WAIT_SECONDS)
             _print_summary(job, runtime.paths.outputs(job_id), sys.stdout)
             failed = failed or job.completed_count != len(job.files)
         return EXIT_FAILED if failed else EXIT_OK

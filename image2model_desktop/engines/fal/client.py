@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from image2model_desktop.core.errors import EngineError
+from image2model_desktop.core.errors import EngineError, UnconfirmedSubmitError
 
 from .errors import RESULT, classify, classify_http, error_body
 from .timeouts import FalTimeouts
@@ -82,8 +82,16 @@ def platform_url(hosts: FalHosts | None) -> str:
     return (os.environ.get(API_URL_ENV) or FAL_API_URL).rstrip("/")
 
 
-class SubmitUnconfirmed(Exception):
-    """The submit's body was sent and no answer was read: FAL may have enqueued it."""
+class SubmitUnconfirmed(UnconfirmedSubmitError):
+    """The submit's body was sent and no answer was read: FAL may have enqueued it.
+
+    An ``EngineError`` that is not retryable, so no retry loop sends it again;
+    ``paid.PaidRequests.submit`` words it with the request's price.
+    """
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"FAL may have received this request ({why}); it was not sent again.")
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,21 @@ def parse_status(data: Any) -> Status:
     if state == "COMPLETED":
         return Completed(list(data.get("logs") or []))
     raise ValueError(f"unknown status {state!r}")
+
+
+async def _drain(events: AsyncGenerator[Any], seconds: float) -> None:
+    """Read a finished stream to its end (FAL closes it after COMPLETED).
+
+    A stream left half-read leaves httpx's and httpcore's nested body iterators
+    suspended; the garbage collector then closes them from another task ("async
+    generator ignored GeneratorExit", "cancel scope in a different task" on
+    stderr: about 2 per file in the window). Read to the end, every one of them
+    finishes in this task. A stream still open after ``seconds`` is abandoned.
+    """
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(seconds):
+            async for _ in events:
+                pass
 
 
 #: The hosts fal-client was last pointed at by this process (None: FAL's own).
@@ -256,18 +279,16 @@ class FalClient:
                     await response.aread()
                     detail, error_type = error_body(response)
                     raise classify_http(response.status_code, error_type, detail)
-                # Closed here, in this task: left to the garbage collector, the
-                # event iterator's httpcore stream was closed from another task
-                # ("async generator ignored GeneratorExit", "cancel scope in a
-                # different task" on stderr, about 2 per file in the window).
                 async with contextlib.aclosing(sse.aiter_sse()) as events:
                     async for event in events:
                         if not event.data:
                             continue
                         status = parse_status(event.json())
-                        yield status
                         if isinstance(status, Completed):
+                            await _drain(events, self._timeouts.stream_drain)
+                            yield status
                             return
+                        yield status
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             raise StreamUnavailable(type(exc).__name__, refused=False) from exc
         except SSEError as exc:  # not an event stream at all: treat as refused

@@ -142,9 +142,9 @@ class PaidRequests:
                     self.timeouts,
                     safe=submit_not_taken,
                 )
-            except SubmitUnconfirmed as why:
-                log.warning("Submit to %s sent without an answer (%s)", endpoint, why)
-                raise UnconfirmedSubmitError(unconfirmed_sentence(cost)) from why
+            except SubmitUnconfirmed as unconfirmed:
+                log.warning("Submit to %s sent without an answer (%s)", endpoint, unconfirmed.why)
+                raise UnconfirmedSubmitError(unconfirmed_sentence(cost)) from unconfirmed
             await commit(request_id)
             return request_id
 
@@ -279,7 +279,7 @@ class PaidRequests:
 
 def unconfirmed_sentence(cost: str) -> str:
     """The sentence of a request sent without an answer (``FileState.UNCONFIRMED``)."""
-    billed = f" and bill it ({cost})" if cost else " and bill it"
+    billed = f" and may bill it ({cost})" if cost else " and may bill it"
     return (
         "The connection broke after this request was sent and before FAL answered, so FAL "
         f"may have received it{billed}; it was not sent again. Send it again only if "

@@ -25,8 +25,10 @@ from pathlib import Path
 
 from image2model_desktop.core.fsutil import atomic_write_bytes
 
-from .platform import FalPlatform, FalPrice
+from .client import FalHosts
+from .platform import FalPlatform, FalPrice, PlatformRefused
 from .registry import GENERATORS, TABLE_DATE, Generator, Texture
+from .timeouts import FalTimeouts
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +131,27 @@ def _unit(text: str) -> str:
 
 def _every_endpoint() -> list[str]:
     return [endpoint for g in GENERATORS.values() for endpoint in g.endpoints]
+
+
+async def current_price_book(
+    key: str | None, data_dir: Path, hosts: FalHosts | None = None
+) -> tuple[PriceBook, str | None]:
+    """The price book with FAL's prices read now (when a key is given).
+
+    Returns the book and, when FAL could not be asked, a sentence saying so
+    (the book then holds the last kept prices, or the table).
+    """
+    book = PriceBook(data_dir / PRICES_FILE)
+    if not key:
+        return book, "No FAL key is set, so the prices are the shipped table's."
+    platform = FalPlatform(key, FalTimeouts(), hosts)
+    try:
+        await book.refresh(platform)
+    except PlatformRefused as refused:
+        return book, f"FAL refused this key its prices ({refused}); showing the last known ones."
+    except Exception as exc:
+        log.info("FAL's prices not read: %r", exc)
+        return book, "FAL's prices could not be read now; showing the last known ones."
+    finally:
+        await platform.aclose()
+    return book, None

@@ -41,6 +41,9 @@ class FalTimeouts:
     #: every 15 s (fal-js gives up after 15 s), so 45 s means it is gone.
     stream_read: float = 45.0
     stream_connect: float = 30.0
+    #: After COMPLETED the stream is read to its end (FAL closes it at once) for
+    #: at most this long, so every body iterator ends in the task that opened it.
+    stream_drain: float = 2.0
     #: FAL's platform API (prices, billing events, balance): one answer's wait.
     platform_read: float = 20.0
     platform_connect: float = 10.0
