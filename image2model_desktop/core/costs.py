@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .engine import CostUnavailable, Engine
+from .errors import SetupError, StoreError
 from .ledger import Ledger
 from .models import EngineName
 
@@ -82,13 +83,17 @@ class CostReader:
         for delay in (0.0, *self._delays):
             if delay:
                 await asyncio.sleep(delay)
-            item = self._ledger.get_job(job_id).file(file_id)
+            try:
+                item = self._ledger.get_job(job_id).file(file_id)
+            except KeyError:
+                return  # the job was deleted meanwhile
             if item.spent_usd is not None or item.request_id is None:
                 return
             try:
                 engine = self._engine_for(engine_name)
                 cost = await asyncio.wait_for(engine.billed_cost(item), _ASK_SECONDS)
-            except CostUnavailable as why:
+            except (CostUnavailable, SetupError) as why:
+                # A key that may not read billing, or no key at all now: stop asking.
                 log.info("The cost of %s cannot be read: %s", file_id, why)
                 self._silent.add(engine_name)
                 return
@@ -96,6 +101,9 @@ class CostReader:
                 log.info("Reading the cost of %s failed (%s)", file_id, type(exc).__name__)
                 continue
             if cost is not None:
-                self._ledger.annotate(job_id, file_id, {"spent_usd": cost})
+                try:
+                    self._ledger.annotate(job_id, file_id, {"spent_usd": cost})
+                except (KeyError, StoreError) as error:
+                    log.warning("The cost of %s was not kept: %s", file_id, error)
                 return
         log.info("The cost of %s was not billed yet after %d tries", file_id, len(self._delays))

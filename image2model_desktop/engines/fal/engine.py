@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from image2model_desktop.core.engine import AccountBalance, Engine, EngineOutput, FileRun
-from image2model_desktop.core.errors import AuthError, EngineError
+from image2model_desktop.core.errors import AuthError, EngineError, UnconfirmedSubmitError
 from image2model_desktop.core.models import DEFAULT_MODEL, FileItem, JobParameters
 from image2model_desktop.core.states import FileState
 from image2model_desktop.engines.stats import model_stats
@@ -198,7 +198,9 @@ class FalEngine(Engine):
             return data, content_type, f"{stem}{suffix}"
 
         data, content_type, name = await asyncio.get_running_loop().run_in_executor(None, prepare)
-        url = await self._paid.upload(data, content_type, name, run.parameters.fal_retention)
+        url = await self._paid.upload(
+            data, content_type, name, run.parameters.fal_retention, what="upload the photo"
+        )
         await run.update(
             FileState.UPLOADING, fraction=1.0, message="Photo sent; waiting for its turn"
         )
@@ -222,8 +224,8 @@ class FalEngine(Engine):
         cost = f"about ${quote.usd:.2f}" if quote.usd is not None else ""
         try:
             return await self._paid.submit(endpoint, arguments, commit, cost=cost)
-        except EngineError as error:
-            if error.code == "UNCONFIRMED" and quote.usd is not None:
+        except UnconfirmedSubmitError:
+            if quote.usd is not None:
                 # What it may have cost stays with the file, beside the sentence.
                 await run.update(estimated_usd=quote.usd)
             raise

@@ -113,11 +113,22 @@ class PaidRequests:
 
     # -- uploads ------------------------------------------------------------------
 
-    async def upload(self, data: bytes, content_type: str, name: str, retention: str) -> str:
-        """Upload a file to FAL's CDN, to expire after ``retention``; retried (nothing billed)."""
+    async def upload(
+        self,
+        data: bytes,
+        content_type: str,
+        name: str,
+        retention: str,
+        *,
+        what: str = "upload the file",
+    ) -> str:
+        """Upload a file to FAL's CDN, to expire after ``retention``; retried (nothing billed).
+
+        ``what`` words the step in a final failure ("Could not upload the photo …").
+        """
         return await retrying(
             lambda: self.fal.upload(data, content_type, name, retention=retention),
-            "upload the photo",
+            what,
             self.timeouts,
         )
 
