@@ -364,3 +364,106 @@ def test_standalone_entry_point_prints_env() -> None:
         assert child.wait(timeout=10) == 0
         if child.stdout is not None:
             child.stdout.close()
+
+
+@pytest.mark.asyncio
+async def test_fal_clients_own_submit_resends_a_cut_answer(tmp_path: Path) -> None:
+    """Why the engine submits itself (issue 20): fal-client 1.0.3 retries a submit whose
+    answer was cut after the body arrived, and each retry is another billed request."""
+    with FakeFal(generation_seconds=0.3) as fake, fake.patch_fal_client(max_attempts=4):
+        fake.plan(Scenario(kind="submit_answer_cut", times=3), name_contains="cut")
+        async with async_client() as client:
+            url = await client.upload_file(photo(tmp_path, "cut.png"))
+            handle = await client.submit(TRIPO_ENDPOINT, {"image_url": url, **TRIPO_ARGS})
+        submits = fake.submits()
+        assert [s.answer_cut for s in submits] == [True, True, True, False]
+        assert handle.request_id == submits[-1].request_id
+        # All four were queued: FAL would bill four models for one photo.
+        await asyncio.to_thread(fake.wait_for, lambda: len(fake.billing_events()) == 4, 10)
+        assert fake.server_errors() == []
+
+
+@pytest.mark.asyncio
+async def test_uploads_record_their_lifecycle_and_submits_their_headers(
+    fake: FakeFal, tmp_path: Path
+) -> None:
+    async with async_client() as client:
+        week = fal_client.StorageSettings(expires_in="7d")
+        url = await client.upload_file(photo(tmp_path, "week.png"), lifecycle=week)
+        await client.upload_file(photo(tmp_path, "plain.png"))
+        await client.submit(
+            TRIPO_ENDPOINT,
+            {"image_url": url, **TRIPO_ARGS},
+            headers={"x-fal-disable-fallbacks": "true"},
+        )
+    assert fake.upload_lifecycles() == [
+        ("week.png", {"expiration_duration_seconds": 604_800}),
+        ("plain.png", None),
+    ]
+    (submit,) = fake.submits()
+    assert submit.disables_fallbacks and "authorization" not in submit.headers
+
+
+@pytest.mark.asyncio
+async def test_platform_api_answers_in_fals_published_shapes(fake: FakeFal, tmp_path: Path) -> None:
+    fake.set_price(TRIPO_ENDPOINT, 0.02, "credits")
+    auth = {"Authorization": f"Key {fake.key}"}
+    async with async_client() as client:
+        url = await client.upload_file(photo(tmp_path, "billed.png"))
+        handle = await client.submit(TRIPO_ENDPOINT, {"image_url": url, **TRIPO_ARGS})
+        await handle.get()
+    async with httpx.AsyncClient(verify=fake.ssl_context(), base_url=fake.base_url) as http:
+        prices = (
+            await http.get(
+                "/v1/models/pricing",
+                params={"endpoint_id": f"{TRIPO_ENDPOINT},fal-ai/trellis-2"},
+                headers=auth,
+            )
+        ).json()
+        assert prices == {
+            "prices": [
+                {
+                    "endpoint_id": TRIPO_ENDPOINT,
+                    "unit_price": 0.02,
+                    "unit": "credits",
+                    "currency": "USD",
+                },
+                {
+                    "endpoint_id": "fal-ai/trellis-2",
+                    "unit_price": 0.3,
+                    "unit": "generations",
+                    "currency": "USD",
+                },
+            ],
+            "next_cursor": None,
+            "has_more": False,
+        }
+        await asyncio.to_thread(fake.wait_for, fake.billing_events, 10)
+        events = (
+            await http.get(
+                "/v1/models/billing-events",
+                params={"request_id": handle.request_id, "start": "2020-01-01T00:00:00Z"},
+                headers=auth,
+            )
+        ).json()
+        (event,) = events["billing_events"]
+        assert set(event) == {
+            "request_id",
+            "endpoint_id",
+            "timestamp",
+            "output_units",
+            "unit_price",
+            "percent_discount",
+            "cost_estimate_nano_usd",
+        }
+        # TRIPO_ARGS asks a standard texture: 30 credits at $0.02.
+        assert event["cost_estimate_nano_usd"] == 600_000_000
+        balance = (await http.get("/v1/account/billing?expand=credits", headers=auth)).json()
+        assert balance == {
+            "username": "fake-team",
+            "credits": {"current_balance": 24.5, "currency": "USD"},
+        }
+        fake.billing_access = False
+        refused = await http.get("/v1/account/billing", headers=auth)
+        assert refused.status_code == 403
+        assert (await http.get("/v1/models/pricing?endpoint_id=x/y")).status_code == 401

@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from image2model_desktop.core.errors import SetupError
 from image2model_desktop.core.models import Job, JobParameters
+from image2model_desktop.core.states import FileState
 
-from .models import engine_label
+from .models import engine_label, spent_line, spent_note, unconfirmed_hint
 
 if TYPE_CHECKING:
     from image2model_desktop.core.service import JobService
 
 #: 0 every file completed, 1 some file failed or was cancelled, 2 usage or setup error.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: How long a finished batch waits for FAL's bills before its summary is printed.
+COST_WAIT_SECONDS = 15.0
 
 
 async def follow(service: JobService, job: Job, stream: Any) -> Job:
@@ -100,7 +103,10 @@ def print_summary(job: Job, outputs: Path, stream: Any) -> None:
             made_by = f"  [{item.model}]" if item.model else ""
             warning = item.output.warning
             mark, doubt = ("⚠", f" — warning: {warning}") if warning else ("✓", "")
-            print(f"  {mark} {item.filename} → {model}{made_by}{note}{doubt}", file=stream)
+            money = spent_note(item) if origin is None else ""
+            print(f"  {mark} {item.filename} → {model}{made_by}{note}{money}{doubt}", file=stream)
+        elif item.state == FileState.UNCONFIRMED:
+            print(f"  ? {item.filename}: {item.error_message}", file=stream)
         else:
             reason = item.error_message or "cancelled"
             # Refusals already start with the file's name; engine errors do not.
@@ -113,3 +119,6 @@ def print_summary(job: Job, outputs: Path, stream: Any) -> None:
             "nothing submitted, $0 charged (--no-reuse generates anew).",
             file=stream,
         )
+    for line in (spent_line(job), unconfirmed_hint(job)):
+        if line:
+            print(line, file=stream)

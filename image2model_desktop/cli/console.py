@@ -74,6 +74,8 @@ def describe(item: FileItem) -> str:
     """A short human description of a file's state."""
     if item.state == FileState.FAILED:
         return f"failed — {item.error_message or 'unknown error'}"
+    if item.state == FileState.UNCONFIRMED:
+        return f"sent, no answer — {item.error_message}"
     if item.state == FileState.COMPLETED and item.output is not None:
         done = f"done ({item.output.face_count:,} faces)"
         return f"{done} — warning: {item.output.warning}" if item.output.warning else done

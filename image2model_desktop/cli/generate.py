@@ -15,6 +15,7 @@ from image2model_desktop.core.models import JobParameters
 from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
 
 from .batch import (
+    COST_WAIT_SECONDS,
     EXIT_FAILED,
     EXIT_OK,
     check_out_dir,
@@ -25,6 +26,7 @@ from .batch import (
 )
 from .models import (
     add_model_arguments,
+    add_money_arguments,
     check_request,
     cost_lines,
     plan_entries,
@@ -50,6 +52,7 @@ def add_generate_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
     gen.add_argument("--concurrency", type=concurrency, default=None, metavar="N")
     gen.add_argument("--json", action="store_true", help="print the batch summary as JSON")
     add_model_arguments(gen)
+    add_money_arguments(gen)
     gen.add_argument(
         "--no-reuse",
         action="store_true",
@@ -77,7 +80,10 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def _parameters(args: argparse.Namespace, service: JobService) -> JobParameters:
     """The options over the defaults, checked against the chosen engine (exit 2 if not)."""
-    given = {name: getattr(args, name, None) for name in ("engine", "texture", "pbr", "seed")}
+    given = {
+        name: getattr(args, name, None)
+        for name in ("engine", "texture", "pbr", "seed", "fal_retention")
+    }
     given["model"] = next(iter(requested_models(args)), None)
     if args.face_limit is not None:
         engine = given["engine"] or service.settings.engine
@@ -126,6 +132,8 @@ async def _generate(args: argparse.Namespace) -> int:
         checked = await asyncio.get_running_loop().run_in_executor(None, check_photos, photos)
         entries = plan_entries(checked, args, models)
         reuse = not args.no_reuse
+        if engine == "fal":
+            await service.refresh_prices(engine)
         # Only what will really be submitted costs anything (core.reuse).
         for line in cost_lines(service, entries, parameters, reuse=reuse):
             print(line, file=human)
@@ -134,6 +142,8 @@ async def _generate(args: argparse.Namespace) -> int:
             print(f"Also finishing {len(resumed)} batch(es) left unfinished earlier.", file=human)
         job = await service.submit(entries, parameters, reuse=reuse)
         final = await follow(runtime.service, job, human)
+        # What FAL billed is read beside the batch; the summary gives it a moment.
+        final = await service.settle_costs(final.job_id, COST_WAIT_SECONDS)
         for job_id in resumed:
             await service.wait_finished(job_id)
         if args.out is not None:

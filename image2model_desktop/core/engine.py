@@ -24,6 +24,20 @@ class ModelStats:
 
 
 @dataclass(frozen=True)
+class AccountBalance:
+    """The engine account's credit, or why it cannot be told (Settings shows either)."""
+
+    #: Credit left in USD; None when it cannot be read (``reason`` says why).
+    usd: float | None
+    reason: str | None = None
+
+
+class CostUnavailable(Exception):
+    """The engine will never tell what this file's request cost (free engine,
+    a key without permission to read billing): stop asking."""
+
+
+@dataclass(frozen=True)
 class EngineOutput:
     """What a generator leaves in the job's outputs folder for one file."""
 
@@ -76,13 +90,15 @@ class FileRun(Protocol):
         message: str | None = None,
         request_id: str | None = None,
         endpoint: str | None = None,
+        estimated_usd: float | None = None,
     ) -> None:
         """Commit a change of this file to the store, then publish it.
 
         ``fraction`` is how much of the current state's progress band is done
         (0–1); without it, the job engine estimates progress while generating.
-        A ``request_id`` (and the ``endpoint`` it went to) is committed before
-        this returns: call it the moment a paid request is enqueued.
+        A ``request_id`` (and the ``endpoint`` it went to, and the price the
+        request was estimated at) is committed before this returns: call it the
+        moment a paid request is enqueued.
         """
 
 
@@ -119,6 +135,25 @@ class Engine(abc.ABC):
     def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
         """Return the estimated price in USD of ``count`` files, None when free."""
         return None
+
+    def price_source(self, parameters: JobParameters) -> str | None:
+        """Where the estimate's price comes from ("FAL, today", "table of 2026-12-01")."""
+        return None
+
+    async def refresh_prices(self) -> None:  # noqa: B027 - optional hook
+        """Fetch the engine's current prices if it publishes them (quietly, best effort)."""
+
+    async def billed_cost(self, item: FileItem) -> float | None:
+        """What the engine billed for ``item``'s request, in USD; None: not known yet.
+
+        Read after the request ended, retried quietly by ``core.costs``; raise
+        ``CostUnavailable`` when it will never be known.
+        """
+        raise CostUnavailable(f"{self.name} bills nothing")
+
+    async def account_balance(self) -> AccountBalance:
+        """The account's credit left, or a sentence saying why it cannot be read."""
+        return AccountBalance(None, "This engine has no account.")
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections and workers."""

@@ -17,7 +17,10 @@ sentence. Secrets never appear in either.
         ├── TransientError         worth retrying: 429, network, 5xx runner errors
         ├── GenerationTimeoutError the request never finished in time
         ├── ResultGoneError        the remote result expired or vanished
-        └── OutputError            a result could not be saved (disk full, read-only)
+        ├── OutputError            a result could not be saved (disk full, read-only)
+        └── UnconfirmedSubmitError the request was sent and no answer came: the
+                                   engine may have taken (and billed) it, so it is
+                                   not sent again without the person's word
 """
 
 from __future__ import annotations
@@ -106,3 +109,13 @@ class ResultGoneError(EngineError):
 
 class OutputError(EngineError):
     code = "OUTPUT"
+
+
+class UnconfirmedSubmitError(EngineError):
+    """A paid request left this computer and no answer came back.
+
+    The engine may have received it; sending it again could pay twice. The
+    runner moves the file to ``FileState.UNCONFIRMED`` with this sentence.
+    """
+
+    code = "UNCONFIRMED"

@@ -32,6 +32,8 @@ class ProgressEstimator:
         self._since: dict[str, tuple[str, float]] = {}
         #: Files whose engine reports its own progress: never estimated.
         self._reported: set[str] = set()
+        #: Files seen generating whose completion has not been learnt from yet.
+        self._generated: set[str] = set()
         self._mean_seconds: dict[EngineName, float] = {}
         self._ticker: asyncio.Task[None] | None = None
         ledger.bus.subscribe(self.on_event)
@@ -41,14 +43,19 @@ class ProgressEstimator:
             return
         item = event.file
         if item.state == FileState.GENERATING:
+            self._generated.add(item.file_id)
             if item.file_id not in self._since:
                 self._since[item.file_id] = (event.job_id, time.monotonic())
                 if self._ticker is None or self._ticker.done():
                     self._ticker = asyncio.get_running_loop().create_task(self._tick())
             return
         self._since.pop(item.file_id, None)
-        if item.state == FileState.COMPLETED and item.output is not None and item.engine:
-            self._learn(item.engine, item.output.processing_time)
+        # Only a file seen generating teaches the mean, once: later events of a
+        # completed file (its billed cost) and reused models say nothing of it.
+        if item.state == FileState.COMPLETED and item.file_id in self._generated:
+            self._generated.discard(item.file_id)
+            if item.output is not None and item.engine:
+                self._learn(item.engine, item.output.processing_time)
 
     def engine_reported(self, file_id: str) -> None:
         """The engine gave a fraction for this file: leave its progress to the engine."""
@@ -58,6 +65,7 @@ class ProgressEstimator:
         """The file left its engine (ended, or will be run again from the start)."""
         self._since.pop(file_id, None)
         self._reported.discard(file_id)
+        self._generated.discard(file_id)
 
     async def aclose(self) -> None:
         if self._ticker is not None:

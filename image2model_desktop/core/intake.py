@@ -24,7 +24,7 @@ from .settings import Settings
 from .states import FileState
 
 #: The fields of ``JobParameters`` a front end may set for one batch.
-PARAMETER_FIELDS = ("engine", "face_limit", "texture", "pbr", "seed", "model")
+PARAMETER_FIELDS = ("engine", "face_limit", "texture", "pbr", "seed", "model", "fal_retention")
 
 
 @dataclass(frozen=True)

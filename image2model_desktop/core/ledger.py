@@ -119,6 +119,23 @@ class Ledger:
         if job.is_finished and not was_finished:
             self._publish_finished(job)
 
+    def annotate(self, job_id: str, file_id: str, changes: dict[str, Any]) -> FileItem:
+        """Commit facts learnt about a file after the fact (its billed cost), then publish.
+
+        No state step and no progress: the file may have ended long ago. A
+        finished job is not taken back into memory.
+        """
+        job = self.get_job(job_id)
+        new = job.file(file_id).model_copy(update={**changes, "updated": time.time()})
+        self.store.save_file(new)
+        if job_id in self._jobs:
+            files = tuple(new if f.file_id == file_id else f for f in job.files)
+            self._jobs[job_id] = job.model_copy(update={"files": files})
+        self.bus.publish(
+            FileUpdated(seq=self.bus.next_seq(), job_id=job_id, task_id=job.task_id, file=new)
+        )
+        return new
+
     def restart(self, job: Job, task_id: str, reset: Iterable[FileItem]) -> Job:
         """Commit a new run (task) of some files of a job, then publish each of them."""
         items = {item.file_id: item for item in reset}

@@ -14,6 +14,9 @@ from .states import FileState
 EngineName = Literal["offline", "fal"]
 EngineChoice = Literal["auto", "offline", "fal"]
 TextureQuality = Literal["no", "standard", "HD"]
+#: How long FAL keeps the photos a batch uploads: an hour, a day, a week, or
+#: whatever the FAL account's storage settings say (no lifecycle sent).
+FalRetention = Literal["1h", "1d", "7d", "account"]
 #: The model a batch gets when nobody chose one (FAL's Tripo v2.5, the original's).
 DEFAULT_MODEL = "tripo-v2.5"
 
@@ -39,6 +42,10 @@ class JobParameters(BaseModel):
     #: offline engine has one and ignores it). Checked against the engine's list
     #: at submission (``core.parameters``).
     model: str = DEFAULT_MODEL
+    #: How long FAL keeps this batch's uploaded photos (the CDN serves them to
+    #: anyone with the URL until then). Ignored offline; not part of what a
+    #: model is made with (``core.reuse`` ignores it).
+    fal_retention: FalRetention = "1d"
 
 
 class ReusedFrom(BaseModel):
@@ -112,6 +119,13 @@ class FileItem(BaseModel):
     #: that order) when this file is one model made from several photos.
     view_names: tuple[str, ...] = ()
     attempts: int = 0
+    #: What the engine's price said this file would cost (USD), committed with
+    #: its request id; 0 when nothing was submitted (a reused model); None for
+    #: a free engine or an unknown price.
+    estimated_usd: float | None = None
+    #: What the engine billed for it (USD), read after the request finished
+    #: (``core.costs``); None until known, or when the engine cannot tell.
+    spent_usd: float | None = None
     output: OutputInfo | None = None
     #: The photo's size and the SHA-256 of its upright pixels (``core.reuse``):
     #: the same photo, renamed or re-saved losslessly, has the same hash.
@@ -170,6 +184,10 @@ class Job(BaseModel):
         return sum(1 for f in self.files if f.state == FileState.CANCELLED)
 
     @property
+    def unconfirmed_count(self) -> int:
+        return sum(1 for f in self.files if f.state == FileState.UNCONFIRMED)
+
+    @property
     def finished_count(self) -> int:
         return sum(1 for f in self.files if f.state.is_terminal)
 
@@ -214,6 +232,10 @@ class Job(BaseModel):
             parts.append(f"{self.failed_count} failed")
         if self.cancelled_count:
             parts.append(f"{self.cancelled_count} cancelled")
+        if self.unconfirmed_count:
+            parts.append(
+                f"{self.unconfirmed_count} unconfirmed (sent without an answer; not sent again)"
+            )
         pending = len(self.files) - self.finished_count
         if pending:
             parts.append(f"{pending} in progress")

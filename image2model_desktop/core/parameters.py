@@ -66,6 +66,9 @@ class EngineParameters:
     seed_max: int = 2**31 - 1
     #: Photos of one object the model can take at once (1: no multiview).
     max_views: int = 1
+    #: True when PBR asks for texture maps: PBR with texture "no" is refused
+    #: (the engine would texture, and bill, a model asked for without one).
+    pbr_needs_texture: bool = False
     #: USD per model by texture quality; a None value is an unknown price; a
     #: None map is a free engine.
     price_usd: Mapping[TextureQuality, float | None] | None = None
@@ -142,6 +145,8 @@ class EngineParameters:
         # engine's keeps ignoring PBR and seed as it always did.
         if parameters.pbr and not self.pbr:
             raise ParameterError("pbr", f"{self.label} has no PBR option; turn PBR off.", {})
+        if parameters.pbr and parameters.texture == "no" and self.pbr_needs_texture:
+            raise ParameterError("pbr", pbr_without_texture(self.label), {})
         seed = parameters.seed
         if seed is not None and not self.seed:
             raise ParameterError("seed", f"{self.label} takes no seed; leave it empty.", {})
@@ -151,6 +156,14 @@ class EngineParameters:
                 f"The seed must be a whole number from 0 to {self.seed_max:,} for {self.label}.",
                 {"minimum": 0, "maximum": self.seed_max},
             )
+
+
+def pbr_without_texture(label: str) -> str:
+    """The sentence for PBR asked on a model without texture (``pbr_needs_texture``)."""
+    return (
+        f"{label} makes PBR materials only on a textured model; choose a texture "
+        "(standard or HD) or turn PBR off."
+    )
 
 
 def face_limit_sentence(policy: EngineParameters, value: object) -> str:

@@ -39,7 +39,8 @@ def same_request(
     """Would a model made for ``other`` answer a request for ``parameters``?"""
     if engine != other_engine:
         return False
-    ignored = {"engine", "seed"}
+    # How long FAL keeps the photos says nothing of the model made from them.
+    ignored = {"engine", "seed", "fal_retention"}
     if parameters.model_dump(exclude=ignored) != other.model_dump(exclude=ignored):
         return False
     return parameters.seed is None or parameters.seed == other.seed

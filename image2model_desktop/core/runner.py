@@ -20,8 +20,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from .costs import CostReader
 from .engine import Engine, EngineOutput, ModelStats
-from .errors import AuthError, EngineError, Image2ModelError, OutputError, SetupError
+from .errors import (
+    AuthError,
+    EngineError,
+    Image2ModelError,
+    OutputError,
+    SetupError,
+    UnconfirmedSubmitError,
+)
 from .estimator import ProgressEstimator
 from .ledger import Ledger
 from .models import EngineName, FileItem, JobParameters, OutputInfo
@@ -45,6 +53,7 @@ class FileRunner:
         pool: EnginePool,
         estimator: ProgressEstimator,
         paths: LibraryPaths,
+        costs: CostReader,
         *,
         file_timeout: Callable[[], float],
         inspect_model: ModelInspector,
@@ -54,6 +63,7 @@ class FileRunner:
         self._pool = pool
         self._estimator = estimator
         self._paths = paths
+        self._costs = costs
         self._file_timeout = file_timeout
         self._inspect_model = inspect_model
         self._hold_on_balance = hold_on_balance
@@ -106,6 +116,23 @@ class FileRunner:
             },
         )
 
+    def unconfirmed(self, job_id: str, file_id: str, error: UnconfirmedSubmitError) -> None:
+        """End a file whose paid request was sent and never answered: it waits for the person."""
+        if self._ledger.get_job(job_id).file(file_id).state.is_terminal:
+            return
+        log.warning("File %s: request sent without an answer; not sent again", file_id)
+        self._ledger.apply(
+            job_id,
+            file_id,
+            state=FileState.UNCONFIRMED,
+            changes={
+                "error_code": error.code,
+                "error_message": error.user_message,
+                "message": error.user_message,
+                "finished": time.time(),
+            },
+        )
+
     # -- one file -------------------------------------------------------------
 
     async def _run_file(self, job_id: str, file_id: str) -> None:
@@ -138,6 +165,8 @@ class FileRunner:
             if file_id not in self._cancel_requested:
                 raise  # shutting down: the file stays resumable
             await self._cancelled_by_user(job_id, file_id, engine_name)
+        except UnconfirmedSubmitError as error:
+            self.unconfirmed(job_id, file_id, error)
         except EngineError as error:
             self.fail(job_id, file_id, error)
             if error.halts_batch:
@@ -178,6 +207,16 @@ class FileRunner:
             self._running.discard(file_id)
             self._cancel_requested.discard(file_id)
             self._estimator.forget(file_id)
+            self._ask_cost(job_id, file_id)
+
+    def _ask_cost(self, job_id: str, file_id: str) -> None:
+        """A file that ended with a paid request: learn what it cost, beside the batch."""
+        job = self._ledger.find_job(job_id)
+        if job is None:
+            return
+        item = job.file(file_id)
+        if item.state.is_terminal and item.request_id and item.engine and item.spent_usd is None:
+            self._costs.schedule(job_id, file_id, item.engine)
 
     async def _reused(self, run: _FileRun, engine_name: EngineName) -> bool:
         """Complete the file with an earlier model of the same photo; False: generate it.
@@ -230,6 +269,9 @@ class FileRunner:
                         "started": now,
                         "finished": now,
                         "message": reused_sentence(output.reused_from),
+                        # Nothing was submitted: nothing estimated, nothing spent.
+                        "estimated_usd": 0.0,
+                        "spent_usd": 0.0,
                     },
                 )
                 return True
@@ -411,8 +453,11 @@ class _FileRun:
         message: str | None = None,
         request_id: str | None = None,
         endpoint: str | None = None,
+        estimated_usd: float | None = None,
     ) -> None:
         changes: dict[str, Any] = {}
+        if estimated_usd is not None:
+            changes["estimated_usd"] = estimated_usd
         if message is not None:
             changes["message"] = message
         if request_id is not None:

@@ -25,6 +25,8 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from .costs import COST_READ_DELAYS, CostReader
+from .engine import AccountBalance
 from .errors import OutputError, SetupError, StoreError
 from .estimator import ProgressEstimator
 from .events import Event, Subscription
@@ -74,6 +76,7 @@ class JobService:
         hold_on_balance: bool = True,
         parameters: Mapping[EngineName, EngineParameters] | None = None,
         inspect_model: ModelInspector,
+        cost_read_delays: Sequence[float] = COST_READ_DELAYS,
     ) -> None:
         self.paths = paths
         self._settings = settings.with_one_engine()
@@ -87,11 +90,13 @@ class JobService:
         self._estimator = ProgressEstimator(
             self._ledger, lambda name: self._pool.engine(name).expected_seconds
         )
+        self._costs = CostReader(self._ledger, self._pool.engine, cost_read_delays)
         self._runner = FileRunner(
             self._ledger,
             self._pool,
             self._estimator,
             paths,
+            self._costs,
             file_timeout=lambda: self._settings.file_timeout_seconds,
             inspect_model=inspect_model,
             hold_on_balance=hold_on_balance,
@@ -141,12 +146,14 @@ class JobService:
                 self._runner.schedule(job_id, item.file_id)
             resumed.append(job_id)
             log.info("Resuming job %s", job_id)
+        self._costs.schedule_recent()
         return resumed
 
     async def aclose(self) -> None:
         """Stop work for now; unfinished files stay resumable in the store."""
         self._closed = True
         await self._runner.aclose()
+        await self._costs.aclose()
         await self._estimator.aclose()
         await self._pool.aclose()
 
@@ -168,6 +175,36 @@ class JobService:
         """Estimated price in USD of ``count`` files, or None for a free engine."""
         engine = self._pool.engine(self._pool.resolve(parameters.engine))
         return engine.estimate_cost(parameters, count)
+
+    def price_source(self, parameters: JobParameters) -> str | None:
+        """Where ``estimate_cost``'s price comes from ("FAL, today", "table of 2026-12-01")."""
+        engine = self._pool.engine(self._pool.resolve(parameters.engine))
+        return engine.price_source(parameters)
+
+    async def refresh_prices(self, choice: EngineChoice, timeout: float = 10.0) -> None:
+        """Ask the engine for its current prices (best effort: on failure the last ones stay)."""
+        engine = self._pool.engine(self._pool.resolve(choice))
+        try:
+            await asyncio.wait_for(engine.refresh_prices(), timeout)
+        except Exception as exc:  # the estimate falls back to what is known
+            log.info("Prices of %s not refreshed (%s)", engine.name, type(exc).__name__)
+
+    async def account_balance(self, engine: EngineName = "fal") -> AccountBalance:
+        """The engine account's credit left, or a sentence saying why it cannot be read."""
+        try:
+            made = self._pool.engine(engine)
+        except SetupError as error:
+            return AccountBalance(None, error.user_message)
+        return await made.account_balance()
+
+    async def settle_costs(self, job_id: str, timeout: float) -> Job:
+        """Wait (at most ``timeout``) for the billed costs of a finished job; return the job.
+
+        The batch never waits for these; a front end about to print a summary
+        and exit (the CLI) gives them a moment.
+        """
+        await self._costs.settle(job_id, timeout)
+        return self.get_job(job_id)
 
     def set_concurrency(self, limit: int) -> None:
         """Files processed at once per engine, for this session (not saved)."""
@@ -202,6 +239,10 @@ class JobService:
 
     def count_jobs(self) -> int:
         return self._ledger.store.count_jobs()
+
+    def unconfirmed_jobs(self) -> list[str]:
+        """Jobs holding a file sent without an answer, oldest first (``resend`` them)."""
+        return self._ledger.store.jobs_with_unconfirmed()
 
     def jobs_with_output(self, filename: str) -> list[str]:
         """Ids of jobs holding an output file of that name."""
@@ -376,28 +417,59 @@ class JobService:
         ]
         if not targets:
             return None
-        task_id = new_id()
-        reset = [
-            f.model_copy(
-                update={
-                    "state": FileState.PENDING,
-                    "progress": 0.0,
-                    "queue_position": None,
-                    "message": "",
-                    "error_code": None,
-                    "error_message": None,
-                    "request_id": _resumable_request(f),
-                    "output": None,
-                    "started": None,
-                    "finished": None,
-                    "updated": time.time(),
-                }
-            )
-            for f in targets
+        return self._restart(job, targets, keep_request=True)
+
+    async def resend(self, job_id: str, file_ids: Sequence[str] | None = None) -> str | None:
+        """Send again the files whose request went out without an answer; return the task id.
+
+        Only on the person's word: the engine may have received (and billed)
+        the first request, so this may pay twice. Files in other states are
+        left alone (``retry`` runs failed and cancelled ones).
+        """
+        job = self.get_job(job_id)
+        self._pool.release_hold(job.engine)
+        targets = [
+            f
+            for f in job.files
+            if f.state == FileState.UNCONFIRMED
+            and f.input_name is not None
+            and (file_ids is None or f.file_id in file_ids)
         ]
+        if not targets:
+            return None
+        log.warning("Resending %d file(s) of job %s on the user's word", len(targets), job_id)
+        return self._restart(job, targets, keep_request=False)
+
+    def _restart(self, job: Job, targets: Sequence[FileItem], *, keep_request: bool) -> str:
+        """Reset ``targets`` to pending as a new task of ``job`` and schedule them."""
+        task_id = new_id()
+        reset = []
+        for f in targets:
+            request = _resumable_request(f) if keep_request else None
+            kept = request is not None
+            reset.append(
+                f.model_copy(
+                    update={
+                        "state": FileState.PENDING,
+                        "progress": 0.0,
+                        "queue_position": None,
+                        "message": "",
+                        "error_code": None,
+                        "error_message": None,
+                        "request_id": request,
+                        # A re-attached request keeps its price and bill; a new one has its own.
+                        "estimated_usd": f.estimated_usd if kept else None,
+                        "spent_usd": f.spent_usd if kept else None,
+                        "output": None,
+                        "started": None,
+                        "finished": None,
+                        "updated": time.time(),
+                    }
+                )
+            )
         self._ledger.restart(job, task_id, reset)
         for item in reset:
-            self._runner.schedule(job_id, item.file_id)
+            self._runner.schedule(job.job_id, item.file_id)
         return task_id
 
     def delete_job(self, job_id: str) -> None:

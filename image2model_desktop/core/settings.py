@@ -42,6 +42,8 @@ class Settings(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=25)
     #: A file still unfinished after this many seconds fails as timed out.
     file_timeout_seconds: float = Field(default=600.0, gt=0)
+    #: A batch's parameters when nobody chose; ``defaults.fal_retention`` is the
+    #: setting "Delete my photos from FAL after" (1h, 1d, 7d, account).
     defaults: JobParameters = Field(default_factory=JobParameters)
     output_folder: str | None = None
     api: ApiServerSettings = Field(default_factory=ApiServerSettings)

@@ -2,7 +2,9 @@
 
 FAL reports queue positions and log lines, not percentages, so progress is
 derived from the state: each state owns a band of the 0–100 scale and a file
-only ever moves forward through the bands.
+only ever moves forward through the bands. The endings (failed, cancelled,
+unconfirmed) have no band: a file keeps the progress it had when it ended, and
+its batch counts it as done.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ class FileState(StrEnum):
     FAILED = "failed"
     #: The user (or a batch cancel) stopped it. Terminal.
     CANCELLED = "cancelled"
+    #: The request was sent to the engine and no answer came (the connection
+    #: broke after the body left): the engine may have taken, and billed, it.
+    #: Nothing is sent again on its own; the file waits here, ended for its
+    #: batch, until the person resends it (``JobService.resend``). Terminal for
+    #: the machine; only an explicit resend leaves it, as a retry leaves failed.
+    UNCONFIRMED = "unconfirmed"
 
     @property
     def is_terminal(self) -> bool:
@@ -40,7 +48,11 @@ class FileState(StrEnum):
         return self in ACTIVE_STATES
 
 
-TERMINAL_STATES = frozenset({FileState.COMPLETED, FileState.FAILED, FileState.CANCELLED})
+TERMINAL_STATES = frozenset(
+    {FileState.COMPLETED, FileState.FAILED, FileState.CANCELLED, FileState.UNCONFIRMED}
+)
+#: Endings any live state may move to (the others are reached by the forward path).
+_ENDINGS = frozenset({FileState.FAILED, FileState.CANCELLED, FileState.UNCONFIRMED})
 ACTIVE_STATES = frozenset(
     {FileState.UPLOADING, FileState.QUEUED, FileState.GENERATING, FileState.DOWNLOADING}
 )
@@ -74,14 +86,14 @@ def can_transition(old: FileState, new: FileState) -> bool:
     """Tell whether ``old → new`` is a legal move.
 
     Forward moves along the path are legal (steps may be skipped: the offline
-    engine has no queue), as are moves to failed/cancelled from any state that
-    is not terminal. Staying in the same active state is legal (new log line,
+    engine has no queue), as are moves to failed/cancelled/unconfirmed from any
+    state that is not terminal. Staying in the same active state is legal (new log line,
     queue position). Terminal states are final; a retry resets a file to
     pending explicitly (see ``reset_for_retry``), never through this check.
     """
     if old.is_terminal:
         return False
-    if new in (FileState.FAILED, FileState.CANCELLED):
+    if new in _ENDINGS:
         return True
     if old == new:
         return True

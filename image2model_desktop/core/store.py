@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from .errors import StoreError, StoreLockedError
 from .models import FileItem, Job, JobParameters, OutputInfo
-from .states import FileState
+from .states import TERMINAL_STATES, FileState
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ _FILE_COLUMNS = (
     "model",
     "endpoint",
     "view_names",
+    "estimated_usd",
+    "spent_usd",
 )
 
 
@@ -137,11 +139,25 @@ def _migrate_3(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_4(db: sqlite3.Connection) -> None:
+    # Money you can trust (issue 20): what each file was estimated to cost and
+    # what the engine billed (read after the fact). The version bump also keeps
+    # an older app from opening a library whose files may be "unconfirmed".
+    _run_statements(
+        db,
+        """
+        ALTER TABLE files ADD COLUMN estimated_usd REAL;
+        ALTER TABLE files ADD COLUMN spent_usd REAL
+        """,
+    )
+
+
 #: Migration N brings a database from version N-1 to N. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_1,
     _migrate_2,
     _migrate_3,
+    _migrate_4,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -315,12 +331,40 @@ class Store:
 
     def unfinished_job_ids(self) -> list[str]:
         """Jobs with at least one file not in a terminal state, oldest first."""
-        terminal = tuple(s.value for s in (FileState.COMPLETED, FileState.FAILED))
+        terminal = tuple(sorted(s.value for s in TERMINAL_STATES))
+        marks = ", ".join("?" for _ in terminal)
         with self._mutex:
             rows = self._db.execute(
                 "SELECT DISTINCT f.job_id FROM files f JOIN jobs j USING(job_id) "
-                "WHERE f.state NOT IN (?, ?, ?) ORDER BY j.created",
-                (*terminal, FileState.CANCELLED.value),
+                f"WHERE f.state NOT IN ({marks}) ORDER BY j.created",
+                terminal,
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def awaiting_cost(self, since: float, limit: int = 200) -> list[tuple[str, str, str]]:
+        """(job id, file id, engine) of files with a request whose billed cost is unknown.
+
+        Ended (completed, failed or cancelled: FAL may bill a request that then
+        failed) after ``since``, newest first: what a restart still asks the
+        engines about (``core.costs``).
+        """
+        ended = (FileState.COMPLETED.value, FileState.FAILED.value, FileState.CANCELLED.value)
+        with self._mutex:
+            rows = self._db.execute(
+                "SELECT job_id, file_id, engine FROM files WHERE request_id IS NOT NULL "
+                "AND engine IS NOT NULL AND spent_usd IS NULL AND state IN (?, ?, ?) "
+                "AND finished >= ? ORDER BY finished DESC LIMIT ?",
+                (*ended, since, limit),
+            ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def jobs_with_unconfirmed(self) -> list[str]:
+        """Jobs holding a file sent without an answer (``FileState.UNCONFIRMED``), oldest first."""
+        with self._mutex:
+            rows = self._db.execute(
+                "SELECT DISTINCT f.job_id FROM files f JOIN jobs j USING(job_id) "
+                "WHERE f.state = ? ORDER BY j.created",
+                (FileState.UNCONFIRMED.value,),
             ).fetchall()
         return [str(r[0]) for r in rows]
 

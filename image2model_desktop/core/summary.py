@@ -7,7 +7,7 @@ reached, through ``link``: the API hands out signed HTTP links, the CLI
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .models import FileItem, Job
@@ -25,6 +25,11 @@ def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[s
         "status": item.state.value,
         # Which generator made (makes) the file: FAL's model name, or null offline.
         "model": item.model,
+        # USD: the price the request was estimated at when sent, and what the
+        # engine billed for it (read after the fact; null until known). Both 0
+        # for a reused model, null for a free engine.
+        "estimated_usd": item.estimated_usd,
+        "spent_usd": item.spent_usd,
     }
     if item.state == FileState.COMPLETED and item.output is not None:
         out = item.output
@@ -51,7 +56,7 @@ def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[s
             # The engine's doubt about the model (no clear subject in the photo), or null.
             warning=out.warning,
         )
-    elif item.state in (FileState.FAILED, FileState.CANCELLED):
+    elif item.state in (FileState.FAILED, FileState.CANCELLED, FileState.UNCONFIRMED):
         result.update(
             error=item.error_message or "Cancelled", error_code=item.error_code or "CANCELLED"
         )
@@ -72,8 +77,19 @@ def batch_summary(
         "successful_files": job.completed_count,
         "failed_files": job.failed_count,
         "cancelled_files": job.cancelled_count,
+        # Sent without an answer: may have reached the engine, not sent again
+        # until the person resends them (POST /jobs/{job_id}/resend).
+        "unconfirmed_files": job.unconfirmed_count,
         "face_limit": job.parameters.face_limit,
         "engine": job.engine,
         "message": job.summary_message(),
+        "estimated_usd": _total(f.estimated_usd for f in job.files),
+        "spent_usd": _total(f.spent_usd for f in job.files),
         "results": [file_result(f, job.job_id, link) for f in job.files],
     }
+
+
+def _total(values: Iterable[float | None]) -> float | None:
+    """The sum of the known amounts, or None when none is known."""
+    known = [v for v in values if v is not None]
+    return round(sum(known), 4) if known else None

@@ -36,5 +36,5 @@ def create_engine(name: EngineName, *, data_dir: Path) -> Engine:
         from .fal.client import FalHosts
         from .fal.engine import FalEngine
 
-        return FalEngine(key=key, hosts=FalHosts.from_env())
+        return FalEngine(key=key, hosts=FalHosts.from_env(), data_dir=data_dir)
     raise SetupError(f"Unknown engine {name!r}; use offline or fal.")

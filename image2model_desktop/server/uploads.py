@@ -60,6 +60,12 @@ _OPTIONAL_FIELDS: dict[str, Any] = {
     "pbr": {"type": "boolean"},
     "seed": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
     "engine": {"type": "string", "enum": ["auto", "fal", "offline"]},
+    "fal_retention": {
+        "type": "string",
+        "enum": ["1h", "1d", "7d", "account"],
+        "description": "How long FAL keeps the uploaded photos (FAL engine): an hour, a day "
+        "(the app's default setting), a week, or the FAL account's own storage setting",
+    },
 }
 
 
@@ -145,7 +151,7 @@ def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters
     given: dict[str, Any] = {
         name: fields.get(name, "").strip() or None
         # model: FAL's generator (issue 16); absent keeps the original's Tripo v2.5.
-        for name in ("texture", "pbr", "seed", "engine", "model")
+        for name in ("texture", "pbr", "seed", "engine", "model", "fal_retention")
     }
     face_limit = fields.get("face_limit", "").strip()
     if face_limit:

@@ -33,9 +33,15 @@ def test_backward_moves_are_illegal() -> None:
 
 
 @pytest.mark.parametrize("state", [s for s in FileState if not s.is_terminal])
-def test_any_live_state_can_fail_or_be_cancelled(state: FileState) -> None:
+def test_any_live_state_can_fail_be_cancelled_or_end_unconfirmed(state: FileState) -> None:
     assert can_transition(state, FileState.FAILED)
     assert can_transition(state, FileState.CANCELLED)
+    assert can_transition(state, FileState.UNCONFIRMED)
+
+
+def test_unconfirmed_is_an_ending_without_a_band() -> None:
+    assert FileState.UNCONFIRMED.is_terminal and not FileState.UNCONFIRMED.is_active
+    assert FileState.UNCONFIRMED not in PROGRESS_BANDS
 
 
 @pytest.mark.parametrize("terminal", sorted(TERMINAL_STATES))

@@ -15,7 +15,7 @@ import pytest
 from image2model_desktop.core.errors import StoreError, StoreLockedError
 from image2model_desktop.core.models import FileItem, Job, JobParameters, new_id
 from image2model_desktop.core.states import FileState
-from image2model_desktop.core.store import SCHEMA_VERSION, Store
+from image2model_desktop.core.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 
 def make_job(files: int = 2) -> Job:
@@ -65,6 +65,52 @@ def test_older_schema_is_migrated(tmp_path: Path) -> None:
     store = Store.open(path)
     assert store.schema_version == SCHEMA_VERSION
     store.insert_job(make_job())
+    store.close()
+
+
+def test_a_version_3_library_gains_costs_and_keeps_its_files(tmp_path: Path) -> None:
+    """Migration 4 (issue 20): estimated and billed costs; nothing else changes."""
+    path = tmp_path / "lib.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for migrate in MIGRATIONS[:3]:
+        db.execute("BEGIN")
+        migrate(db)
+        db.execute("COMMIT")
+    db.execute("PRAGMA user_version = 3")
+    job = make_job(1)
+    db.execute(
+        "INSERT INTO jobs VALUES (?, ?, ?, ?, ?)",
+        (job.job_id, job.task_id, job.created, job.parameters.model_dump_json(), job.engine),
+    )
+    item = job.files[0]
+    db.execute(
+        "INSERT INTO files(file_id, job_id, position, filename, input_name, output_stem, state,"
+        " request_id, created, updated) VALUES (?, ?, 0, ?, ?, ?, 'completed', 'req-9', ?, ?)",
+        (item.file_id, job.job_id, item.filename, item.input_name, item.output_stem, 1.0, 1.0),
+    )
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version == SCHEMA_VERSION == 4
+    loaded = store.load_job(job.job_id)
+    assert loaded is not None
+    (found,) = loaded.files
+    assert found.request_id == "req-9" and found.state == FileState.COMPLETED
+    assert found.estimated_usd is None and found.spent_usd is None
+    # An old job's parameters have no retention: the default (a day) applies.
+    assert loaded.parameters.fal_retention == "1d"
+    store.save_file(found.model_copy(update={"spent_usd": 0.3, "estimated_usd": 0.3}))
+    reloaded = store.load_job(job.job_id)
+    assert reloaded is not None and reloaded.files[0].spent_usd == 0.3
+    store.close()
+
+
+def test_unconfirmed_files_end_their_job_and_are_listed_for_a_resend(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "lib.sqlite3")
+    job = make_job(1)
+    store.insert_job(job)
+    store.save_file(job.files[0].model_copy(update={"state": FileState.UNCONFIRMED}))
+    assert store.unfinished_job_ids() == []
+    assert store.jobs_with_unconfirmed() == [job.job_id]
     store.close()
 
 

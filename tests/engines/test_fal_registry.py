@@ -13,7 +13,7 @@ import fal_client
 import httpx
 import pytest
 
-from image2model_desktop.core.errors import OutputError
+from image2model_desktop.core.errors import EngineError, OutputError
 from image2model_desktop.core.models import JobParameters
 from image2model_desktop.engines.fal import registry
 from image2model_desktop.engines.fal.registry import (
@@ -90,8 +90,9 @@ def test_tripo_v25_sends_exactly_what_todays_engine_sends() -> None:
             {"texture": "HD", "pbr": True},
             {"texture_quality": "detailed", "pbr": True},
         ),
-        ("tripo-h3.1", {"texture": "no", "pbr": True}, {"texture": False, "pbr": False}),
+        ("tripo-h3.1", {"texture": "no"}, {"texture": False, "pbr": False}),
         ("tripo-h3.1", {"seed": 3, "face_limit": 90_000}, {"model_seed": 3, "face_limit": 90_000}),
+        ("tripo-h3.1", {"face_limit": 1_000}, {"face_limit": 1_000}),
         ("tripo-p1", {"texture": "no", "face_limit": 800}, {"texture": False, "face_limit": 800}),
         ("tripo-p1", {"seed": 5}, {"image_url": PHOTO, "model_seed": 5}),
         ("hunyuan3d-v3", {}, {"input_image_url": PHOTO, "generate_type": "Normal"}),
@@ -119,6 +120,11 @@ def test_each_dialect(name: str, changes: dict[str, Any], expected: dict[str, An
         ("tripo-p1", {"face_limit": 40_000}, "48–20,000 faces"),
         ("tripo-p1", {"texture": "HD"}, "'no' or 'standard'"),
         ("tripo-p1", {"pbr": True}, "no PBR option"),
+        ("tripo-h3.1", {"face_limit": 500}, "1,000–2,000,000 faces"),
+        ("tripo-h3.1", {"face_limit": 2_000_001}, "1,000–2,000,000 faces"),
+        ("tripo-v2.5", {"texture": "no", "pbr": True}, "PBR materials only on a textured"),
+        ("tripo-h3.1", {"texture": "no", "pbr": True}, "PBR materials only on a textured"),
+        ("hunyuan3d-v3", {"texture": "no", "pbr": True}, "PBR materials only on a textured"),
         ("hunyuan3d-v3", {"face_limit": 5000}, "40,000–1,500,000"),
         ("hunyuan3d-v3", {"seed": 1}, "takes no seed"),
         ("trellis-2", {"face_limit": 5000}, "no face limit"),
@@ -149,6 +155,7 @@ def test_every_accepted_combination_passes_the_endpoints_validation() -> None:
             except UnsupportedParameterError:
                 assert (
                     (pbr and "pbr" not in generator.parameters)
+                    or (pbr and texture == "no")
                     or (face_limit is not None and "face_limit" not in generator.parameters)
                     or (seed is not None and "seed" not in generator.parameters)
                 )
@@ -231,14 +238,27 @@ def test_outputs_read_each_shape() -> None:
     assert extract_outputs(
         registry.TRIPO_V25, {"task_id": "t", "model_mesh": mesh, "rendered_image": image}
     ) == registry.Outputs("https://cdn/m.glb", "https://cdn/p.webp", mesh, image)
-    assert extract_outputs(registry.TRIPO_V25, {"pbr_model": mesh}).model_url == mesh["url"]
-    hunyuan = {"model_urls": {"glb": mesh}, "thumbnail": image}
+    only_pbr = {"task_id": "t", "pbr_model": mesh}
+    assert extract_outputs(registry.TRIPO_V25, only_pbr).model_url == mesh["url"]
+    hunyuan = {"model_glb": None, "model_urls": {"glb": mesh}, "thumbnail": image}
     assert extract_outputs(registry.HUNYUAN3D_V3, hunyuan).model_url == mesh["url"]
     trellis = extract_outputs(registry.TRELLIS_2, {"model_glb": mesh})
     assert trellis.preview_url is None
     with pytest.raises(OutputError) as error:
-        extract_outputs(registry.RODIN_V25, {"seed": 1, "textures": [image]})
+        extract_outputs(registry.RODIN_V25, {"model_mesh": None, "seed": 1, "textures": [image]})
     assert error.value.code == "FAL_NO_MODEL"
+
+
+def test_another_models_result_fails_the_photo_with_a_sentence() -> None:
+    """A rerouted request (FAL's fallbacks) answers in another model's shape."""
+    mesh = {"url": "https://cdn/m.glb"}
+    hunyuan_shape = {"model_glb": mesh, "model_urls": {"glb": mesh}, "thumbnail": mesh}
+    with pytest.raises(EngineError) as error:
+        extract_outputs(registry.TRIPO_V25, hunyuan_shape)
+    assert error.value.code == "FAL_WRONG_MODEL"
+    sentence = str(error.value)
+    assert "not Tripo v2.5's" in sentence and "model_glb" in sentence
+    assert sentence.endswith(".")
 
 
 # -- end to end: the real fal-client against the fake -------------------------------

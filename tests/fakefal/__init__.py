@@ -41,11 +41,22 @@ Reproduced (as fal-client 1.0.3 exercises them):
   submit answered 503, a status connection reset, an upload held back (to kill
   a client mid-upload); `started()` shows replies still being sent.
 
+* Money (issue 20): a submit taken and then cut before its answer (scenario
+  `submit_answer_cut`, marker `submitcut`); each submit's headers
+  (`SubmitRecord.headers`, `disables_fallbacks`: FAL's `x-fal-disable-fallbacks`,
+  docs.fal.ai/model-apis/model-endpoints/reliability); the lifecycle each upload
+  asked for (`upload_lifecycles()`, fal-client 1.0.3's `X-Fal-Object-Lifecycle`
+  JSON, docs.fal.ai/documentation/model-apis/media-expiration); the platform
+  API's pricing, billing events and account billing in FAL's published shapes
+  (`set_price`, `billing_events()`, `billing_access`, `billing_lag_seconds`,
+  `balance_usd`; see `protocol`).
+
 Not reproduced: run()/stream()/realtime/websockets, webhooks,
 the backup domains (falrun.com), ingress (nginx) 502–504 pages, per-account
 concurrency limits (queue positions are scripted, not caused by other requests),
-priorities and X-Fal-Request-Timeout (accepted, ignored), object lifecycle/ACL
-headers (accepted, ignored), CDN token expiry. Exact message texts of 401/429,
+priorities and X-Fal-Request-Timeout (accepted, ignored), object expiry (the
+lifecycle is recorded, files never expire), ACLs, CDN token expiry, model
+fallbacks (the header is recorded; the fake never reroutes). Exact message texts of 401/429,
 the `error`/`error_type` of a cancelled request (`client_cancelled`) and the
 400 for fetching a cancelled request's result, the 404 text for an unknown
 endpoint, the stream's keep-alive comment text and its 404/405 refusals are
@@ -59,6 +70,7 @@ from .models import ENDPOINTS
 from .scenarios import MARKERS, SCENARIO_KINDS, STREAM_MARKERS, Scenario, ScenarioKind, StreamMode
 from .server import DEFAULT_KEY, MODEL_ENDPOINTS, TRIPO_ENDPOINT, FakeFal
 from .state import (
+    BillingEvent,
     CancelRecord,
     LoggedRequest,
     StartedReply,
@@ -75,6 +87,7 @@ __all__ = [
     "SCENARIO_KINDS",
     "STREAM_MARKERS",
     "TRIPO_ENDPOINT",
+    "BillingEvent",
     "CancelRecord",
     "FakeFal",
     "LoggedRequest",

@@ -46,6 +46,25 @@ class FakeEndpoint:
     image_fields: tuple[str, ...]
     output: Literal["tripo", "tripo_family", "hunyuan", "trellis", "rodin"]
     log_name: str = field(default="Tripo")
+    #: What ``GET /v1/models/pricing`` answers for it: USD per ``unit`` (plausible
+    #: figures; FAL's own per-endpoint answers were not captured). Tests change
+    #: them with ``FakeFal.set_price``.
+    unit_price: float = 0.01
+    unit: str = "credits"
+
+
+def billed_units(endpoint: FakeEndpoint, arguments: dict[str, Any]) -> float:
+    """How many units the fake bills one request of ``endpoint`` (Tripo: credits by texture,
+    as the community price tables count them; the others: one generation)."""
+    if endpoint.unit != "credits":
+        return 1.0
+    texture = arguments.get("texture", "standard" if endpoint.model == "tripo-v2.5" else True)
+    if endpoint.model == "tripo-p1":
+        return 50.0 if texture else 40.0
+    if texture in ("no", False):
+        return 20.0
+    detailed = texture == "HD" or arguments.get("texture_quality") == "detailed"
+    return 40.0 if detailed else 30.0
 
 
 _TRIPO_V25_COMMON = {
@@ -60,10 +79,12 @@ _TRIPO_V25_COMMON = {
     "orientation": Rule("str", choices=("default", "align_image")),
 }
 _VIEWS = ("left_image_url", "back_image_url", "right_image_url")
+# H31ImageTo3dInput / H31MultiviewTo3dInput in fal-js libs/schemas/src/3d/schemas.gen.ts
+# @6fbc5ada (FAL's OpenAPI): face_limit integer 1000..2000000 or null.
 _TRIPO_H31_COMMON = {
     "model_seed": Rule("int"),
     "texture_seed": Rule("int"),
-    "face_limit": Rule("int", gt=0),
+    "face_limit": Rule("int", ge=1_000, le=2_000_000),
     "texture": Rule("bool"),
     "pbr": Rule("bool"),
     "texture_quality": Rule("str", choices=("standard", "detailed")),
@@ -136,6 +157,8 @@ ENDPOINTS: dict[str, FakeEndpoint] = {
             ("input_image_url", *_VIEWS),
             "hunyuan",
             "Hunyuan3D",
+            unit_price=0.375,
+            unit="generations",
         ),
         FakeEndpoint(
             "fal-ai/trellis-2",
@@ -151,6 +174,8 @@ ENDPOINTS: dict[str, FakeEndpoint] = {
             ("image_url",),
             "trellis",
             "TRELLIS.2",
+            unit_price=0.30,
+            unit="generations",
         ),
         FakeEndpoint(
             "fal-ai/hyper3d/rodin/v2.5",
@@ -159,13 +184,16 @@ ENDPOINTS: dict[str, FakeEndpoint] = {
                 "image_urls": Rule("url_list", required=True, min_items=1, max_items=5),
                 "prompt": Rule("str"),
                 "seed": Rule("int", ge=0, le=65_535),
-                "material": Rule("str", choices=("PBR", "Shaded", "All")),
+                # Hyper3dRodinV25Input (fal-js endpoints.ts @381105e1): "None" is geometry only.
+                "material": Rule("str", choices=("PBR", "Shaded", "All", "None")),
                 "geometry_file_format": Rule("str", choices=("glb", "usdz", "fbx", "obj", "stl")),
                 "TAPose": Rule("bool"),
             },
             ("image_urls",),
             "rodin",
             "Rodin",
+            unit_price=0.40,
+            unit="generations",
         ),
     )
 }

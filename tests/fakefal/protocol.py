@@ -15,6 +15,16 @@ Routes (all on one host; fal-client is pointed at it for queue, REST and CDN):
     GET  /<owner>/<alias>/requests/<id>/status/stream?logs=  status as server-sent events
     GET  /<owner>/<alias>/requests/<id>                result
     PUT  /<owner>/<alias>/requests/<id>/cancel         cancel
+    GET  /v1/models/pricing?endpoint_id=a,b            platform API: unit prices
+    GET  /v1/models/billing-events?request_id=…&start=…  platform API: billed requests
+    GET  /v1/account/billing?expand=credits            platform API: credit balance
+
+The platform API's shapes are FAL's published OpenAPI ("Platform APIs" v1):
+https://docs.fal.ai/platform-apis/v1/models/pricing,
+https://fal.ai/docs/platform-apis/v1/models/billing-events and
+https://fal.ai/docs/platform-apis/v1/account/billing (read 2026-12-07). The
+billing endpoints need an "Admin API key" there: ``FakeFal.billing_access``
+False answers 403 as FAL would to an ordinary key (a guessed text).
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .assets import padded_glb, rendered_preview_webp, textured_cube_glb
-from .models import ENDPOINTS, FakeEndpoint, image_urls, validate
+from .models import ENDPOINTS, FakeEndpoint, billed_units, image_urls, validate
 from .scenarios import Scenario, StreamMode
 from .state import (
     CancelRecord,
@@ -51,6 +61,7 @@ LOCKED_DETAIL = (
     "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing."
 )
 BAD_KEY_DETAIL = "No user found for Key ID and Secret"
+ADMIN_KEY_DETAIL = "This endpoint requires an admin API key."
 MISSING_KEY_DETAIL = "Missing authorization header"
 
 _REQUEST_PATH = re.compile(
@@ -111,10 +122,12 @@ class FalProtocol:
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> Reply:
         params = {k: v[-1] for k, v in parse_qs(query).items()}
+        if path.startswith("/v1/") and method == "GET":
+            return self.platform(path, parse_qs(query), headers)
         if path == "/storage/auth/token" and method == "POST":
             return self._auth(headers, "token") or self.cdn_token(headers)
         if path == "/storage/upload/initiate" and method == "POST":
-            return self._auth(headers, "storage_initiate") or self.storage_initiate(body)
+            return self._auth(headers, "storage_initiate") or self.storage_initiate(headers, body)
         if path.startswith("/storage/put/") and method == "PUT":
             return self.storage_put(path, headers, body)
         if path == "/files/upload" and method == "POST":
@@ -214,7 +227,7 @@ class FalProtocol:
             return True
         return self.state.take_failure(f"slow:{key}", counter, scenario.slow_times)
 
-    def storage_initiate(self, body: bytes) -> Reply:
+    def storage_initiate(self, headers: dict[str, str], body: bytes) -> Reply:
         request = json.loads(body or b"{}")
         name = str(request.get("file_name") or "upload.bin")
         content_type = str(request.get("content_type") or "application/octet-stream")
@@ -224,6 +237,7 @@ class FalProtocol:
         stored = self.state.add_file(
             base_url=self.base_url, name=name, content_type=content_type, data=b"", role="input"
         )
+        stored.lifecycle = _lifecycle(headers, "x-fal-object-lifecycle-preference")
         payload = {
             "upload_url": f"{self.base_url}/storage/put{stored.path}",
             "file_url": self.base_url + stored.path,
@@ -267,13 +281,16 @@ class FalProtocol:
 
     def _store_input(self, name: str | None, headers: dict[str, str], body: bytes) -> StoredFile:
         content_type = headers.get("content-type", "application/octet-stream")
-        return self.state.add_file(
+        stored = self.state.add_file(
             base_url=self.base_url,
             name=name or "upload.bin",
             content_type=content_type,
             data=body,
             role="input",
         )
+        # fal-client 1.0.3 sends the lifecycle on CDN uploads as X-Fal-Object-Lifecycle.
+        stored.lifecycle = _lifecycle(headers, "x-fal-object-lifecycle")
+        return stored
 
     def _replace_data(self, stored: StoredFile, data: bytes) -> None:
         stored.data = data
@@ -325,7 +342,16 @@ class FalProtocol:
             headers = {"x-fal-request-id": _uuid(), "X-Fal-Error-Type": "runner_unavailable"}
             return json_reply(503, answer, "submit", detail=f"503: {label}", headers=headers)
 
-        request = self._new_request(spec, arguments, urls, label, input_key, scenario)
+        cut = scenario.kind == "submit_answer_cut" and self.state.take_failure(
+            input_key, "submit_cut", scenario.times
+        )
+        request = self._new_request(spec, arguments, urls, label, input_key, scenario, headers, cut)
+        if cut:
+            # The body arrived and the request is queued (and will be billed), but
+            # the answer never leaves: the client sees the connection reset.
+            return Reply(
+                0, endpoint="submit", request_id=request.request_id, detail="cut", reset=True
+            )
         owner_alias = request.app_base
         base = f"{self.base_url}/{owner_alias}/requests/{request.request_id}"
         payload: dict[str, Any] = {
@@ -355,6 +381,8 @@ class FalProtocol:
         label: str,
         input_key: str,
         scenario: Scenario,
+        headers: dict[str, str],
+        cut: bool,
     ) -> QueueRequest:
         rid = _uuid()
         task_id = _uuid()
@@ -398,6 +426,8 @@ class FalProtocol:
             output=spec.output,
             image_field=image_field,
             log_name=spec.log_name,
+            bill_units=billed_units(spec, arguments),
+            bill_unit_price=self.state.prices.get(endpoint_id, (spec.unit_price, spec.unit))[0],
         )
         record = SubmitRecord(
             now,
@@ -410,6 +440,8 @@ class FalProtocol:
             image_field=image_field,
             image_urls=urls,
             model=spec.model,
+            headers={k: v for k, v in headers.items() if k != "authorization"},
+            answer_cut=cut,
         )
         with self.state.cond:
             self.state.requests[rid] = request
@@ -650,6 +682,68 @@ class FalProtocol:
         reply.detail = outcome
         return reply
 
+    # -- platform API -----------------------------------------------------------
+
+    def platform(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+        endpoint: Endpoint = {
+            "/v1/models/pricing": "pricing",
+            "/v1/models/billing-events": "billing_events",
+            "/v1/account/billing": "account_billing",
+        }.get(path, "unknown")  # type: ignore[assignment]
+        if endpoint == "unknown":
+            return json_reply(404, {"detail": "Not Found"}, "unknown")
+        denied = self._auth(headers, endpoint)
+        if denied:
+            return denied
+        if endpoint == "pricing":
+            return self.pricing(_ids(query, "endpoint_id"))
+        if not self.state.billing_access:
+            return json_reply(403, {"detail": ADMIN_KEY_DETAIL}, endpoint)
+        if endpoint == "billing_events":
+            start = (query.get("start") or [None])[-1]
+            return self.billing_events(_ids(query, "request_id"), start)
+        with self.state.cond:
+            balance = self.state.balance_usd
+        expand = query.get("expand") or []
+        payload: dict[str, Any] = {"username": "fake-team"}
+        if "credits" in ",".join(expand).split(","):
+            payload["credits"] = {"current_balance": balance, "currency": "USD"}
+        return json_reply(200, payload, endpoint)
+
+    def pricing(self, endpoint_ids: list[str]) -> Reply:
+        if not 1 <= len(endpoint_ids) <= 50:
+            return json_reply(422, {"detail": "Provide 1-50 endpoint IDs."}, "pricing")
+        prices = []
+        with self.state.cond:
+            for endpoint_id in endpoint_ids:
+                spec = ENDPOINTS.get(endpoint_id)
+                if spec is None:
+                    continue
+                unit_price, unit = self.state.prices.get(endpoint_id, (spec.unit_price, spec.unit))
+                prices.append(
+                    {
+                        "endpoint_id": endpoint_id,
+                        "unit_price": unit_price,
+                        "unit": unit,
+                        "currency": "USD",
+                    }
+                )
+        return json_reply(
+            200, {"prices": prices, "next_cursor": None, "has_more": False}, "pricing"
+        )
+
+    def billing_events(self, request_ids: list[str], start: str | None) -> Reply:
+        now = time.time()
+        since = _parse_iso(start) if start else now - 86400
+        wanted = set(request_ids)
+        events = [
+            e.json()
+            for e in self.state.billing_events(time.monotonic())
+            if e.wall >= since and (not wanted or e.request_id in wanted)
+        ]
+        payload = {"billing_events": events, "next_cursor": None, "has_more": False}
+        return json_reply(200, payload, "billing_events", detail=",".join(sorted(wanted)))
+
     # -- downloads ------------------------------------------------------------
 
     def download(self, path: str, headers: dict[str, str], *, head_only: bool) -> Reply:
@@ -785,3 +879,23 @@ def _parse_range(value: str | None, size: int) -> tuple[int, int] | str | None:
 
 def _uuid() -> str:
     return str(uuid.uuid4())
+
+
+def _lifecycle(headers: dict[str, str], name: str) -> dict[str, Any] | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {"unreadable": raw}
+    return value if isinstance(value, dict) else {"unreadable": raw}
+
+
+def _ids(query: dict[str, list[str]], name: str) -> list[str]:
+    """Repeated or comma-separated ids, as FAL's platform API takes them."""
+    return [part for value in query.get(name, []) for part in value.split(",") if part]
+
+
+def _parse_iso(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

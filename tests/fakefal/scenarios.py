@@ -31,6 +31,7 @@ ScenarioKind = Literal[
     "submit_503_once",
     "status_resets_once",
     "model_download_stalls_once",
+    "submit_answer_cut",
 ]
 
 SCENARIO_KINDS: tuple[ScenarioKind, ...] = get_args(ScenarioKind)
@@ -55,6 +56,7 @@ MARKERS: dict[str, ScenarioKind] = {
     "runner503": "runner_503_then_ok",
     "truncated": "model_download_truncated",
     "submit503": "submit_503_once",
+    "submitcut": "submit_answer_cut",
     "slowgen": "slow_generation",
     "locked": "locked",
 }
@@ -98,7 +100,10 @@ class Scenario:
     row, so the app itself must send the photo again; `submit_503_once` answers
     a submit 503 with `x-fal-request-id` (FAL's own answer: fal-client does not
     retry it, and nothing was enqueued); `status_resets_once` resets the status
-    connection before any answer.
+    connection before any answer; `submit_answer_cut` takes the submit (the
+    request is queued, will complete and is billed) and then resets the
+    connection without answering, `times` submits in a row: the client cannot
+    know FAL took it (fal-client's own submit retries this, 10 requests).
     """
 
     kind: ScenarioKind = "ok"

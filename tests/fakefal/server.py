@@ -32,6 +32,7 @@ from .models import ENDPOINTS
 from .protocol import FalProtocol
 from .scenarios import STREAM_MODES, Scenario, ScenarioKind, StreamMode
 from .state import (
+    BillingEvent,
     CancelRecord,
     FakeState,
     LoggedRequest,
@@ -189,6 +190,7 @@ class FakeFal:
             "SSL_CERT_FILE": str(self.ca_path),
             "IMAGE2MODEL_FAL_REST_URL": self.base_url,
             "IMAGE2MODEL_FAL_CDN_URL": self.base_url,
+            "IMAGE2MODEL_FAL_API_URL": self.base_url + "/v1",
         }
 
     @contextmanager
@@ -218,7 +220,8 @@ class FakeFal:
         if max_attempts is not None:
             patches.append((fal_module, "MAX_ATTEMPTS", max_attempts))
         saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
-        env = {"SSL_CERT_FILE": str(self.ca_path)}
+        # The engine reads the platform API's address (prices, billing) from here.
+        env = {"SSL_CERT_FILE": str(self.ca_path), "IMAGE2MODEL_FAL_API_URL": self.base_url + "/v1"}
         if set_key:
             env["FAL_KEY"] = key if key is not None else self.key
         saved_env = {name: os.environ.get(name) for name in env}
@@ -319,6 +322,40 @@ class FakeFal:
         with self._state.cond:
             self._state.keepalive_seconds = seconds
 
+    def set_price(self, endpoint_id: str, unit_price: float, unit: str) -> None:
+        """What ``GET /v1/models/pricing`` answers for ``endpoint_id`` (and what it bills)."""
+        with self._state.cond:
+            self._state.prices[endpoint_id] = (unit_price, unit)
+
+    @property
+    def billing_access(self) -> bool:
+        """False: billing events and the balance answer 403 (a key that is not an admin key)."""
+        return self._state.billing_access
+
+    @billing_access.setter
+    def billing_access(self, allowed: bool) -> None:
+        with self._state.cond:
+            self._state.billing_access = allowed
+
+    @property
+    def billing_lag_seconds(self) -> float:
+        """How long after COMPLETED a request's billing event appears."""
+        return self._state.billing_lag_seconds
+
+    @billing_lag_seconds.setter
+    def billing_lag_seconds(self, seconds: float) -> None:
+        with self._state.cond:
+            self._state.billing_lag_seconds = seconds
+
+    @property
+    def balance_usd(self) -> float:
+        return self._state.balance_usd
+
+    @balance_usd.setter
+    def balance_usd(self, usd: float) -> None:
+        with self._state.cond:
+            self._state.balance_usd = usd
+
     def forget_result(self, request_id: str) -> None:
         """Expire a request now: status, result and cancel answer 404 from here on."""
         with self._state.cond:
@@ -338,7 +375,8 @@ class FakeFal:
             return [e for e in self._state.started if endpoint is None or e.endpoint == endpoint]
 
     def submits(self) -> list[SubmitRecord]:
-        """Accepted submits, oldest first (rejected attempts are in `log("submit")`)."""
+        """Accepted submits, oldest first, answered or cut (`SubmitRecord.answer_cut`);
+        rejected attempts are in `log("submit")`."""
         with self._state.cond:
             return list(self._state.submits)
 
@@ -402,6 +440,15 @@ class FakeFal:
         """File names of every uploaded input, oldest first."""
         with self._state.cond:
             return [f.name for f in self._state.files.values() if f.role == "input"]
+
+    def upload_lifecycles(self) -> list[tuple[str, dict[str, Any] | None]]:
+        """(file name, the lifecycle its upload asked for or None), oldest first."""
+        with self._state.cond:
+            return [(f.name, f.lifecycle) for f in self._state.files.values() if f.role == "input"]
+
+    def billing_events(self) -> list[BillingEvent]:
+        """Requests billed so far, as ``GET /v1/models/billing-events`` would list them."""
+        return self._state.billing_events(time.monotonic())
 
     def server_errors(self) -> list[str]:
         """Tracebacks of bugs in the fake itself; a test may assert this is empty."""

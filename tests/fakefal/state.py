@@ -33,6 +33,9 @@ Endpoint = Literal[
     "result",
     "cancel",
     "download",
+    "pricing",
+    "billing_events",
+    "account_billing",
     "unknown",
 ]
 FailureCounter = Literal[
@@ -49,6 +52,7 @@ FailureCounter = Literal[
     "slow_download",
     "stream_refuse",
     "stream_drop",
+    "submit_cut",
 ]
 StreamOutcome = Literal["streaming", "completed", "refused", "dropped", "client_gone", "not_found"]
 
@@ -65,6 +69,9 @@ class StoredFile:
     sha256: str
     role: Literal["input", "model", "preview"]
     request_id: str | None = None
+    #: The lifecycle the upload asked for: the JSON of ``X-Fal-Object-Lifecycle``
+    #: (CDN) or ``X-Fal-Object-Lifecycle-Preference`` (storage), None when absent.
+    lifecycle: dict[str, Any] | None = None
 
 
 @dataclass
@@ -91,6 +98,10 @@ class QueueRequest:
     output: str = "tripo"
     image_field: str = "image_url"
     log_name: str = "Tripo"
+    #: What the fake bills when the request completes: units × the endpoint's price
+    #: at submit time (``models.billed_units``).
+    bill_units: float = 1.0
+    bill_unit_price: float = 0.0
 
     @property
     def queue_seconds(self) -> float:
@@ -234,6 +245,15 @@ class SubmitRecord:
     image_field: str = "image_url"
     image_urls: tuple[str, ...] = ()
     model: str = "tripo-v2.5"
+    #: The submit's headers, lower-cased, without Authorization (which carries the key).
+    headers: dict[str, str] = field(default_factory=dict)
+    #: True when the fake took the request and then cut the connection unanswered.
+    answer_cut: bool = False
+
+    @property
+    def disables_fallbacks(self) -> bool:
+        """The submit carried ``x-fal-disable-fallbacks: true`` (FAL's reliability page)."""
+        return self.headers.get("x-fal-disable-fallbacks", "").lower() == "true"
 
     @property
     def fields(self) -> frozenset[str]:
@@ -268,6 +288,32 @@ class StreamConnection:
     states: list[str] = field(default_factory=list)
     keepalives: int = 0
     t_done: float | None = None
+
+
+@dataclass(frozen=True)
+class BillingEvent:
+    """One billed request, in the shape of FAL's ``GET /v1/models/billing-events`` items."""
+
+    request_id: str
+    endpoint_id: str
+    wall: float
+    unit_price: float
+    output_units: float
+
+    @property
+    def usd(self) -> float:
+        return round(self.unit_price * self.output_units, 9)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "endpoint_id": self.endpoint_id,
+            "timestamp": _iso(self.wall),
+            "output_units": self.output_units,
+            "unit_price": self.unit_price,
+            "percent_discount": None,
+            "cost_estimate_nano_usd": round(self.usd * 1_000_000_000),
+        }
 
 
 @dataclass(frozen=True)
@@ -316,6 +362,13 @@ class FakeState:
         self.closed = False
         self.cancels: list[CancelRecord] = []
         self.errors: list[str] = []
+        #: ``GET /v1/models/pricing`` answers: endpoint id → (unit price USD, unit).
+        self.prices: dict[str, tuple[float, str]] = {}
+        #: False: the key may not read billing (403, as FAL answers a non-admin key).
+        self.billing_access = True
+        #: Seconds after COMPLETED before a request's billing event exists.
+        self.billing_lag_seconds = 0.0
+        self.balance_usd = 24.5
         self._plans = _Plans()
         self._failures: Counter[tuple[str, FailureCounter]] = Counter()
 
@@ -436,6 +489,32 @@ class FakeState:
             current += delta
             best = max(best, current)
         return best
+
+    def billing_events(self, now: float) -> list[BillingEvent]:
+        """Requests billed so far: completed without error, not cancelled, after the lag."""
+        events = []
+        with self.cond:
+            for request in self.requests.values():
+                ended = request.ended_at()
+                if (
+                    ended is None
+                    or now < ended + self.billing_lag_seconds
+                    or request.was_cancelled()
+                    or request.scenario.kind == "reject_422"
+                ):
+                    continue
+                unit_price = request.bill_unit_price
+                wall = request.submitted_wall + (ended - request.submitted_at)
+                events.append(
+                    BillingEvent(
+                        request.request_id,
+                        request.endpoint_id,
+                        wall,
+                        unit_price,
+                        request.bill_units,
+                    )
+                )
+        return sorted(events, key=lambda e: e.wall)
 
     def in_flight(self, now: float) -> int:
         with self.cond:

@@ -1,42 +1,42 @@
 """One file's way through FAL, the same for every generator in the registry.
 
-Upload the photo (or the 2–4 views of one object) to FAL's CDN → submit to the
-file's model's endpoint (the request id and that endpoint are committed to the
+Upload the photo (or the 2–4 views of one object) to FAL's CDN, to expire after
+the batch's ``fal_retention`` → submit once to the file's model's endpoint (the
+request id, that endpoint and the price it was estimated at are committed to the
 store before anything else happens) → follow the status over FAL's status
-stream; when the stream is refused, or cut twice, poll about once a second,
-tighter near the predicted end, never more than 1.5 times a second → fetch the
-result → download the model and its preview into the job's outputs folder
-(streamed to a partial file, checked, renamed).
+stream, else poll → fetch the result, checked to be that model's → download the
+model and its preview into the job's outputs folder (streamed to a partial file,
+checked, renamed). What it cost is read afterwards (``billed_cost``).
 
-Money rules: a request with a saved id is never submitted again; it is resumed
-(status → result → download). Submits are retried only when FAL answered that
-it did not take the request (429, 5xx) or the connection was never made;
-fal-client's own timeout retry, which could enqueue a duplicate, is switched
-off by sending a server-side start timeout.
+The money path itself (price, submit once, follow, fetch, billed cost) is
+``paid.PaidRequests``, shared with every other FAL feature; this module adds
+what is particular to image-to-3D: photos, the registry's dialects, the files.
+A request with a saved id is never submitted again; it is resumed (status →
+result → download).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from image2model_desktop.core.engine import Engine, EngineOutput, FileRun
-from image2model_desktop.core.errors import AuthError, EngineError
+from image2model_desktop.core.engine import AccountBalance, Engine, EngineOutput, FileRun
+from image2model_desktop.core.errors import AuthError, EngineError, UnconfirmedSubmitError
 from image2model_desktop.core.models import DEFAULT_MODEL, FileItem, JobParameters
 from image2model_desktop.core.states import FileState
 from image2model_desktop.engines.stats import model_stats
 
 from . import registry
-from .client import Completed, FalClient, FalHosts, InProgress, Queued, Status, StreamUnavailable
+from .client import FalHosts, Queued
 from .download import Downloader
-from .errors import classify
+from .paid import PaidRequests, Update
 from .policy import FAL_PARAMETERS
-from .polling import LogLines, PollClock, latest_log, learn
-from .retry import backoff, retrying, submit_not_taken
+from .pricing import Quote
+from .retry import retrying
 from .timeouts import FalTimeouts
 
 log = logging.getLogger(__name__)
@@ -57,13 +57,12 @@ class FalEngine(Engine):
         key: str,
         timeouts: FalTimeouts | None = None,
         hosts: FalHosts | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self._timeouts = timeouts or FalTimeouts()
-        self._fal = FalClient(key, self._timeouts, hosts)
+        self._paid = PaidRequests(key, self._timeouts, hosts, data_dir=data_dir)
         self._downloads = Downloader(self._timeouts)
         self.expected_seconds = 60.0
-        #: Running mean of submit → completed, to poll tightly near the end.
-        self._mean_generation: float | None = None
         #: Until the key has worked once, one file at a time makes first contact,
         #: so a bad key costs one 401, not one per file in flight.
         self._key_works = False
@@ -71,19 +70,42 @@ class FalEngine(Engine):
         self._first_contact = asyncio.Lock()
         #: Photo URLs (every view) uploaded ahead of their turn, by file id (lost on quit: free).
         self._uploads: dict[str, list[str]] = {}
-        #: Status polls and stream connections made, for benches and tests.
-        self.status_polls = 0
-        self.status_streams = 0
 
     def __repr__(self) -> str:  # never show the key
         return "FalEngine()"
+
+    @property
+    def status_polls(self) -> int:
+        """Status polls made (benches and tests: 0 while the stream works)."""
+        return self._paid.status_polls
+
+    @property
+    def status_streams(self) -> int:
+        return self._paid.status_streams
 
     # -- Engine ---------------------------------------------------------------
 
     def estimate_cost(self, parameters: JobParameters, count: int) -> float | None:
         """Estimated USD for ``count`` models; None when FAL publishes no price for the model."""
-        price = self.parameters.for_model(parameters.model).estimate_usd(parameters.texture)
+        price = self._quote(parameters).usd
         return None if price is None else round(price * count, 2)
+
+    def price_source(self, parameters: JobParameters) -> str | None:
+        return self._quote(parameters).source
+
+    async def refresh_prices(self) -> None:
+        await self._paid.refresh_prices()
+
+    async def billed_cost(self, item: FileItem) -> float | None:
+        if item.request_id is None:
+            return None
+        # FAL's billing events default to the last 24 hours: start before the file did.
+        began = item.started or item.created
+        since = datetime.fromtimestamp(began, UTC) - timedelta(hours=1)
+        return await self._paid.billed_usd(item.request_id, since)
+
+    async def account_balance(self) -> AccountBalance:
+        return await self._paid.balance()
 
     def uploaded_ahead(self) -> frozenset[str]:
         """Ids of files whose photo is uploaded and waiting for their turn."""
@@ -101,16 +123,14 @@ class FalEngine(Engine):
             urls = self._uploads.pop(item.file_id, None) or await self._upload_all(run)
             endpoint = registry.endpoint_for(generator, len(urls))
             arguments = registry.request_arguments(generator, urls, run.parameters)
-            request_id = await self._submit(run, endpoint, arguments)
+            request_id = await self._submit(run, generator, endpoint, arguments)
         else:
             log.info("Resuming FAL request for file %s", item.file_id)
         # A row saved before the model choice existed went to Tripo v2.5's endpoint.
         endpoint = endpoint or generator.endpoint
-        await self._wait_until_done(run, endpoint, request_id)
+        await self._paid.follow(endpoint, request_id, lambda update: _show(run, update))
         run.release_slot()
-        result = await retrying(
-            lambda: self._fal.result(endpoint, request_id), "fetch the result", self._timeouts
-        )
+        result = await self._paid.result(endpoint, request_id)
         return await self._download_outputs(run, registry.extract_outputs(generator, result))
 
     def forget(self, file_id: str) -> None:
@@ -121,16 +141,17 @@ class FalEngine(Engine):
         if item.request_id is None:
             return
         endpoint = item.endpoint or _generator(item, None).endpoint
-        try:
-            await self._fal.cancel(endpoint, item.request_id)
-        except Exception as exc:
-            raise classify(exc) from exc
+        await self._paid.cancel(endpoint, item.request_id)
 
     async def aclose(self) -> None:
         await self._downloads.aclose()
-        await self._fal.aclose()
+        await self._paid.aclose()
 
     # -- steps ----------------------------------------------------------------
+
+    def _quote(self, parameters: JobParameters) -> Quote:
+        generator = registry.get(self.parameters.for_model(parameters.model).model or "")
+        return self._paid.quote(generator, parameters.texture)
 
     async def _upload_all(self, run: FileRun) -> list[str]:
         """Upload the photo and any further views, in VIEW_ORDER."""
@@ -177,96 +198,37 @@ class FalEngine(Engine):
             return data, content_type, f"{stem}{suffix}"
 
         data, content_type, name = await asyncio.get_running_loop().run_in_executor(None, prepare)
-        url = await retrying(
-            lambda: self._fal.upload(data, content_type, name), "upload the photo", self._timeouts
+        url = await self._paid.upload(
+            data, content_type, name, run.parameters.fal_retention, what="upload the photo"
         )
         await run.update(
             FileState.UPLOADING, fraction=1.0, message="Photo sent; waiting for its turn"
         )
         return url
 
-    async def _submit(self, run: FileRun, endpoint: str, arguments: dict[str, Any]) -> str:
-        async def submit_and_commit() -> str:
-            request_id = await retrying(
-                lambda: self._fal.submit(endpoint, arguments),
-                "submit the request",
-                self._timeouts,
-                safe=submit_not_taken,
-            )
+    async def _submit(
+        self, run: FileRun, generator: registry.Generator, endpoint: str, arguments: dict[str, Any]
+    ) -> str:
+        quote = self._paid.quote(generator, run.parameters.texture, endpoint)
+
+        async def commit(request_id: str) -> None:
             # Committed before anything else can happen: from here on we never pay again.
             await run.update(
                 FileState.QUEUED,
                 request_id=request_id,
                 endpoint=endpoint,
+                estimated_usd=quote.usd,
                 message="Waiting in FAL's queue",
             )
-            return request_id
 
-        # A quit or cancel must not land between FAL taking the request and the id
-        # being saved (the restart would submit, and bill, it again): let it finish.
-        step = asyncio.ensure_future(submit_and_commit())
+        cost = f"about ${quote.usd:.2f}" if quote.usd is not None else ""
         try:
-            return await asyncio.shield(step)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(step), self._timeouts.submit_grace)
+            return await self._paid.submit(endpoint, arguments, commit, cost=cost)
+        except UnconfirmedSubmitError:
+            if quote.usd is not None:
+                # What it may have cost stays with the file, beside the sentence.
+                await run.update(estimated_usd=quote.usd)
             raise
-
-    async def _wait_until_done(self, run: FileRun, endpoint: str, request_id: str) -> None:
-        follow = _Follower(run, PollClock(self._timeouts))
-        if self._timeouts.stream and await self._follow_stream(follow, endpoint, request_id):
-            return
-        await self._poll(follow, endpoint, request_id)
-
-    async def _follow_stream(self, follow: _Follower, endpoint: str, request_id: str) -> bool:
-        """Follow the status stream; False means "poll instead" (refused, or cut twice)."""
-        for attempt in (1, 2):
-            self.status_streams += 1
-            try:
-                async for status in self._fal.status_stream(endpoint, request_id):
-                    if await follow.saw(status):
-                        self._mean_generation = learn(self._mean_generation, follow.clock.elapsed())
-                        return True
-            except StreamUnavailable as why:
-                log.info(
-                    "Status stream of %s %s (%s)",
-                    request_id,
-                    "refused" if why.refused else f"cut (attempt {attempt})",
-                    why,
-                )
-                if why.refused:
-                    return False
-            except EngineError as error:
-                # 401/403 mean the same over a stream as over a poll; anything
-                # FAL may get over (429, 5xx) is left to the polling's retries.
-                if not error.retryable:
-                    raise
-                log.info("Status stream of %s failed (%s); polling", request_id, error.code)
-                return False
-        return False
-
-    async def _poll(self, follow: _Follower, endpoint: str, request_id: str) -> None:
-        clock = follow.clock
-        failures = 0
-        while True:
-            try:
-                self.status_polls += 1
-                status = await self._fal.status(endpoint, request_id)
-                failures = 0
-            except Exception as exc:
-                error = classify(exc)
-                failures += 1
-                if not error.retryable or failures >= self._timeouts.max_attempts:
-                    raise error from exc
-                await asyncio.sleep(backoff(failures, self._timeouts))
-                continue
-            now = clock.elapsed()
-            if isinstance(status, Completed):
-                self._mean_generation = learn(self._mean_generation, clock.finished_at(now))
-                return
-            await follow.saw(status)
-            clock.last_pending = now
-            await asyncio.sleep(clock.next_poll(follow.fraction, self._mean_generation))
 
     async def _download_outputs(self, run: FileRun, outputs: registry.Outputs) -> EngineOutput:
         await run.update(FileState.DOWNLOADING, message="Downloading the model")
@@ -311,41 +273,21 @@ class FalEngine(Engine):
         return path, content_type
 
 
-class _Follower:
-    """What one request showed so far, turned into the file's states (stream or polls)."""
-
-    def __init__(self, run: FileRun, clock: PollClock) -> None:
-        self.run = run
-        self.clock = clock
-        self.logs = LogLines()
-        self.fraction: float | None = None
-        self._position: int | None = None
-
-    async def saw(self, status: Status) -> bool:
-        """Publish what changed; True once the request is completed."""
-        run = self.run
-        if isinstance(status, Completed):
-            return True
-        now = self.clock.elapsed()
-        if isinstance(status, Queued):
-            if status.position != self._position or run.file.state != FileState.QUEUED:
-                self._position = status.position
-                await run.update(
-                    FileState.QUEUED,
-                    queue_position=status.position,
-                    message=f"Waiting in FAL's queue (position {status.position})",
-                )
-        elif isinstance(status, InProgress):
-            self.clock.saw_progress(now)
-            message, fraction = latest_log(self.logs.new(status.logs))
-            self.fraction = fraction if fraction is not None else self.fraction
-            if message or run.file.state != FileState.GENERATING:
-                await run.update(
-                    FileState.GENERATING,
-                    fraction=fraction,
-                    message=message or "FAL is building the model",
-                )
-        return False
+async def _show(run: FileRun, update: Update) -> None:
+    """Turn what FAL showed of a request into the file's state."""
+    status = update.status
+    if isinstance(status, Queued):
+        await run.update(
+            FileState.QUEUED,
+            queue_position=status.position,
+            message=f"Waiting in FAL's queue (position {status.position})",
+        )
+    else:
+        await run.update(
+            FileState.GENERATING,
+            fraction=update.fraction,
+            message=update.message or "FAL is building the model",
+        )
 
 
 def _generator(item: FileItem, parameters: JobParameters | None) -> registry.Generator:

@@ -13,8 +13,8 @@ from image2model_desktop.core.parameters import EngineParameters, FaceLimitRange
 
 from .registry import GENERATORS, VIEW_ORDER, Generator
 
-#: FAL answers 422 to a non-positive face limit and publishes no maximum for
-#: Tripo v2.5; 2,000,000 is the bound this app has always sent (engines/fal/tripo.py).
+#: FAL answers 422 to a non-positive face limit and its schema gives Tripo v2.5 no
+#: bounds; 2,000,000 is the bound this app has always sent (engines/fal/tripo.py).
 _OPEN_FACE_RANGE = (1, 2_000_000)
 
 
@@ -38,6 +38,7 @@ def model_policy(generator: Generator) -> EngineParameters:
         takes_face_limit="face_limit" in generator.parameters,
         seed_max=generator.seed_max or 2**31 - 1,
         max_views=views,
+        pbr_needs_texture=generator.pbr_style in ("pbr", "enable_pbr"),
         price_usd=price,
     )
 

@@ -14,11 +14,26 @@ calls the endpoint, not FAL's own schema, and is marked so at each use):
 [fal-js-3d]   fal-ai/fal-js libs/client/src/types/3d/types.gen.ts @53241327 (generated
               from FAL's OpenAPI): TripoV25ImageTo3dInput/Output, TripoV25MultiviewTo3dInput,
               Hunyuan3dV3ImageTo3dInput/Output, Trellis2Input/Output, Hyper3dRodinV2Input/Output.
+[fal-schemas] fal-ai/fal-js libs/schemas/src/3d/schemas.gen.ts @6fbc5ada (2026-05-12,
+              JSON Schema generated from FAL's OpenAPI): H31ImageTo3dInput (face_limit
+              integer 1000..2000000, texture/pbr bool default true, texture_quality and
+              geometry_quality standard|detailed, model_seed, texture_seed), its output
+              (model_mesh, model_urls required; rendered_image), H31MultiviewTo3dInput
+              (image_urls 2..4), P1ImageTo3dInput (face_limit 48..20000, texture bool,
+              model_seed), TripoV25ImageTo3dInput (face_limit integer, no bounds; texture
+              no|standard|HD; pbr "If this option is set to True, texture will be ignored
+              and used as True"), Hunyuan3dV3ImageTo3dInput (face_count 40000..1500000,
+              generate_type Normal|LowPoly|Geometry, enable_pbr), Trellis2Input (seed,
+              resolution 512|1024|1536, texture_size 1024|2048|4096).
+[fal-js-types] fal-ai/fal-js libs/client/src/types/endpoints.ts @381105e1 (2026-08-02):
+              Hyper3dRodinV25Input (image_urls up to 5, seed 0..65535, material
+              PBR|Shaded|All|None, tier, quality_mesh_option) and its output (Rodin v2's).
 [fal-js-map]  the later fal-js endpoint-schema.ts map listing tripo3d/h3.1/image-to-3d,
               tripo3d/h3.1/multiview-to-3d and tripo3d/p1/image-to-3d (schemas not readable).
 [fal-h31-mv]  https://fal.ai/models/tripo3d/h3.1/multiview-to-3d/api (example input: image_urls[]).
 [fal-p1-txt]  https://fal.ai/models/tripo3d/p1/text-to-3d/llms.txt (face_limit 48..20000,
-              texture bool, model_seed; output model_mesh, model_urls, rendered_image).
+              texture bool, model_seed; output model_mesh, model_urls, rendered_image;
+              "$0.01 per credits").
 [fal-rodin25] https://fal.ai/models/fal-ai/hyper3d/rodin/v2.5/llms.txt (image_urls up to 5,
               seed 0..65535, tier; $0.40 per generation, Gen-2.5-Extreme-High $0.80,
               HighPack add-on +$0.80).
@@ -36,8 +51,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from image2model_desktop.core.errors import Image2ModelError, OutputError
+from image2model_desktop.core.errors import EngineError, Image2ModelError, OutputError
 from image2model_desktop.core.models import DEFAULT_MODEL as CORE_DEFAULT_MODEL
+from image2model_desktop.core.parameters import pbr_without_texture
 
 Texture = Literal["no", "standard", "HD"]
 TextureStyle = Literal[
@@ -50,6 +66,7 @@ DEFAULT_MODEL = CORE_DEFAULT_MODEL
 #: The order multiview photos are given in (CLI --views, window slots).
 VIEW_ORDER = ("front", "left", "back", "right")
 NO_MODEL = "FAL_NO_MODEL"
+WRONG_MODEL = "FAL_WRONG_MODEL"
 
 
 class NeutralParameters(Protocol):
@@ -88,16 +105,32 @@ class Multiview:
     max_views: int = 4
 
 
+#: When the shipped prices below were looked up (docs/fal-models.md): what a
+#: price from the table says of itself ("table of 2026-12-01").
+TABLE_DATE = "2026-12-01"
+
+
 @dataclass(frozen=True)
 class Price:
-    """USD per generation by texture choice; ``official`` False means seen only in
-    community code, not on FAL's page (shown to the user as an estimate either way)."""
+    """The shipped table's price: ``unit_usd`` per ``unit``, and how many units one
+    generation takes by texture choice (None: not offered, or its price unknown).
 
-    no: float | None
-    standard: float
-    hd: float | None
+    FAL's pricing API answers one unit price per endpoint; it replaces
+    ``unit_usd`` only when its unit is this ``unit`` (``engines.fal.pricing``).
+    ``official`` False means the figures were seen only in community code, not
+    on FAL's page (shown to the user as an estimate either way).
+    """
+
+    unit: Literal["credit", "generation"]
+    unit_usd: float
+    units_no: float | None
+    units_standard: float
+    units_hd: float | None
     official: bool
     note: str
+
+    def units(self, texture: Texture) -> float | None:
+        return {"no": self.units_no, "standard": self.units_standard, "HD": self.units_hd}[texture]
 
 
 @dataclass(frozen=True)
@@ -117,6 +150,10 @@ class Generator:
     pbr_style: PbrStyle
     #: Fixed fields sent with every request (today's Tripo v2.5 behaviour).
     fixed: Mapping[str, Any]
+    #: Keys the model's output schema requires that tell its result from another
+    #: model's (a rerouted request): the model file's own key, or Tripo v2.5's
+    #: task id. Kept to the telling ones so a real result is never refused.
+    output_required: tuple[str, ...]
     #: Result keys in preference order; "a.b" reads a nested key.
     model_keys: tuple[str, ...]
     preview_keys: tuple[str, ...]
@@ -140,11 +177,23 @@ class Generator:
     def textures(self) -> tuple[Texture, ...]:
         return _TEXTURES[self.texture_style]
 
-    def estimate_usd(self, texture: Texture) -> float | None:
-        """Price of one generation with this texture choice, or None when unknown."""
+    def estimate_usd(self, texture: Texture, unit_usd: float | None = None) -> float | None:
+        """Price of one generation with this texture choice, or None when unknown.
+
+        ``unit_usd`` is FAL's current price of one ``price.unit`` (else the table's).
+        """
         if self.price is None:
             return None
-        return {"no": self.price.no, "standard": self.price.standard, "HD": self.price.hd}[texture]
+        units = self.price.units(texture)
+        if units is None:
+            return None
+        return round(units * (self.price.unit_usd if unit_usd is None else unit_usd), 4)
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """Every endpoint id of this model (single image first)."""
+        multiview = self.multiview.endpoint if self.multiview else None
+        return (self.endpoint, multiview) if multiview else (self.endpoint,)
 
 
 @dataclass(frozen=True)
@@ -180,6 +229,7 @@ TRIPO_V25 = Generator(
     pbr_style="pbr",
     # Today's engine sends these two with every request.
     fixed={"texture_alignment": "original_image", "orientation": "default"},
+    output_required=("task_id",),
     model_keys=("model_mesh", "pbr_model", "base_model"),
     preview_keys=("rendered_image",),
     # [fal-js-3d] TripoV25MultiviewTo3dInput: front_image_url required, the others optional.
@@ -188,8 +238,14 @@ TRIPO_V25 = Generator(
         fields=("front_image_url", "left_image_url", "back_image_url", "right_image_url"),
         endpoint="tripo3d/tripo/v2.5/multiview-to-3d",
     ),
-    price=Price(0.20, 0.30, 0.40, official=False, note="quad +$0.05 [comm-tripo]"),
-    sources=("[fal-js-3d] TripoV25ImageTo3dInput/Output", "[comm-tripo] price"),
+    # $0.20/$0.30/$0.40 [comm-tripo], counted in Tripo's credits at $0.01 as FAL
+    # prices its Tripo P1 [fal-p1-txt] (that v2.5 is billed in credits is assumed).
+    price=Price("credit", 0.01, 20, 30, 40, official=False, note="quad +$0.05 [comm-tripo]"),
+    sources=(
+        "[fal-js-3d] TripoV25ImageTo3dInput/Output",
+        "[fal-schemas] TripoV25ImageTo3dInput",
+        "[comm-tripo] price",
+    ),
 )
 
 TRIPO_H31 = Generator(
@@ -203,20 +259,27 @@ TRIPO_H31 = Generator(
     seed_field="model_seed",
     seed_max=None,
     face_field="face_limit",
-    # Range unconfirmed (community code says 500..500000 and 1000..2000000): not enforced.
-    face_range=None,
+    # [fal-schemas] H31ImageTo3dInput.face_limit: integer, minimum 1000, maximum 2000000.
+    face_range=(1_000, 2_000_000),
     texture_style="tripo_bool_quality",
     pbr_style="pbr",
     fixed={},
-    # [fal-p1-txt] Tripo's FAL family returns model_mesh + rendered_image; assumed for H3.1.
+    # [fal-schemas] H31ImageTo3dOutput: model_mesh and model_urls required, rendered_image.
+    output_required=("model_mesh",),
     model_keys=("model_mesh", "model_urls.glb"),
     preview_keys=("rendered_image",),
     # [fal-h31-mv] a separate endpoint taking image_urls[].
     multiview=Multiview(
         style="list", fields=("image_urls",), endpoint="tripo3d/h3.1/multiview-to-3d"
     ),
-    price=Price(0.20, 0.30, 0.40, official=False, note="detailed geometry +$0.20 [comm-tripo]"),
-    sources=("[fal-js-map] endpoint ids", "[fal-h31-mv]", "[comm-tripo] fields and price"),
+    price=Price(
+        "credit", 0.01, 20, 30, 40, official=False, note="detailed geometry +$0.20 [comm-tripo]"
+    ),
+    sources=(
+        "[fal-schemas] H31ImageTo3dInput/Output, H31MultiviewTo3dInput",
+        "[fal-h31-mv]",
+        "[comm-tripo] price",
+    ),
 )
 
 TRIPO_P1 = Generator(
@@ -233,11 +296,17 @@ TRIPO_P1 = Generator(
     texture_style="bool",
     pbr_style="none",
     fixed={},
+    output_required=("model_mesh",),
     model_keys=("model_mesh", "model_urls.glb"),
     preview_keys=("rendered_image",),
     multiview=None,
-    price=Price(0.40, 0.50, None, official=False, note="FAL bills P1 in credits [comm-tripo]"),
-    sources=("[fal-p1-txt] fields, output, face range", "[fal-js-map] endpoint id"),
+    # [fal-p1-txt] "$0.01 per credits"; 40/50 credits per model [comm-tripo].
+    price=Price("credit", 0.01, 40, 50, None, official=False, note="FAL bills P1 in credits"),
+    sources=(
+        "[fal-schemas] P1ImageTo3dInput/Output",
+        "[fal-p1-txt] price unit",
+        "[comm-tripo] credits per model",
+    ),
 )
 
 HUNYUAN3D_V3 = Generator(
@@ -255,6 +324,7 @@ HUNYUAN3D_V3 = Generator(
     texture_style="hunyuan_type",
     pbr_style="enable_pbr",
     fixed={},
+    output_required=("model_glb",),
     model_keys=("model_glb", "model_urls.glb"),
     preview_keys=("thumbnail",),
     # Same endpoint: optional left/back/right_image_url next to input_image_url.
@@ -263,7 +333,10 @@ HUNYUAN3D_V3 = Generator(
         fields=("input_image_url", "left_image_url", "back_image_url", "right_image_url"),
     ),
     price=None,
-    sources=("[fal-js-3d] Hunyuan3dV3ImageTo3dInput/Output",),
+    sources=(
+        "[fal-js-3d] Hunyuan3dV3ImageTo3dInput/Output",
+        "[fal-schemas] Hunyuan3dV3ImageTo3dInput",
+    ),
 )
 
 TRELLIS_2 = Generator(
@@ -281,12 +354,20 @@ TRELLIS_2 = Generator(
     texture_style="trellis_size",
     pbr_style="none",
     fixed={},
+    output_required=("model_glb",),
     model_keys=("model_glb",),
     preview_keys=(),
     multiview=None,
     # [comm-tripo] by resolution 512/1024/1536; we leave FAL's default 1024.
-    price=Price(None, 0.30, 0.30, official=False, note="$0.25/$0.30/$0.35 by resolution"),
-    sources=("[fal-js-3d] Trellis2Input/Output", "[fal-trellis2]", "[comm-tripo] price"),
+    price=Price(
+        "generation", 0.30, None, 1, 1, official=False, note="$0.25/$0.30/$0.35 by resolution"
+    ),
+    sources=(
+        "[fal-js-3d] Trellis2Input/Output",
+        "[fal-schemas] Trellis2Input",
+        "[fal-trellis2]",
+        "[comm-tripo] price",
+    ),
 )
 
 RODIN_V25 = Generator(
@@ -298,19 +379,33 @@ RODIN_V25 = Generator(
     image_is_list=True,
     seed_field="seed",
     seed_max=65_535,
-    # Rodin takes a quality_mesh_option enum, not a face count; its v2.5 values
-    # are unconfirmed, so the face limit is not offered.
+    # Rodin takes a quality_mesh_option enum ("Auto", "4K Quad" … "2M Triangle",
+    # valid counts depending on the tier [fal-js-types]), not a face count: the
+    # face limit is not offered.
     face_field=None,
     face_range=None,
     texture_style="always",
     pbr_style="rodin_material",
     fixed={},
-    # [fal-js-3d] Hyper3dRodinV2Output (v2): model_mesh, seed, textures[]; no preview.
+    # [fal-js-types] Hyper3dRodinV25Output = Rodin v2's: model_mesh, seed, textures[]; no preview.
+    output_required=("model_mesh",),
     model_keys=("model_mesh",),
     preview_keys=(),
     multiview=Multiview(style="list", fields=("image_urls",), max_views=5),
-    price=Price(None, 0.40, None, official=True, note="Extreme-High tier $0.80; HighPack +$0.80"),
-    sources=("[fal-rodin25] fields and price", "[fal-js-3d] Hyper3dRodinV2Output"),
+    price=Price(
+        "generation",
+        0.40,
+        None,
+        1,
+        None,
+        official=True,
+        note="Extreme-High tier $0.80; HighPack +$0.80",
+    ),
+    sources=(
+        "[fal-rodin25] fields and price",
+        "[fal-js-types] Hyper3dRodinV25Input/Output",
+        "[fal-js-3d] Hyper3dRodinV2Output",
+    ),
 )
 
 GENERATORS: Mapping[str, Generator] = {
@@ -363,7 +458,20 @@ def request_arguments(
 
 
 def extract_outputs(generator: Generator, result: Mapping[str, Any]) -> Outputs:
-    """Return the model file's and the preview's URLs from a result."""
+    """Return the model file's and the preview's URLs from a result.
+
+    A result without the fields the model's output schema requires is another
+    model's (FAL rerouted the request despite ``x-fal-disable-fallbacks``): it
+    fails the photo rather than saving a model nobody chose.
+    """
+    missing = [key for key in generator.output_required if key not in result]
+    if missing:
+        found = ", ".join(sorted(str(k) for k in result)[:6]) or "nothing"
+        raise EngineError(
+            f"FAL answered with a result that is not {generator.label}'s (it holds {found}); "
+            "nothing was saved. Retry the photo to ask that model again.",
+            code=WRONG_MODEL,
+        )
     model = _first_file(result, generator.model_keys)
     if model is None:
         raise OutputError(
@@ -400,6 +508,11 @@ def _texture_arguments(generator: Generator, texture: Texture, pbr: bool) -> dic
         )
     if pbr and generator.pbr_style == "none":
         raise UnsupportedParameterError(f"{generator.label} has no PBR option; turn PBR off.")
+    if pbr and texture == "no":
+        # PBR materials are texture maps: Tripo would texture (and bill as
+        # textured) a model asked for without one ("If this option is set to
+        # True, texture will be ignored and used as True" [fal-schemas]).
+        raise UnsupportedParameterError(pbr_without_texture(generator.label))
     style = generator.texture_style
     out: dict[str, Any] = {}
     if style == "tripo_enum":
@@ -415,14 +528,10 @@ def _texture_arguments(generator: Generator, texture: Texture, pbr: bool) -> dic
     elif style == "trellis_size" and texture == "HD":
         # [fal-js-3d] Trellis2Input.texture_size: 1024 | 2048 | 4096; standard keeps FAL's default.
         out["texture_size"] = 4096
-    if generator is TRIPO_V25:
-        # Today's behaviour, unchanged: FAL's schema says pbr=True textures the
-        # model even with texture "no" (and bills it as textured).
+    if generator.pbr_style == "pbr":
         out["pbr"] = pbr
-    elif generator.pbr_style == "pbr":
-        out["pbr"] = pbr and texture != "no"
     elif generator.pbr_style == "enable_pbr":
-        out["enable_pbr"] = pbr and texture != "no"
+        out["enable_pbr"] = pbr
     elif generator.pbr_style == "rodin_material":
         out["material"] = "PBR" if pbr else "Shaded"
     return out

@@ -20,9 +20,12 @@ class FalTimeouts:
     #: Backoff before retry n is ``backoff_base * 2**(n-1)``, capped, with jitter.
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
-    #: Tells FAL how long the request may wait to start; also stops fal-client from
-    #: retrying a timed-out submit (which could enqueue a second, billed request).
+    #: Tells FAL how long the request may wait to start (``X-Fal-Request-Timeout``).
     start_timeout: float = 3600.0
+    #: The submit is sent once (never retried once its body may have left): how
+    #: long its answer may take (fal-client's default, 120 s) and its connect.
+    submit_read: float = 120.0
+    submit_connect: float = 30.0
     #: Fetching a finished request's result.
     result_read: float = 120.0
     result_connect: float = 30.0
@@ -38,3 +41,9 @@ class FalTimeouts:
     #: every 15 s (fal-js gives up after 15 s), so 45 s means it is gone.
     stream_read: float = 45.0
     stream_connect: float = 30.0
+    #: After COMPLETED the stream is read to its end (FAL closes it at once) for
+    #: at most this long, so every body iterator ends in the task that opened it.
+    stream_drain: float = 2.0
+    #: FAL's platform API (prices, billing events, balance): one answer's wait.
+    platform_read: float = 20.0
+    platform_connect: float = 10.0

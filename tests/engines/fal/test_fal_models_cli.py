@@ -165,7 +165,10 @@ def test_models_prints_the_table() -> None:
         [*CLI, "models"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
     )
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    # The table, then a blank line and where the prices come from (no key: the table).
+    table, note = result.stdout.split("\n\n")
+    assert "No FAL key is set" in note
+    lines = table.splitlines()
     assert lines[0].split()[:3] == ["NAME", "GOOD", "AT"]
     names = [line.split()[0] for line in lines[1:]]
     assert names == list(registry.GENERATORS)
