@@ -12,14 +12,14 @@ from image2model_desktop.core.events import JobProgress
 from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.settings import ApiServerSettings
-from image2model_desktop.gui import file_dialogs, style
+from image2model_desktop.gui import style
 from image2model_desktop.gui.api_server import ApiController
 from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.bridge import EngineBridge
 from image2model_desktop.gui.header import Header, Phase
 from image2model_desktop.gui.library import LibraryList
 from image2model_desktop.gui.notify import Notifier
-from image2model_desktop.gui.processing import ProcessingPage
+from image2model_desktop.gui.processing.page import ProcessingPage
 from image2model_desktop.gui.qt import (
     QApplication,
     QCloseEvent,
@@ -43,6 +43,7 @@ from image2model_desktop.gui.qt import (
 from image2model_desktop.gui.results import ResultsPage
 from image2model_desktop.gui.upload import UploadPage
 from image2model_desktop.gui.watching import WatchFolder
+from image2model_desktop.gui.widgets import file_dialogs
 from image2model_desktop.gui.window_shortcuts import WindowShortcuts
 from image2model_desktop.runtime import Runtime
 

@@ -10,7 +10,6 @@ from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.export_dialog import ExportChoice, ExportDialog
-from image2model_desktop.gui.notice import Notice
 from image2model_desktop.gui.preview import PreviewPane
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
@@ -36,6 +35,7 @@ from image2model_desktop.gui.renders import grid_picture
 from image2model_desktop.gui.results_media import ModelMedia
 from image2model_desktop.gui.saving import save_all_with_options, save_with_options
 from image2model_desktop.gui.style import PRIMARY_BUTTON
+from image2model_desktop.gui.widgets.notice import Notice
 
 log = logging.getLogger(__name__)
 ICON = 132

@@ -16,8 +16,8 @@ from image2model_desktop.gui.qt import QFileDialog, QProgressBar, QWidget
 
 if TYPE_CHECKING:
     from image2model_desktop.core.models import FileItem, Job
-    from image2model_desktop.gui.notice import Notice
     from image2model_desktop.gui.preview import PreviewPane
+    from image2model_desktop.gui.widgets.notice import Notice
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class ModelMedia:
 
     def ask_turntable_path(self, suggested: Path) -> Path | None:
         """Ask where to save the turntable, starting where the last one went (tests replace it)."""
-        from image2model_desktop.gui import file_dialogs
+        from image2model_desktop.gui.widgets import file_dialogs
 
         start = Path(file_dialogs.last_folder("turntable")) / suggested.name
         name, chosen = QFileDialog.getSaveFileName(

@@ -12,7 +12,6 @@ from image2model_desktop.core.models import JobParameters
 from image2model_desktop.core.service import JobService, StagedInput
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.dropzone import DropZone
-from image2model_desktop.gui.notice import Notice
 from image2model_desktop.gui.parameters import ParametersPanel
 from image2model_desktop.gui.photos import PhotoTray
 from image2model_desktop.gui.qt import (
@@ -28,6 +27,7 @@ from image2model_desktop.gui.qt import (
 )
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 from image2model_desktop.gui.views import ViewsPanel, fal_name, show_views_mode
+from image2model_desktop.gui.widgets.notice import Notice
 
 
 class UploadPage(QWidget):
@@ -125,7 +125,7 @@ class UploadPage(QWidget):
 
     def ask_photo_paths(self) -> list[Path]:
         """Show the open dialog (tests replace this method)."""
-        from image2model_desktop.gui.file_dialogs import open_photos
+        from image2model_desktop.gui.widgets.file_dialogs import open_photos
 
         return open_photos(self)
 

@@ -15,7 +15,7 @@ from image2model_desktop.gui.qt import QApplication, QKeySequence, QPushButton, 
 if TYPE_CHECKING:
     from image2model_desktop.gui.header import Header
     from image2model_desktop.gui.library import LibraryList
-    from image2model_desktop.gui.processing import ProcessingPage
+    from image2model_desktop.gui.processing.page import ProcessingPage
     from image2model_desktop.gui.qt import QStackedWidget, QWidget
     from image2model_desktop.gui.results import ResultsPage
     from image2model_desktop.gui.upload import UploadPage

@@ -419,7 +419,7 @@ def test_layout_at_small_and_large_windows(open_window, photos, run):
 
 
 def test_file_dialogs_start_in_the_last_used_folder(open_window, tmp_path):
-    from image2model_desktop.gui import file_dialogs
+    from image2model_desktop.gui.widgets import file_dialogs
 
     open_window(with_3d=False)  # the window keeps the folders in its library's window.ini
     assert file_dialogs.last_folder("photos") == str(Path.home())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.header import Phase
-from image2model_desktop.gui.processing import FIRST_ROWS
+from image2model_desktop.gui.processing.page import FIRST_ROWS
 
 from .conftest import GatedEngine, until
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from image2model_desktop.core.models import FileItem
 from image2model_desktop.core.states import FileState
-from image2model_desktop.gui.progress import ProgressStrip
+from image2model_desktop.gui.processing.progress import ProgressStrip
 from image2model_desktop.gui.qt import (
     QHBoxLayout,
     QLabel,

@@ -11,9 +11,8 @@ from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.background import in_thread, spawn
-from image2model_desktop.gui.file_row import THUMB, FileRow
-from image2model_desktop.gui.notice import Notice
-from image2model_desktop.gui.progress import ProgressStrip
+from image2model_desktop.gui.processing.file_row import THUMB, FileRow
+from image2model_desktop.gui.processing.progress import ProgressStrip
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,6 +27,7 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.style import PRIMARY_BUTTON
+from image2model_desktop.gui.widgets.notice import Notice
 
 #: Rows built at once when a job is shown (about a screenful), then per loop turn.
 FIRST_ROWS = 3
