@@ -41,7 +41,7 @@ from image2model_desktop.gui.qt import (
     QWidget,
 )
 from image2model_desktop.gui.results import ResultsPage
-from image2model_desktop.gui.upload import UploadPage
+from image2model_desktop.gui.upload.page import UploadPage
 from image2model_desktop.gui.watching import WatchFolder
 from image2model_desktop.gui.widgets import file_dialogs
 from image2model_desktop.gui.window_shortcuts import WindowShortcuts

@@ -8,7 +8,6 @@ from pathlib import Path
 from image2model_desktop.core import credentials
 from image2model_desktop.core.settings import ApiServerSettings, Settings
 from image2model_desktop.gui.background import spawn
-from image2model_desktop.gui.parameters import ParametersPanel
 from image2model_desktop.gui.qt import (
     QApplication,
     QCheckBox,
@@ -26,6 +25,7 @@ from image2model_desktop.gui.qt import (
     QWidget,
 )
 from image2model_desktop.gui.style import repolish
+from image2model_desktop.gui.upload.parameters import ParametersPanel
 from image2model_desktop.gui.widgets.file_dialogs import choose_folder
 
 THEMES = (("As the system", "system"), ("Light", "light"), ("Dark", "dark"))

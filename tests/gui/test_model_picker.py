@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from image2model_desktop.core.intake import StagedInput
-from image2model_desktop.gui.model_choice import MODEL_ROLE
+from image2model_desktop.gui.upload.model_choice import MODEL_ROLE
 
 from .conftest import until
 from .test_upload import drop_files

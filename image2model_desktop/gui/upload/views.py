@@ -9,12 +9,9 @@ thread; the filled slots, front and left at least, become one batch entry
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from image2model_desktop.core.intake import BatchEntry, RejectedInput, check_photo, multiview_entry
-from image2model_desktop.core.parameters import EngineParameters
 from image2model_desktop.gui.background import in_thread, spawn
-from image2model_desktop.gui.dropzone import local_paths
 from image2model_desktop.gui.qt import (
     QCheckBox,
     QDragEnterEvent,
@@ -29,9 +26,7 @@ from image2model_desktop.gui.qt import (
     QWidget,
     Signal,
 )
-
-if TYPE_CHECKING:
-    from image2model_desktop.gui.upload import UploadPage
+from image2model_desktop.gui.upload.dropzone import local_paths
 
 VIEWS = ("Front", "Left", "Back", "Right")
 THUMB = 96
@@ -227,29 +222,3 @@ class ViewsPanel(QWidget):
 
     def _sync(self) -> None:
         self.slot_row.setVisible(self.active)
-
-
-def fal_name(policy: EngineParameters | None) -> str:
-    """``FAL Tripo v2.5`` for the chosen model's policy."""
-    if policy is None or policy.model is None:
-        return "FAL"
-    return "FAL " + policy.label.removeprefix("FAL's ")
-
-
-def show_views_mode(page: UploadPage, engine_ready: bool) -> None:
-    """Offer the views mode for the chosen model; while on, the slots replace the tray."""
-    policy = page.parameters.policy
-    page.views.set_available(policy.max_views if policy is not None else 1)
-    active = page.views.active
-    page.drop_zone.setVisible(not active)
-    page.tray.setVisible(not active)
-    if not active:
-        return
-    count = page.views.view_count()
-    problem = page.views.problem()
-    page.count_label.setText(problem or f"{count} views of one object")
-    page.generate_button.setText(f"Generate 1 model from {count} views")
-    # One model is made (and billed) from all the views.
-    page.cost_label.setText(page._cost(1)[1])
-    page.generate_button.setEnabled(engine_ready and problem is None)
-    page.clear_button.setEnabled(False)

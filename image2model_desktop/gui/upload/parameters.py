@@ -4,15 +4,6 @@ from __future__ import annotations
 
 from image2model_desktop.core.models import DEFAULT_MODEL, JobParameters, TextureQuality
 from image2model_desktop.core.parameters import EngineParameters
-from image2model_desktop.gui.model_choice import (
-    MODEL_ROLE,
-    Choice,
-    add_engine_choices,
-    choice_index,
-    model_policy,
-    show_only_taken,
-    taken_only,
-)
 from image2model_desktop.gui.qt import (
     QButtonGroup,
     QCheckBox,
@@ -23,10 +14,19 @@ from image2model_desktop.gui.qt import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QStandardItemModel,
     Qt,
     QVBoxLayout,
     QWidget,
     Signal,
+)
+from image2model_desktop.gui.upload.model_choice import (
+    MODEL_ROLE,
+    Choice,
+    add_engine_choices,
+    choice_index,
+    model_policy,
+    taken_only,
 )
 
 FACE_PRESETS: tuple[tuple[str, int | None], ...] = (
@@ -195,7 +195,28 @@ class ParametersPanel(QWidget):
         self.texture.setEnabled(bool(policy.textures))
         self.pbr.setEnabled(policy.pbr)
         self.seed.setEnabled(policy.seed)
-        show_only_taken(self, policy)
+        self._show_only_taken(policy)
+
+    def _show_only_taken(self, policy: EngineParameters) -> None:
+        """Show the controls of what ``policy`` takes; texture choices it lacks are greyed."""
+        model_only = policy.model is not None
+        form = self.layout()
+        if isinstance(form, QFormLayout):
+            form.setRowVisible(self.face_limit, not model_only or policy.takes_face_limit)
+        self.pbr.setVisible(not model_only or policy.pbr)
+        self.seed.setVisible(not model_only or policy.seed)
+        self.seed_label.setVisible(not model_only or policy.seed)
+        model = self.texture.model()
+        allowed = policy.textures or tuple(
+            self.texture.itemData(i) for i in range(self.texture.count())
+        )
+        if isinstance(model, QStandardItemModel):
+            for index in range(self.texture.count()):
+                item = model.item(index)
+                if item is not None:
+                    item.setEnabled(self.texture.itemData(index) in allowed)
+        if self.texture.currentData() not in allowed:
+            self.texture.setCurrentIndex(self.texture.findData(allowed[0]))
 
     def parameters(self) -> JobParameters:
         seed = self.seed.value()

@@ -7,14 +7,9 @@ the FAL engine's parameter policy (engines/fal/policy.py), never from here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from image2model_desktop.core.models import DEFAULT_MODEL, EngineChoice, JobParameters
 from image2model_desktop.core.parameters import EngineParameters
-from image2model_desktop.gui.qt import QComboBox, QFormLayout, QStandardItemModel, Qt
-
-if TYPE_CHECKING:
-    from image2model_desktop.gui.parameters import ParametersPanel
+from image2model_desktop.gui.qt import QComboBox, Qt
 
 Choice = tuple[EngineChoice, str | None]
 
@@ -106,23 +101,8 @@ def taken_only(parameters: JobParameters, policy: EngineParameters | None) -> Jo
     return parameters.model_copy(update=update) if update else parameters
 
 
-def show_only_taken(panel: ParametersPanel, policy: EngineParameters) -> None:
-    """Show the controls of what ``policy`` takes; texture choices it lacks are greyed."""
-    model_only = policy.model is not None
-    form = panel.layout()
-    if isinstance(form, QFormLayout):
-        form.setRowVisible(panel.face_limit, not model_only or policy.takes_face_limit)
-    panel.pbr.setVisible(not model_only or policy.pbr)
-    panel.seed.setVisible(not model_only or policy.seed)
-    panel.seed_label.setVisible(not model_only or policy.seed)
-    model = panel.texture.model()
-    allowed = policy.textures or tuple(
-        panel.texture.itemData(i) for i in range(panel.texture.count())
-    )
-    if isinstance(model, QStandardItemModel):
-        for index in range(panel.texture.count()):
-            item = model.item(index)
-            if item is not None:
-                item.setEnabled(panel.texture.itemData(index) in allowed)
-    if panel.texture.currentData() not in allowed:
-        panel.texture.setCurrentIndex(panel.texture.findData(allowed[0]))
+def fal_name(policy: EngineParameters | None) -> str:
+    """``FAL Tripo v2.5`` for the chosen model's policy."""
+    if policy is None or policy.model is None:
+        return "FAL"
+    return "FAL " + policy.label.removeprefix("FAL's ")

@@ -11,9 +11,6 @@ from image2model_desktop.core.intake import expand_paths
 from image2model_desktop.core.models import JobParameters
 from image2model_desktop.core.service import JobService, StagedInput
 from image2model_desktop.gui.background import in_thread, spawn
-from image2model_desktop.gui.dropzone import DropZone
-from image2model_desktop.gui.parameters import ParametersPanel
-from image2model_desktop.gui.photos import PhotoTray
 from image2model_desktop.gui.qt import (
     QFrame,
     QHBoxLayout,
@@ -26,7 +23,11 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.style import PRIMARY_BUTTON
-from image2model_desktop.gui.views import ViewsPanel, fal_name, show_views_mode
+from image2model_desktop.gui.upload.dropzone import DropZone
+from image2model_desktop.gui.upload.model_choice import fal_name
+from image2model_desktop.gui.upload.parameters import ParametersPanel
+from image2model_desktop.gui.upload.photos import PhotoTray
+from image2model_desktop.gui.upload.views import ViewsPanel
 from image2model_desktop.gui.widgets.notice import Notice
 
 
@@ -131,7 +132,7 @@ class UploadPage(QWidget):
 
     def paste(self, mime: QMimeData) -> bool:
         """Take photos from the clipboard: file paths, or image data saved as a PNG."""
-        from image2model_desktop.gui.dropzone import local_paths
+        from image2model_desktop.gui.upload.dropzone import local_paths
 
         paths = local_paths(mime)
         if paths:
@@ -169,7 +170,25 @@ class UploadPage(QWidget):
         enabled, cost_text = self._cost(len(valid))
         self.cost_label.setText(cost_text)
         self.generate_button.setEnabled(enabled and bool(valid) and not self.tray.is_checking())
-        show_views_mode(self, enabled)
+        self._show_views_mode(enabled)
+
+    def _show_views_mode(self, engine_ready: bool) -> None:
+        """Offer the views mode for the chosen model; while on, the slots replace the tray."""
+        policy = self.parameters.policy
+        self.views.set_available(policy.max_views if policy is not None else 1)
+        active = self.views.active
+        self.drop_zone.setVisible(not active)
+        self.tray.setVisible(not active)
+        if not active:
+            return
+        count = self.views.view_count()
+        problem = self.views.problem()
+        self.count_label.setText(problem or f"{count} views of one object")
+        self.generate_button.setText(f"Generate 1 model from {count} views")
+        # One model is made (and billed) from all the views.
+        self.cost_label.setText(self._cost(1)[1])
+        self.generate_button.setEnabled(engine_ready and problem is None)
+        self.clear_button.setEnabled(False)
 
     def _cost(self, count: int) -> tuple[bool, str]:
         engine_choice = self.parameters.choice()[0]
