@@ -69,7 +69,7 @@ class AboutDialog(QDialog):
 
 def _renderer_of(window: QWidget | None) -> str | None:
     """The OpenGL renderer of the 3D view inside ``window``, if one started."""
-    from image2model_desktop.gui.preview import PreviewPane
+    from image2model_desktop.gui.preview.pane import PreviewPane
 
     if window is None:
         return None

@@ -159,7 +159,7 @@ _QT_3D_MODULES = (
     "qtpy.QtGui",
     "qtpy.QtWidgets",
     "pyvistaqt",
-    "image2model_desktop.gui.view3d",
+    "image2model_desktop.gui.preview.view3d",
 )
 #: Imported lazily by the engine on the loop thread at the first file (a 0.2–0.3 s
 #: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
@@ -202,7 +202,7 @@ async def load_3d_stack(window: MainWindow) -> None:
     try:
         # Its own turn of the loop (the first OpenGL context costs 20–50 ms), then the
         # interactor in the next (it asks again and gets the cached answer).
-        from image2model_desktop.gui.glcheck import opengl_renderer
+        from image2model_desktop.gui.preview.glcheck import opengl_renderer
 
         opengl_renderer()
         await asyncio.sleep(0)

@@ -10,7 +10,7 @@ from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.export_dialog import ExportChoice, ExportDialog
-from image2model_desktop.gui.preview import PreviewPane
+from image2model_desktop.gui.preview.pane import PreviewPane
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
     QFileDialog,

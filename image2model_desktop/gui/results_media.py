@@ -16,7 +16,7 @@ from image2model_desktop.gui.qt import QFileDialog, QProgressBar, QWidget
 
 if TYPE_CHECKING:
     from image2model_desktop.core.models import FileItem, Job
-    from image2model_desktop.gui.preview import PreviewPane
+    from image2model_desktop.gui.preview.pane import PreviewPane
     from image2model_desktop.gui.widgets.notice import Notice
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from PIL import Image
 from PySide6.QtTest import QTest
 
 from image2model_desktop.gui.header import Phase
-from image2model_desktop.gui.preview import NO_GL_MESSAGE
+from image2model_desktop.gui.preview.pane import NO_GL_MESSAGE
 from image2model_desktop.gui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
 from image2model_desktop.gui.selftest import model_pixel_share
 from image2model_desktop.mesh import stage
@@ -382,7 +382,7 @@ def test_whole_window_grab_includes_the_model(open_window, run, model_glb):
 
 
 def test_without_opengl_the_placeholder_says_so(open_window, run, model_glb, monkeypatch):
-    from image2model_desktop.gui import view3d
+    from image2model_desktop.gui.preview import view3d
 
     def no_gl() -> str:
         raise view3d.GLUnavailableError("no OpenGL context could be created")

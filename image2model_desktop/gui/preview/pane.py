@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from image2model_desktop.gui.background import in_thread, spawn
-from image2model_desktop.gui.preview_toolbar import build_section_bar, build_toolbar
+from image2model_desktop.gui.preview.toolbar import build_section_bar, build_toolbar
 from image2model_desktop.gui.qt import (
     QAction,
     QComboBox,
@@ -114,7 +114,7 @@ class PreviewPane(QWidget):
         """Create the interactor (call after the first paint, when pyvistaqt is imported)."""
         if self.view is not None:
             return
-        from image2model_desktop.gui.view3d import ModelView
+        from image2model_desktop.gui.preview.view3d import ModelView
 
         # Made inside its final top-level window: a QOpenGLWidget born elsewhere and
         # reparented in never gets a framebuffer again once hidden ("No fbo").

@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from image2model_desktop.gui.glcheck import GLUnavailableError, opengl_renderer
+from image2model_desktop.gui.preview.glcheck import GLUnavailableError, opengl_renderer
+from image2model_desktop.gui.preview.view_input import ViewInput
 from image2model_desktop.gui.qt import Qt, QTimer, QVBoxLayout, QWidget, Signal
-from image2model_desktop.gui.view_input import ViewInput
 from image2model_desktop.mesh import overlays, stage
 from image2model_desktop.mesh.stage import Lighting, ViewModel
 from image2model_desktop.mesh.units import format_length

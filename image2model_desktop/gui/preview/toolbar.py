@@ -25,7 +25,7 @@ from image2model_desktop.gui.qt import (
 )
 
 if TYPE_CHECKING:
-    from image2model_desktop.gui.preview import PreviewPane
+    from image2model_desktop.gui.preview.pane import PreviewPane
 
 #: Width of the toolbar's » button: the style's 12 px left it as a blank sliver here.
 EXTENSION_WIDTH = 34

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from image2model_desktop.gui.qt import QEvent, QMouseEvent, QObject, Qt, QTimer
 
 if TYPE_CHECKING:
-    from image2model_desktop.gui.view3d import ModelView
+    from image2model_desktop.gui.preview.view3d import ModelView
 
 #: A press and release closer than this (pixels) is a click, not a drag.
 CLICK_SLOP = 4
