@@ -51,11 +51,13 @@ from PySide6.QtGui import (
     QPixmap,
     QResizeEvent,
     QShortcut,
+    QShowEvent,
     QStandardItemModel,
     QSurfaceFormat,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QApplication,
     QButtonGroup,
@@ -96,6 +98,7 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "PYSIDE_VERSION",
+    "QAbstractButton",
     "QAbstractItemView",
     "QAction",
     "QActionGroup",
@@ -155,6 +158,7 @@ __all__ = [
     "QScrollArea",
     "QSettings",
     "QShortcut",
+    "QShowEvent",
     "QSize",
     "QSizePolicy",
     "QSlider",

@@ -110,7 +110,7 @@ class ResultsPage(ModelMedia, QWidget):
         self.stats.setAccessibleName("Model statistics")
         right.addWidget(self.stats)
         # The size in the stats line follows the preview's unit box.
-        self.preview.unit_box.currentIndexChanged.connect(self._refresh_stats)
+        self.preview.unitChanged.connect(self._refresh_stats)
         buttons = QHBoxLayout()
         self.open_folder_button = QPushButton("Open folder")
         self.open_folder_button.setObjectName("openFolderButton")

@@ -78,7 +78,7 @@ class ModelMedia:
         if target.suffix.lower() == ".mp4":
             size = turntable.even(size)
         turntable.check_request(target, frames, size)
-        self.preview.turntable_button.setEnabled(False)
+        self.preview.set_turntable_busy(True)
         self.task_progress.setRange(0, frames)
         self.task_progress.setValue(0)
         self.task_progress.show()
@@ -97,7 +97,7 @@ class ModelMedia:
                 )
         finally:
             self.task_progress.hide()
-            self.preview.turntable_button.setEnabled(self.preview.model is not None)
+            self.preview.set_turntable_busy(False)
         self._last_folder = target.parent
         self.notice.show_message(
             f"Saved {target.name} ({frames} frames) in {target.parent}.", "success"

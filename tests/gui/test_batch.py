@@ -55,10 +55,10 @@ def test_generate_shows_progress_then_results_with_a_textured_preview(open_windo
     assert model_pixel_share(pixels) > 0.02
     assert "faces" in results.stats.text() and "W × D × H" in results.stats.text()
     # Texture off changes the picture.
-    preview.texture_button.click()
+    preview.toolbar.action("texture").trigger()
     untextured = preview.screenshot()
     assert np.abs(untextured.astype(int) - pixels.astype(int)).sum() > 0
-    preview.texture_button.click()
+    preview.toolbar.action("texture").trigger()
     run(until(lambda: not results.grid.item(0).icon().isNull(), 60, "the grid render"))
     # A selected picture keeps its colours (the item's background shows the selection).
     icon = results.grid.item(0).icon()
@@ -134,7 +134,7 @@ def test_turntable_export_shows_progress_and_writes_the_frames(
     results.ask_turntable_path = lambda suggested: target
     seen: list[int] = []
     results.task_progress.valueChanged.connect(seen.append)
-    results.preview.turntable_button.click()
+    results.preview.toolbar.action("turntable").trigger()
     run(until(lambda: "Saved orbit.mp4" in results.notice.text(), 120, "the turntable"))
     assert seen == sorted(seen) and seen[-1] == DEFAULT_FRAMES and len(set(seen)) > 3
     assert not results.task_progress.isVisible()

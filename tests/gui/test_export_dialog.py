@@ -131,10 +131,10 @@ def test_stats_line_shows_the_size_in_the_chosen_unit(open_window, run, model_gl
     results = window.results
     item = results.selected_item()
     assert item is not None and item.output is not None
-    box = results.preview.unit_box
-    run(until(box.isEnabled, 30, "the preview's unit box"))
+    units = results.preview.toolbar.action("units")
+    run(until(units.isEnabled, 30, "the preview's unit tool"))
     for unit in ("mm", "in"):
-        box.setCurrentIndex(box.findData(unit))
+        results.preview.toolbar.choice("units", unit).trigger()
         assert results.preview.unit == unit
         height = format_length(item.output.extents[2], unit)
         assert f"× {height} (W × D × H)" in results.stats.text()

@@ -18,18 +18,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from image2model_desktop.gui.background import in_thread, spawn
-from image2model_desktop.gui.preview.toolbar import build_section_bar, build_toolbar
+from image2model_desktop.gui.preview.toolbar import PreviewToolbar
 from image2model_desktop.gui.qt import (
-    QAction,
     QComboBox,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
-    QProxyStyle,
+    QResizeEvent,
+    QSizePolicy,
     QSlider,
     QStackedWidget,
     Qt,
-    QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -42,6 +41,37 @@ NO_GL_MESSAGE = "The 3D preview could not start on this computer; models can sti
 #: How long ``show_model`` waits for the model's first frame on screen.
 FIRST_FRAME_TIMEOUT = 5.0
 _AXIS_INDEX = (1, 0, 2)
+SECTION_AXES = ("Height (Y)", "Width (X)", "Depth (Z)")
+
+
+class StatusLabel(QLabel):
+    """A one-line status, cut short with "…" (the tooltip has it all).
+
+    Its width is ignored by the layout (``QSizePolicy.Ignored``): a long line such as
+    "Loading a-very-long-name.glb…" never widens the pane or the window.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        """The whole line, however much of it fits."""
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width())
+        super().setText(shown)
 
 
 class PreviewPane(QWidget):
@@ -50,28 +80,7 @@ class PreviewPane(QWidget):
     modelShown = Signal(str)  # path
     loadFailed = Signal(str)  # sentence
     turntableRequested = Signal(str)  # path of the shown model
-
-    # Made by preview_toolbar.build_toolbar / build_section_bar:
-    reset_button: QToolButton
-    wireframe_button: QToolButton
-    texture_button: QToolButton
-    pbr_button: QToolButton
-    lighting_button: QToolButton
-    lighting_actions: dict[str, QAction]
-    dimensions_button: QToolButton
-    measure_button: QToolButton
-    section_button: QToolButton
-    screenshot_button: QToolButton
-    turntable_button: QToolButton
-    unit_box: QComboBox
-    tools: tuple[QToolButton, ...]
-    single_model_tools: tuple[QToolButton, ...]
-    toolbar: QToolBar
-    toolbar_style: QProxyStyle
-    status: QLabel
-    section_bar: QWidget
-    section_axis: QComboBox
-    section_slider: QSlider
+    unitChanged = Signal(str)  # the unit of dimensions and measurements
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,8 +93,18 @@ class PreviewPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(build_toolbar(self))
-        layout.addWidget(build_section_bar(self))
+        self.toolbar = PreviewToolbar()
+        self._connect_toolbar()
+        self.status = StatusLabel()
+        self.status.setObjectName("muted")
+        self.status.setAccessibleName("Preview status")
+        # A line of its own, kept while empty: beside the tools, a long status pushed
+        # them (the switched-on one too) behind », and a line that came and went would
+        # move the view.
+        self.status.setFixedHeight(self.status.fontMetrics().height() + 2)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.status)
+        layout.addWidget(self._build_section_bar())
         self._stack = QStackedWidget()
         self._placeholder = QLabel("Preparing the 3D viewer…")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -106,7 +125,42 @@ class PreviewPane(QWidget):
 
     @property
     def unit(self) -> str:
-        return str(self.unit_box.currentData())
+        return self.toolbar.unit
+
+    def _connect_toolbar(self) -> None:
+        bar = self.toolbar
+        bar.resetRequested.connect(self.reset_view)
+        bar.wireframeToggled.connect(self._on_wireframe)
+        bar.textureToggled.connect(self._on_texture)
+        bar.pbrToggled.connect(self._on_pbr)
+        bar.lightingChosen.connect(self._on_lighting)
+        bar.dimensionsToggled.connect(self._on_dimensions)
+        bar.unitChosen.connect(self._on_unit)
+        bar.measureToggled.connect(self._on_measure)
+        bar.sectionToggled.connect(self._on_section)
+        bar.screenshotRequested.connect(self.save_screenshot)
+        bar.turntableRequested.connect(self._on_turntable)
+
+    def _build_section_bar(self) -> QWidget:
+        """The row of the section tool: which way to cut, and where."""
+        self.section_bar = QWidget()
+        row = QHBoxLayout(self.section_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Cut across"))
+        self.section_axis = QComboBox()
+        self.section_axis.setAccessibleName("Section plane direction")
+        self.section_axis.addItems(SECTION_AXES)
+        self.section_axis.currentIndexChanged.connect(self._apply_section)
+        row.addWidget(self.section_axis)
+        self.section_slider = QSlider(Qt.Orientation.Horizontal)
+        self.section_slider.setObjectName("sectionSlider")
+        self.section_slider.setAccessibleName("Section plane position")
+        self.section_slider.setRange(0, 100)
+        self.section_slider.setValue(50)
+        self.section_slider.valueChanged.connect(self._apply_section)
+        row.addWidget(self.section_slider, 1)
+        self.section_bar.setVisible(False)
+        return self.section_bar
 
     # -- the view's life ----------------------------------------------------------------
 
@@ -152,7 +206,7 @@ class PreviewPane(QWidget):
                 view.screenshot()
                 await asyncio.sleep(0)
         finally:
-            view.set_wireframe(self.wireframe_button.isChecked())
+            view.set_wireframe(self.toolbar.is_checked("wireframe"))
             if view.model is model:
                 view.clear_model()
 
@@ -307,22 +361,26 @@ class PreviewPane(QWidget):
         if self.view is not None:
             self.view.reset_view()
 
-    def _on_wireframe(self) -> None:
+    def _on_wireframe(self, on: bool) -> None:
         if self.view is not None:
-            self.view.set_wireframe(self.wireframe_button.isChecked())
+            self.view.set_wireframe(on)
 
-    def _on_texture(self) -> None:
+    def _on_texture(self, on: bool) -> None:
         if self.view is not None:
-            self.view.set_textured(self.texture_button.isChecked())
+            self.view.set_textured(on)
 
-    def _on_pbr(self) -> None:
+    def _on_pbr(self, on: bool) -> None:
         if self.view is not None:
-            self.view.set_pbr(self.pbr_button.isChecked())
+            self.view.set_pbr(on)
 
     def set_lighting(self, key: str) -> None:
+        """Light the model with preset ``key`` (``soft``, ``studio``, ``flat``)."""
+        self.toolbar.set_lighting(key)
+        self._on_lighting(key)
+
+    def _on_lighting(self, key: str) -> None:
         from image2model_desktop.mesh.stage import Lighting
 
-        self.lighting_actions[key].setChecked(True)
         if self.view is not None:
             self.view.set_lighting(Lighting(key))
 
@@ -330,24 +388,22 @@ class PreviewPane(QWidget):
         if self.view is not None:
             self.view.set_dark(dark)
 
-    def _on_dimensions(self) -> None:
+    def _on_dimensions(self, on: bool) -> None:
         if self.view is not None:
-            on = self.dimensions_button.isChecked()
             self.view.show_dimensions(self.unit if on else None)
 
-    def _on_unit(self) -> None:
+    def _on_unit(self, unit: str) -> None:
         self._restore_overlays()
+        self.unitChanged.emit(unit)
 
-    def _on_measure(self) -> None:
+    def _on_measure(self, on: bool) -> None:
         self._picked = []
         if self.view is not None:
             self.view.measure_points([], self.unit)
-        self.status.setText(
-            "Click two points on the model" if self.measure_button.isChecked() else ""
-        )
+        self.status.setText("Click two points on the model" if on else "")
 
     def _on_point_picked(self, point: NDArray[np.float64]) -> None:
-        if not self.measure_button.isChecked() or self.view is None:
+        if not self.toolbar.is_checked("measure") or self.view is None:
             return
         self._picked = [*self._picked, point][-2:] if len(self._picked) < 2 else [point]
         distance = self.view.measure_points(self._picked, self.unit)
@@ -357,14 +413,14 @@ class PreviewPane(QWidget):
     def measured_text(self) -> str:
         return self.status.text()
 
-    def _on_section(self) -> None:
-        self.section_bar.setVisible(self.section_button.isChecked())
+    def _on_section(self, on: bool) -> None:
+        self.section_bar.setVisible(on)
         self._apply_section()
 
     def _apply_section(self) -> None:
         if self.view is None:
             return
-        if not self.section_button.isChecked():
+        if not self.toolbar.is_checked("section"):
             self.view.set_section(None)
             return
         axis = _AXIS_INDEX[self.section_axis.currentIndex()]
@@ -374,8 +430,9 @@ class PreviewPane(QWidget):
         """Redraw the dimensions and the measurement for the shown model and unit."""
         if self.view is None:
             return
-        self.view.show_dimensions(self.unit if self.dimensions_button.isChecked() else None)
-        if self.measure_button.isChecked():
+        dimensions = self.toolbar.is_checked("dimensions")
+        self.view.show_dimensions(self.unit if dimensions else None)
+        if self.toolbar.is_checked("measure"):
             distance = self.view.measure_points(self._picked, self.unit)
             if distance:
                 self.status.setText(f"Distance: {distance}")
@@ -383,6 +440,10 @@ class PreviewPane(QWidget):
     def _on_turntable(self) -> None:
         if self.model is not None:
             self.turntableRequested.emit(str(self.model.path))
+
+    def set_turntable_busy(self, busy: bool) -> None:
+        """Turntable… waits while one is being rendered."""
+        self.toolbar.set_turntable_busy(busy)
 
     # -- pictures -----------------------------------------------------------------------
 
@@ -418,16 +479,14 @@ class PreviewPane(QWidget):
 
     def _sync_tools(self) -> None:
         model = self.model
-        for button in self.tools:
-            button.setEnabled(model is not None)
-        self.unit_box.setEnabled(model is not None)
-        self.texture_button.setEnabled(model is not None and model.textured)
-        self.pbr_button.setEnabled(model is not None and model.has_pbr)
-        if self.comparing:
-            # These work on one model; side by side, the two would disagree.
-            for button in self.single_model_tools:
-                button.setChecked(False)
-                button.setEnabled(False)
+        comparing = self.comparing
+        self.toolbar.sync(
+            model=model is not None,
+            textured=model is not None and model.textured,
+            has_pbr=model is not None and model.has_pbr,
+            comparing=comparing,
+        )
+        if comparing:
             self.section_bar.setVisible(False)
 
 

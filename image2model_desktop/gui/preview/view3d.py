@@ -93,6 +93,11 @@ class ModelView(QWidget):
         stage.set_lights(self.renderer, Lighting.SOFT)
         self._route_renders_through_paint()
         self._filter = ViewInput(self)
+        self._filter.resized.connect(self._on_resized)
+        self._filter.dragged.connect(self._on_dragged)
+        self._filter.dragEnded.connect(lambda: QTimer.singleShot(0, self.show_full_detail))
+        self._filter.clicked.connect(self._on_clicked)
+        self._filter.wheelTurned.connect(self.wheel_turned)
         self.plotter.installEventFilter(self._filter)
         self.plotter.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.frames = 0
@@ -268,6 +273,19 @@ class ModelView(QWidget):
     def camera_state(self) -> tuple[tuple[float, ...], ...]:
         camera = self.renderer.GetActiveCamera()
         return (camera.GetPosition(), camera.GetFocalPoint(), camera.GetViewUp())
+
+    def _on_resized(self) -> None:
+        if self.framed:
+            self.reset_view(render=False)
+
+    def _on_dragged(self) -> None:
+        self.framed = False
+        self.show_standin()
+
+    def _on_clicked(self, x: int, y: int) -> None:
+        point = self.pick(x, y)
+        if point is not None:
+            self.pointPicked.emit(point)
 
     def show_standin(self) -> None:
         """Draw the lighter copy while the camera moves (when the model has one)."""

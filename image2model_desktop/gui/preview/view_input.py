@@ -2,42 +2,43 @@
 
 Keys: VTK's interactor styles bind letters to actions (``e``/``q`` end the
 interactor, ``w``/``s`` switch every actor's style, ``3`` stereo), so the view
-keeps every key but R (reset) and Tab (focus). Drags and the wheel swap in a big
-model's stand-in; a click (press and release within ``CLICK_SLOP`` pixels)
-picks a surface point for the measuring tool.
+keeps every key from VTK but Tab (focus); the preview's own keys (R, W…) are
+toolbar shortcuts, which Qt runs before a key reaches the view. Drags and the
+wheel ask for a big model's stand-in; a click (press and release within
+``CLICK_SLOP`` pixels) asks for the surface point under it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from image2model_desktop.gui.qt import QEvent, QMouseEvent, QObject, Qt, QTimer
-
-if TYPE_CHECKING:
-    from image2model_desktop.gui.preview.view3d import ModelView
+from image2model_desktop.gui.qt import QEvent, QKeyEvent, QMouseEvent, QObject, Qt, Signal
 
 #: A press and release closer than this (pixels) is a click, not a drag.
 CLICK_SLOP = 4
 
 
 class ViewInput(QObject):
-    """Keys, clicks and camera moves of the interactor, before VTK sees them."""
+    """An event filter for the interactor: it reports gestures, the view acts on them."""
 
-    def __init__(self, view: ModelView) -> None:
-        super().__init__(view)
-        self.view = view
+    resized = Signal()
+    #: A mouse move with a button held, past the click slop (each one of them).
+    dragged = Signal()
+    dragEnded = Signal()
+    clicked = Signal(int, int)  # widget pixel (x, y) of a left click
+    wheelTurned = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._pressed_at: tuple[float, float] | None = None
         self._dragging = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        view = self.view
-        if kind == QEvent.Type.KeyPress:
-            return self._key(event)
+        if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return event.key() not in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
         if kind == QEvent.Type.KeyRelease:
             return True  # VTK's styles bind letters to actions (e/q quit, w/s, 3 stereo…)
-        if kind == QEvent.Type.Resize and view.framed:
-            view.reset_view(render=False)
+        if kind == QEvent.Type.Resize:
+            self.resized.emit()
         if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
             position = event.position()
             self._pressed_at = (position.x(), position.y())
@@ -51,27 +52,16 @@ class ViewInput(QObject):
                 )
                 if far > CLICK_SLOP:
                     self._dragging = True
-                    view.framed = False
-                    view.show_standin()
+                    self.dragged.emit()
         elif kind == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
             was_click = self._pressed_at is not None and not self._dragging
             self._pressed_at = None
             if self._dragging:
                 self._dragging = False
-                QTimer.singleShot(0, view.show_full_detail)
+                self.dragEnded.emit()
             if was_click and event.button() == Qt.MouseButton.LeftButton:
                 position = event.position()
-                point = view.pick(int(position.x()), int(position.y()))
-                if point is not None:
-                    view.pointPicked.emit(point)
+                self.clicked.emit(int(position.x()), int(position.y()))
         elif kind == QEvent.Type.Wheel:
-            view.wheel_turned()
+            self.wheelTurned.emit()
         return False
-
-    def _key(self, event: Any) -> bool:
-        key = event.key()
-        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
-            return False
-        if key == Qt.Key.Key_R and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            self.view.reset_view()
-        return True
