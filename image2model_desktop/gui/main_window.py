@@ -31,16 +31,14 @@ from image2model_desktop.gui.qt import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QResizeEvent,
     QSettings,
     QSplitter,
     QStackedWidget,
     Qt,
-    QTimer,
     QVBoxLayout,
     QWidget,
 )
-from image2model_desktop.gui.results import ResultsPage
+from image2model_desktop.gui.results.page import ResultsPage
 from image2model_desktop.gui.upload.page import UploadPage
 from image2model_desktop.gui.watching import WatchFolder
 from image2model_desktop.gui.widgets import file_dialogs
@@ -52,8 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: A one-line notice's height beyond its text (the stylesheet's padding, both sides).
-NOTICE_PADDING = 14
 #: The upload page is at most this wide, centred in its pane.
 UPLOAD_MAX_WIDTH = 1240
 
@@ -115,7 +111,6 @@ class MainWindow(WindowShortcuts, QMainWindow):
         self.processing.jobStarted.connect(open_started)
         self.results = ResultsPage(self.service)
         self.results.detailsRequested.connect(self.open_processing)
-        self._steady_results()
         # The upload page's form reads badly stretched over a 2560-px screen: it is
         # at most UPLOAD_MAX_WIDTH wide, centred in a holder that fills the pane.
         self.upload_holder = QWidget()
@@ -151,31 +146,6 @@ class MainWindow(WindowShortcuts, QMainWindow):
         self._install_shortcuts()
         self._restore_geometry()
         self.set_phase(Phase.UPLOAD)
-
-    def _steady_results(self) -> None:
-        """Keep the results page still: names that fit, a banner that does not push."""
-        grid = self.results.grid
-        # A long name wrapped onto extra lines and pushed its tile out of line with the
-        # others: one line, cut in the middle (the tooltip has the whole name).
-        grid.setWordWrap(False)
-        grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        # "Saved … in …" appearing above the grid pushed the page down: its strip keeps
-        # its place while empty.
-        notice = self.results.notice
-        policy = notice.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        notice.setSizePolicy(policy)
-        notice.setMinimumHeight(notice.fontMetrics().height() + NOTICE_PADDING)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        # A narrower grid rewraps its tiles: keep the selected model in sight.
-        QTimer.singleShot(0, self._selected_in_view)
-
-    def _selected_in_view(self) -> None:
-        selected = self.results.grid.currentItem()
-        if selected is not None:
-            self.results.grid.scrollToItem(selected)
 
     # -- life cycle -------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from image2model_desktop.gui.library import LibraryList
     from image2model_desktop.gui.processing.page import ProcessingPage
     from image2model_desktop.gui.qt import QStackedWidget, QWidget
-    from image2model_desktop.gui.results import ResultsPage
+    from image2model_desktop.gui.results.page import ResultsPage
     from image2model_desktop.gui.upload.page import UploadPage
 
 #: The header's buttons, by object name.

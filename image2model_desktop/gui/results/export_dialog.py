@@ -27,7 +27,7 @@ from image2model_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from image2model_desktop.gui.saving import preview_save
+from image2model_desktop.gui.results.saving import preview_save
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 from image2model_desktop.mesh.formats import ExportFormat, UnknownFormatError, format_for
 from image2model_desktop.mesh.options import MIN_FACES, ExportOptions, Pivot, Up

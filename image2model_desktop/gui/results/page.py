@@ -8,40 +8,36 @@ from pathlib import Path
 from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
-from image2model_desktop.gui.background import in_thread, spawn
-from image2model_desktop.gui.export_dialog import ExportChoice, ExportDialog
+from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.preview.pane import PreviewPane
 from image2model_desktop.gui.qt import (
-    QAbstractItemView,
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QIcon,
-    QImage,
     QLabel,
-    QListWidget,
     QListWidgetItem,
-    QPixmap,
     QProgressBar,
     QPushButton,
-    QSize,
     QSplitter,
     Qt,
     QVBoxLayout,
     QWidget,
     Signal,
 )
-from image2model_desktop.gui.renders import grid_picture
-from image2model_desktop.gui.results_media import ModelMedia
-from image2model_desktop.gui.saving import save_all_with_options, save_with_options
+from image2model_desktop.gui.results.export_dialog import ExportChoice, ExportDialog
+from image2model_desktop.gui.results.grid import ICON, ResultsGrid
+from image2model_desktop.gui.results.media import contact_sheet, render_turntable
+from image2model_desktop.gui.results.saving import save_all_with_options, save_with_options
 from image2model_desktop.gui.style import PRIMARY_BUTTON
+from image2model_desktop.gui.widgets import file_dialogs
 from image2model_desktop.gui.widgets.notice import Notice
 
 log = logging.getLogger(__name__)
-ICON = 132
+#: A one-line notice's height beyond its text (the stylesheet's padding, both sides).
+NOTICE_PADDING = 14
 
 
-class ResultsPage(ModelMedia, QWidget):
+class ResultsPage(QWidget):
     """Show a finished job's models; the preview is the window's one interactor."""
 
     detailsRequested = Signal(str)  # job_id
@@ -70,6 +66,12 @@ class ResultsPage(ModelMedia, QWidget):
         header.addWidget(self.details_button)
         layout.addLayout(header)
         self.notice = Notice()
+        # "Saved … in …" appearing above the grid pushed the page down: its strip keeps
+        # its place while empty.
+        policy = self.notice.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.notice.setSizePolicy(policy)
+        self.notice.setMinimumHeight(self.notice.fontMetrics().height() + NOTICE_PADDING)
         layout.addWidget(self.notice)
         self.task_progress = QProgressBar()
         self.task_progress.setObjectName("taskProgress")
@@ -80,19 +82,7 @@ class ResultsPage(ModelMedia, QWidget):
         layout.addWidget(self.task_progress)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.grid = QListWidget()
-        self.grid.setObjectName("resultsGrid")
-        self.grid.setAccessibleName("Finished models")
-        self.grid.setViewMode(QListWidget.ViewMode.IconMode)
-        self.grid.setIconSize(QSize(ICON, ICON))
-        self.grid.setGridSize(QSize(ICON + 24, ICON + 44))
-        self.grid.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.grid.setMovement(QListWidget.Movement.Static)
-        self.grid.setWordWrap(True)
-        # Ctrl/Shift-click a second model to see the two side by side.
-        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.grid.setToolTip("Ctrl+click a second model to compare the two side by side")
-        self.grid.setMinimumWidth(ICON + 60)
+        self.grid = ResultsGrid()
         self.grid.currentItemChanged.connect(self._on_selected)
         self.grid.itemSelectionChanged.connect(self._on_selection_changed)
         splitter.addWidget(self.grid)
@@ -153,7 +143,7 @@ class ResultsPage(ModelMedia, QWidget):
         entry = self.grid.currentItem()
         if entry is None or self.job is None:
             return None
-        return self.job.file(entry.data(Qt.ItemDataRole.UserRole))
+        return self.job.file(self.grid.file_id(entry))
 
     def show_job(self, job: Job) -> None:
         """Fill the grid with ``job``'s models and preview the first."""
@@ -162,18 +152,10 @@ class ResultsPage(ModelMedia, QWidget):
         self.job = job
         self.notice.clear_message()
         self.grid.blockSignals(True)
-        self.grid.clear()
         done = self.completed()
         self.title.setText(f"{len(done)} model{'s' if len(done) != 1 else ''}")
         self.summary.setText(job.summary_message())
-        outputs = self._service.paths.outputs(job.job_id)
-        for item in done:
-            entry = QListWidgetItem(_caption(item))
-            entry.setData(Qt.ItemDataRole.UserRole, item.file_id)
-            entry.setToolTip(item.filename)
-            entry.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-            self.grid.addItem(entry)
-            spawn(self._load_picture(entry, outputs, item))
+        self.grid.show_items(done, self._service.paths.outputs(job.job_id))
         self.grid.blockSignals(False)
         if done:
             index = next((i for i, f in enumerate(done) if keep and f.file_id == keep.file_id), 0)
@@ -195,19 +177,6 @@ class ResultsPage(ModelMedia, QWidget):
             )
         self._sync_buttons()
 
-    async def _load_picture(self, entry: QListWidgetItem, outputs: Path, item: FileItem) -> None:
-        try:
-            picture = await grid_picture(outputs, item)
-        except Exception as error:
-            log.warning("No grid picture for %s: %s", item.file_id, error)
-            return
-        if picture is None or self.grid.row(entry) < 0:
-            return
-        # QImage (unlike QPixmap) may be decoded off the Qt thread: do the WebP/PNG work there.
-        image = await in_thread(_scaled_image, picture)
-        if not image.isNull() and self.grid.row(entry) >= 0:
-            entry.setIcon(_untinted_icon(QPixmap.fromImage(image)))
-
     def _on_selected(self, current: QListWidgetItem | None, _previous: object) -> None:
         item = self.selected_item() if current is not None else None
         self._sync_buttons()
@@ -223,10 +192,7 @@ class ResultsPage(ModelMedia, QWidget):
         """The two selected models being compared (empty unless exactly two are selected)."""
         if self.job is None:
             return []
-        chosen = [
-            self.job.file(entry.data(Qt.ItemDataRole.UserRole))
-            for entry in sorted(self.grid.selectedItems(), key=self.grid.row)
-        ]
+        chosen = [self.job.file(file_id) for file_id in self.grid.selected_file_ids()]
         found = [item for item in chosen if item is not None and item.output is not None]
         return found if len(found) == 2 else []
 
@@ -323,7 +289,8 @@ class ResultsPage(ModelMedia, QWidget):
             list(self.job.files), self.outputs, folder, choice.format, choice.options
         )
         self._last_folder = folder
-        sheet = await self._contact_sheet(folder)
+        models = [self.outputs / f.output.model_filename for f in self.completed() if f.output]
+        sheet = await contact_sheet(models, [f.filename for f in self.completed()], folder)
         also = f" and a contact sheet ({sheet.name})" if sheet is not None else ""
         warnings = sorted({w for report in reports for w in report.warnings})
         said = (
@@ -331,6 +298,66 @@ class ResultsPage(ModelMedia, QWidget):
             f"{choice.format.label}{also} in {folder}."
         )
         self.notice.show_message(" ".join([said, *warnings]), "warning" if warnings else "success")
+
+    # -- turntables ---------------------------------------------------------------------
+
+    def export_turntable(self, model: str) -> None:
+        """Ask where to save a turntable of ``model`` (GIF or MP4), then render it."""
+        source = Path(model)
+        target = self.ask_turntable_path(self._start_folder() / f"{source.stem}.gif")
+        if target is None:
+            return
+        spawn(self.render_turntable(source, target), on_error=self._turntable_failed)
+
+    async def render_turntable(self, source: Path, target: Path) -> Path:
+        """Render in the process pool, a chunk of frames at a time, with a progress bar."""
+
+        def show_frames(done: int, total: int) -> None:
+            if done == 0:
+                self.task_progress.setRange(0, total)
+                self.task_progress.show()
+                self.notice.show_message(f"Rendering a turntable of {source.stem}…", "info")
+            self.task_progress.setValue(done)
+
+        self.preview.set_turntable_busy(True)
+        try:
+            await render_turntable(source, target, show_frames)
+        finally:
+            self.task_progress.hide()
+            self.preview.set_turntable_busy(False)
+        self._last_folder = target.parent
+        frames = self.task_progress.maximum()
+        self.notice.show_message(
+            f"Saved {target.name} ({frames} frames) in {target.parent}.", "success"
+        )
+        return target
+
+    def _turntable_failed(self, error: BaseException) -> None:
+        from image2model_desktop.mesh.turntable import TurntableError
+
+        if isinstance(error, TurntableError):
+            self.notice.show_message(str(error), "error")
+            return
+        log.error("The turntable failed", exc_info=error)
+        reason = getattr(error, "strerror", None) or "the frames could not be rendered"
+        self.notice.show_message(
+            f"The turntable could not be saved ({reason}); pick another folder and try again.",
+            "error",
+        )
+
+    def ask_turntable_path(self, suggested: Path) -> Path | None:
+        """Ask where to save the turntable, starting where the last one went (tests replace it)."""
+        start = Path(file_dialogs.last_folder("turntable")) / suggested.name
+        name, chosen = QFileDialog.getSaveFileName(
+            self, "Export turntable", str(start), "GIF animation (*.gif);;MP4 video (*.mp4)"
+        )
+        if not name:
+            return None
+        path = Path(name)
+        file_dialogs.remember("turntable", path.parent)
+        if path.suffix.lower() not in (".gif", ".mp4"):
+            path = path.with_suffix(".mp4" if "mp4" in chosen else ".gif")
+        return path
 
     def _open_dialog(self, dialog: ExportDialog) -> None:
         """Show the export dialog without a nested event loop (the Qt loop runs asyncio)."""
@@ -354,7 +381,7 @@ class ResultsPage(ModelMedia, QWidget):
     def open_folder(self) -> None:
         folder = self._last_folder or self.outputs
         if folder is not None:
-            from image2model_desktop.gui.folder_message import open_folder
+            from image2model_desktop.gui.results.folder_message import open_folder
 
             self.folder_message = open_folder(folder, self)
 
@@ -370,24 +397,6 @@ class ResultsPage(ModelMedia, QWidget):
         """Ask for the folder of Save all (tests replace this method)."""
         name = QFileDialog.getExistingDirectory(self, "Save all models in", str(start))
         return Path(name) if name else None
-
-
-def _scaled_image(path: Path) -> QImage:
-    image = QImage(str(path))
-    if image.isNull():
-        return image
-    return image.scaled(
-        ICON * 2,
-        ICON * 2,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
-
-
-def _caption(item: FileItem) -> str:
-    faces = f"{item.output.face_count:,} faces" if item.output else ""
-    name = item.filename if len(item.filename) <= 22 else item.filename[:20] + "…"
-    return f"{name}\n{faces}"
 
 
 def stats_text(item: FileItem, unit: str = "m") -> str:
@@ -418,15 +427,3 @@ def compare_label(item: FileItem, job: Job | None) -> str:
     if out is not None:
         details += [f"{out.face_count:,} faces", f"{out.processing_time:.0f} s"]
     return f"{item.filename}\n" + " · ".join(part for part in details if part)
-
-
-def _untinted_icon(pixmap: QPixmap) -> QIcon:
-    """An icon that looks the same selected: the item's background shows the selection.
-
-    Without a Selected pixmap, Qt tints the picture with the highlight colour,
-    and a selected model's colours turn blue.
-    """
-    icon = QIcon()
-    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
-        icon.addPixmap(pixmap, mode)
-    return icon
