@@ -28,7 +28,7 @@ from image2model_desktop.gui.style import STYLESHEET
 from image2model_desktop.resources import app_icon_path
 
 if TYPE_CHECKING:  # the window's modules load after the first paint is scheduled
-    from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.gui.shell.window import MainWindow
     from image2model_desktop.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,8 @@ def bootstrap(root: Path | None = None, *, self_test: bool = False) -> Session:
 
     Raises ``StoreLockedError`` when another instance holds the library.
     """
-    from image2model_desktop.gui.main_window import MainWindow
     from image2model_desktop.gui.qtloop import QtEventLoop
+    from image2model_desktop.gui.shell.window import MainWindow
     from image2model_desktop.runtime import open_runtime
 
     app = make_application()
@@ -275,7 +275,7 @@ def run_gui(args: argparse.Namespace) -> int:
     """
     if not args.self_test:
         from image2model_desktop.core.paths import data_dir
-        from image2model_desktop.gui.single_instance import hand_over
+        from image2model_desktop.gui.shell.single_instance import hand_over
 
         make_application()
         if hand_over(data_dir(), list(args.photos or [])):

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QApplication, QKeySequence, QPushButton, QShortcut, Qt
+from image2model_desktop.gui.shell.header import Phase
 
 if TYPE_CHECKING:
-    from image2model_desktop.gui.header import Header
-    from image2model_desktop.gui.library import LibraryList
     from image2model_desktop.gui.processing.page import ProcessingPage
     from image2model_desktop.gui.qt import QStackedWidget, QWidget
     from image2model_desktop.gui.results.page import ResultsPage
+    from image2model_desktop.gui.shell.header import Header
+    from image2model_desktop.gui.shell.library import LibraryList
     from image2model_desktop.gui.upload.page import UploadPage
 
 #: The header's buttons, by object name.

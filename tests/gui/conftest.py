@@ -157,7 +157,7 @@ def open_window(
 ) -> Iterator[Callable[..., WindowHarness]]:
     """Build windows on the test's library; each is closed (and its interactor) at teardown."""
     from image2model_desktop.gui.app import app_icon, wait_exposed
-    from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.gui.shell.window import MainWindow
 
     made: list[WindowHarness] = []
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.app import bootstrap, close_session, load_3d_stack, wait_exposed
-from image2model_desktop.gui.header import Phase
+from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.resources import sample_photos
 
 SIZE = (1320, 860)

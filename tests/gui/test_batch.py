@@ -9,9 +9,9 @@ import numpy as np
 import trimesh
 
 from image2model_desktop.core.states import FileState
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QIcon
 from image2model_desktop.gui.selftest import model_pixel_share
+from image2model_desktop.gui.shell.header import Phase
 
 from .conftest import until
 

@@ -17,14 +17,14 @@ from testkit import subprocess_env
 
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.gui import style
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QDialog, Qt
+from image2model_desktop.gui.shell.header import Phase
 
 from .conftest import until
 
 
 def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     window = harness.window
@@ -87,7 +87,7 @@ def test_taken_port_at_launch_is_said_on_the_upload_page(open_window, data_dir, 
 
 
 def test_cors_origins_field_is_saved(open_window, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", True, None)
@@ -111,7 +111,7 @@ def _luminance(widget) -> float:
 
 def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
     from image2model_desktop.gui.qt import QApplication
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     window = harness.window
@@ -220,7 +220,7 @@ def test_second_launch_hands_its_photo_to_the_running_window(open_window, photos
 def test_a_stale_socket_left_by_a_crash_is_replaced(data_dir):
     from PySide6.QtCore import QDir
 
-    from image2model_desktop.gui.single_instance import InstanceServer, hand_over, server_name
+    from image2model_desktop.gui.shell.single_instance import InstanceServer, hand_over, server_name
 
     stale = Path(QDir.tempPath()) / server_name(data_dir)
     stale.write_bytes(b"")
@@ -263,7 +263,7 @@ def test_install_desktop_entry_for_the_user(tmp_path):
 
 
 def test_watch_folder_in_settings_queues_new_photos(open_window, photos, run, tmp_path, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     inbox, out = tmp_path / "inbox", tmp_path / "models"
     inbox.mkdir()

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import Qt
+from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.resources import sample_photos
 
 from .conftest import GatedEngine, until

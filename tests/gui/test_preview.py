@@ -16,10 +16,10 @@ import trimesh
 from PIL import Image
 from PySide6.QtTest import QTest
 
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.preview.pane import NO_GL_MESSAGE
 from image2model_desktop.gui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
 from image2model_desktop.gui.selftest import model_pixel_share
+from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.mesh import stage
 from image2model_desktop.mesh.units import format_length
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtTest import QTest
 
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.preview.toolbar import TOOLS
 from image2model_desktop.gui.qt import QApplication, QMenu, Qt, QTimer, QToolButton
+from image2model_desktop.gui.shell.header import Phase
 
 from .conftest import until
 

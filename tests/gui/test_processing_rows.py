@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 from image2model_desktop.core.states import FileState
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.processing.page import FIRST_ROWS
+from image2model_desktop.gui.shell.header import Phase
 
 from .conftest import GatedEngine, until
 

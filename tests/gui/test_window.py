@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from image2model_desktop.core.settings import Settings
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QWidget
+from image2model_desktop.gui.shell.header import Phase
 
 from .conftest import GatedEngine, close_window, until
 
@@ -95,7 +95,7 @@ def test_geometry_is_remembered(open_window, loop):
 
 
 def test_settings_are_saved_and_applied(open_window, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     window = harness.window
@@ -117,7 +117,7 @@ def test_settings_are_saved_and_applied(open_window, data_dir):
 
 
 def test_fal_key_is_stored_masked_and_never_shown(open_window, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", False, None)
@@ -134,7 +134,7 @@ def test_fal_key_is_stored_masked_and_never_shown(open_window, data_dir):
 
 
 def test_about_lists_versions():
-    from image2model_desktop.gui.about import versions
+    from image2model_desktop.gui.shell.about import versions
 
     names = dict(versions())
     assert names["PySide6"].startswith("6.11")
@@ -145,8 +145,8 @@ def test_about_lists_versions():
 
 
 def test_about_dialog_names_the_views_renderer(open_window):
-    from image2model_desktop.gui.about import AboutDialog
     from image2model_desktop.gui.qt import QLabel
+    from image2model_desktop.gui.shell.about import AboutDialog
 
     window = open_window().window
     renderer = window.results.preview.view.gl_renderer

@@ -13,12 +13,8 @@ from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.settings import ApiServerSettings
 from image2model_desktop.gui import style
-from image2model_desktop.gui.api_server import ApiController
 from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.bridge import EngineBridge
-from image2model_desktop.gui.header import Header, Phase
-from image2model_desktop.gui.library import LibraryList
-from image2model_desktop.gui.notify import Notifier
 from image2model_desktop.gui.processing.page import ProcessingPage
 from image2model_desktop.gui.qt import (
     QApplication,
@@ -39,14 +35,18 @@ from image2model_desktop.gui.qt import (
     QWidget,
 )
 from image2model_desktop.gui.results.page import ResultsPage
+from image2model_desktop.gui.shell.api_server import ApiController
+from image2model_desktop.gui.shell.header import Header, Phase
+from image2model_desktop.gui.shell.library import LibraryList
+from image2model_desktop.gui.shell.notify import Notifier
+from image2model_desktop.gui.shell.watching import WatchFolder
 from image2model_desktop.gui.upload.page import UploadPage
-from image2model_desktop.gui.watching import WatchFolder
 from image2model_desktop.gui.widgets import file_dialogs
 from image2model_desktop.gui.window_shortcuts import WindowShortcuts
 from image2model_desktop.runtime import Runtime
 
 if TYPE_CHECKING:
-    from image2model_desktop.gui.single_instance import InstanceServer
+    from image2model_desktop.gui.shell.single_instance import InstanceServer
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
 
     async def start(self, photos: list[Path]) -> None:
         """Resume unfinished work, fill the library, queue photos from the command line."""
-        from image2model_desktop.gui.single_instance import InstanceServer
+        from image2model_desktop.gui.shell.single_instance import InstanceServer
 
         # Later launches on this library hand their photos over instead of being refused.
         self.instance = InstanceServer(self.runtime.paths.root, self.receive_photos)
@@ -329,7 +329,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
         job = self.service.find_job(job_id)
         if job is None:
             return
-        from image2model_desktop.gui.library import batch_time, batch_title
+        from image2model_desktop.gui.shell.library import batch_time, batch_title
 
         count = len(job.files)
         what = f"“{batch_title(job, 60)}” ({count} photo{'s' if count != 1 else ''}"
@@ -355,7 +355,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
 
     def open_settings(self) -> None:
         from image2model_desktop.core.credentials import load_fal_key
-        from image2model_desktop.gui.settings_dialog import SettingsDialog
+        from image2model_desktop.gui.settings.dialog import SettingsDialog
 
         key_before = load_fal_key(self.runtime.paths.root)
         dialog = SettingsDialog(
@@ -418,7 +418,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
             self.apply_theme()
 
     def open_about(self) -> None:
-        from image2model_desktop.gui.about import AboutDialog
+        from image2model_desktop.gui.shell.about import AboutDialog
 
         dialog = AboutDialog(self)
         dialog.exec()
