@@ -209,13 +209,13 @@ async def load_3d_stack(window: MainWindow) -> None:
         window.attach_preview()
     except Exception as error:
         log.warning("No 3D preview: %s", error)
-        window.results.preview.mark_unavailable()
+        window.preview_unavailable()
         return
     staging = window.runtime.paths.staging
     staging.mkdir(parents=True, exist_ok=True)
     await _until_idle(window)
     try:
-        await window.results.preview.warm_up(staging)
+        await window.warm_up_preview(staging)
     except Exception:
         log.warning("Preview warm-up failed", exc_info=True)
     # Again with the view and its warm-up: the window's long-lived objects; they are
@@ -238,7 +238,7 @@ async def _session(session: Session, args: argparse.Namespace) -> int:
             await load_3d_stack(window)
         except Exception:
             log.exception("The 3D preview could not start")
-            window.results.preview.clear(
+            window.preview_unavailable(
                 "The 3D preview could not start on this computer; models can still be saved."
             )
         await starting

@@ -59,7 +59,7 @@ def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         run(until(lambda: not dialog.isVisible(), 10, "the dialog to close"))
         assert dialog.result() == QDialog.DialogCode.Accepted
-        window.apply_settings(dialog.result_settings())
+        window.runtime.apply_settings(dialog.result_settings())
         assert window.api.running and window.api.status.startswith("Running at")
         dialog.deleteLater()
     finally:
@@ -121,7 +121,7 @@ def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
     # Choose "Dark" with the keyboard as a user would: the combo box is the third entry.
     QTest.keyClick(dialog.theme, Qt.Key.Key_End)
     assert dialog.theme.currentData() == "dark"
-    window.apply_settings(dialog.result_settings())
+    window.runtime.apply_settings(dialog.result_settings())
     dialog.deleteLater()
     try:
         assert Settings.load(data_dir / "settings.json").theme == "dark"
@@ -134,7 +134,7 @@ def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
         assert _luminance(window.library) < 0.3
 
         light = harness.runtime.settings.model_copy(update={"theme": "light"})
-        window.apply_settings(light)
+        window.runtime.apply_settings(light)
         for page in (window.upload_holder, window.processing, window.results):
             window.pages.setCurrentWidget(page)
             assert _luminance(page) > 0.7, page.objectName()
@@ -273,7 +273,7 @@ def test_watch_folder_in_settings_queues_new_photos(open_window, photos, run, tm
     dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", False, window)
     dialog.watch_folder.setText(str(inbox))
     dialog.output_folder.setText(str(out))
-    window.apply_settings(dialog.result_settings())
+    window.runtime.apply_settings(dialog.result_settings())
     dialog.deleteLater()
     assert Settings.load(data_dir / "settings.json").watch_folder == str(inbox)
     assert window.watch.folder == inbox

@@ -76,8 +76,13 @@ def test_views_mode_makes_one_entry_from_the_slots(
     assert upload.generate_button.isEnabled()
     assert upload.generate_button.text() == "Generate 1 model from 2 views"
     sent: list[Any] = []
-    upload.generateRequested.connect(lambda entries, params: sent.append((entries, params)))
+
+    async def submitted(entries: Any, parameters: Any) -> None:  # instead of FAL
+        sent.append((entries, parameters))
+
+    upload.submit = submitted
     upload.generate_button.click()
+    run(until(lambda: sent, 5, "the batch handed to submit"))
     ((entries, parameters),) = sent
     (entry,) = entries
     assert isinstance(entry, StagedInput)

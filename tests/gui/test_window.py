@@ -106,7 +106,7 @@ def test_settings_are_saved_and_applied(open_window, data_dir):
     dialog.concurrency.setValue(7)
     dialog.defaults.face_limit.set_value(10_000)
     dialog.output_folder.setText(str(data_dir / "exports"))
-    window.apply_settings(dialog.result_settings())
+    window.runtime.apply_settings(dialog.result_settings())
     dialog.deleteLater()
 
     saved = Settings.load(harness.runtime.paths.settings_file)

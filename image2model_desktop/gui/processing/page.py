@@ -11,6 +11,7 @@ from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.background import in_thread, spawn
+from image2model_desktop.gui.bridge import EngineBridge
 from image2model_desktop.gui.processing.file_row import THUMB, FileRow
 from image2model_desktop.gui.processing.progress import ProgressStrip
 from image2model_desktop.gui.qt import (
@@ -27,6 +28,7 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.style import PRIMARY_BUTTON
+from image2model_desktop.gui.widgets.keymap import KEYMAP
 from image2model_desktop.gui.widgets.notice import Notice
 
 #: Rows built at once when a job is shown (about a screenful), then per loop turn.
@@ -35,14 +37,19 @@ ROWS_PER_TURN = 1
 
 
 class ProcessingPage(QWidget):
-    """Follow one job live; ``resultsRequested`` asks the window to show its results."""
+    """Follow one job live (from the bridge); ``resultsRequested`` asks for its results."""
 
     resultsRequested = Signal(str)  # job_id
     jobStarted = Signal(str)  # job_id of a batch started here ("Generate again")
 
-    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: JobService, bridge: EngineBridge, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        bridge.fileUpdated.connect(self.on_file_updated)
+        bridge.jobProgress.connect(self.on_progress)
+        bridge.jobFinished.connect(self.on_job_finished)
         self.job_id: str | None = None
         self._rows: dict[str, FileRow] = {}
         #: Files of the shown job whose rows are not built yet, with their latest state.
@@ -73,6 +80,9 @@ class ProcessingPage(QWidget):
         header.addWidget(self.cancel_all_button)
         header.addWidget(self.results_button)
         layout.addLayout(header)
+        KEYMAP.bind_button("processing:cancel-all", self.cancel_all_button, self)
+        KEYMAP.bind_button("processing:retry-failed", self.retry_failed_button, self)
+        KEYMAP.bind_button("processing:results", self.results_button, self)
         self.overall = ProgressStrip(10, maximum=1000)
         self.overall.setObjectName("overallProgress")
         self.overall.setAccessibleName("Overall progress")

@@ -9,6 +9,7 @@ from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.background import spawn
+from image2model_desktop.gui.bridge import EngineBridge
 from image2model_desktop.gui.preview.pane import PreviewPane
 from image2model_desktop.gui.qt import (
     QFileDialog,
@@ -30,6 +31,7 @@ from image2model_desktop.gui.results.media import contact_sheet, render_turntabl
 from image2model_desktop.gui.results.saving import save_all_with_options, save_with_options
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 from image2model_desktop.gui.widgets import file_dialogs
+from image2model_desktop.gui.widgets.keymap import KEYMAP
 from image2model_desktop.gui.widgets.notice import Notice
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,12 @@ class ResultsPage(QWidget):
 
     detailsRequested = Signal(str)  # job_id
 
-    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: JobService, bridge: EngineBridge, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        bridge.jobFinished.connect(self._on_job_finished)
         self.job: Job | None = None
         self._last_folder: Path | None = None
         layout = QVBoxLayout(self)
@@ -119,6 +124,13 @@ class ResultsPage(QWidget):
         buttons.addWidget(self.save_all_button)
         buttons.addWidget(self.save_button)
         right.addLayout(buttons)
+        for command, button in (
+            ("results:details", self.details_button),
+            ("results:open-folder", self.open_folder_button),
+            ("results:save-all", self.save_all_button),
+            ("results:save", self.save_button),
+        ):
+            KEYMAP.bind_button(command, button, self)
         splitter.addWidget(card)
         # Both sides grow with the window: on a wide screen the grid gains columns
         # instead of leaving a two-column strip beside a huge preview.
@@ -176,6 +188,41 @@ class ResultsPage(QWidget):
                 "warning",
             )
         self._sync_buttons()
+
+    def _on_job_finished(self, job: Job) -> None:
+        # The shown batch ended while on screen (a retry, the last file): show it all.
+        if self.job is not None and job.job_id == self.job.job_id and self.isVisible():
+            self.show_job(job)
+
+    def clear_job(self) -> None:
+        """Show nothing (the shown batch was deleted)."""
+        self.job = None
+        self.preview.clear()
+
+    # -- the 3D preview's life (the window's start-up and quit) ---------------------------
+
+    def attach_preview(self, dark: bool) -> None:
+        """Create the 3D view (after the first paint); raises when OpenGL is missing."""
+        self.preview.attach_view()
+        self.preview.set_dark(dark)
+        if self.job is not None and self.isVisible():
+            self.show_job(self.job)
+
+    async def warm_up_preview(self, folder: Path) -> None:
+        await self.preview.warm_up(folder)
+
+    def preview_unavailable(self, message: str | None = None) -> None:
+        """Say for good that 3D cannot be shown here (``message``: why, if known)."""
+        if message is None:
+            self.preview.mark_unavailable()
+        else:
+            self.preview.clear(message)
+
+    def set_dark(self, dark: bool) -> None:
+        self.preview.set_dark(dark)
+
+    def close_preview(self) -> None:
+        self.preview.close_view()
 
     def _on_selected(self, current: QListWidgetItem | None, _previous: object) -> None:
         item = self.selected_item() if current is not None else None

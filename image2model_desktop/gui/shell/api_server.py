@@ -2,7 +2,8 @@
 
 The server module (and FastAPI/uvicorn, 0.6 s of imports) is imported only
 when the user turns the API on. If this build has no server module, the
-Settings dialog says so instead of failing.
+Settings dialog says so instead of failing. It follows the settings itself:
+a change of the API's settings brings the server in line.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import errno
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from image2model_desktop.core.errors import Image2ModelError
-from image2model_desktop.core.service import JobService
-from image2model_desktop.core.settings import ApiServerSettings
+from image2model_desktop.core.settings import ApiServerSettings, Settings
+from image2model_desktop.gui.background import spawn
+from image2model_desktop.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +26,10 @@ log = logging.getLogger(__name__)
 class ApiController:
     """Own the embedded server: start, stop, and describe it in one sentence."""
 
-    def __init__(self, service: JobService) -> None:
-        self._service = service
+    def __init__(self, runtime: Runtime) -> None:
+        self._service = runtime.service
         self._server: Any = None
+        self._unsubscribe: Callable[[], None] | None = runtime.subscribe_settings(self._on_settings)
         #: The per-launch key (or IMAGE2MODEL_API_KEY), shown in Settings.
         self.api_key = os.environ.get("IMAGE2MODEL_API_KEY") or secrets.token_urlsafe(24)
         self.status = "Off."
@@ -76,6 +80,18 @@ class ApiController:
         self._server = server
         self.status = f"Running at {getattr(server, 'url', f'http://127.0.0.1:{port}')}"
         return self.status
+
+    def _on_settings(self, old: Settings, new: Settings) -> None:
+        # Against what the server was last brought in line with: a port tried (and
+        # kept) from the Settings dialog is not applied twice.
+        if new.api != (self.applied or old.api):
+            spawn(self.apply(new.api))
+
+    def detach(self) -> None:
+        """Stop following the settings (the window is closing)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     async def stop(self) -> None:
         server, self._server = self._server, None

@@ -14,6 +14,7 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.style import repolish
+from image2model_desktop.gui.widgets.keymap import KEYMAP
 from image2model_desktop.resources import app_icon_path
 
 
@@ -60,7 +61,6 @@ class Header(QFrame):
         layout.addStretch(1)
         new_batch = QPushButton("New batch")
         new_batch.setObjectName("newBatchButton")
-        new_batch.setToolTip("Start a new batch of photos (Ctrl+O to browse)")
         new_batch.clicked.connect(self.newBatchClicked)
         settings = QPushButton("Settings")
         settings.setObjectName("settingsButton")
@@ -69,7 +69,12 @@ class Header(QFrame):
         about = QPushButton("About")
         about.setObjectName("aboutButton")
         about.clicked.connect(self.aboutClicked)
-        for button in (new_batch, settings, about):
+        for button, command in (
+            (new_batch, "window:new-batch"),
+            (settings, "window:settings"),
+            (about, "window:about"),
+        ):
+            KEYMAP.bind_button(command, button, self)
             layout.addWidget(button)
         self.phase = Phase.UPLOAD
 

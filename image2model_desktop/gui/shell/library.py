@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+from image2model_desktop.core.events import JobProgress
 from image2model_desktop.core.models import Job, JobStatus
 from image2model_desktop.core.service import JobService
+from image2model_desktop.gui.bridge import EngineBridge
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -36,9 +38,15 @@ class LibraryList(QListWidget):
     jobActivated = Signal(str)  # job_id
     deleteRequested = Signal(str)  # job_id
 
-    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: JobService, bridge: EngineBridge, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        # Every batch, whoever started it (this window, the watch folder, the local API).
+        bridge.jobCreated.connect(self.update_job)
+        bridge.jobProgress.connect(self._on_progress)
+        bridge.jobFinished.connect(self.update_job)
         self.setObjectName("libraryList")
         self.setAccessibleName("Library of past batches")
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -69,6 +77,16 @@ class LibraryList(QListWidget):
                 entry.setToolTip(_tooltip(job))
                 return
         self.insertItem(0, self._entry(job))
+
+    def _on_progress(self, event: JobProgress) -> None:
+        job = self._service.find_job(event.job_id)
+        if job is not None:
+            self.update_job(job)
+
+    def show_job(self, job: Job) -> None:
+        """Bring ``job``'s entry up to date and select it."""
+        self.update_job(job)
+        self.select_job(job.job_id)
 
     def select_job(self, job_id: str) -> None:
         for row in range(self.count()):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from image2model_desktop.gui.bridge import EngineBridge
 from image2model_desktop.gui.qt import QApplication, QIcon, QSystemTrayIcon, QWidget
 
 
 class Notifier:
     """A tray balloon when the desktop has a tray, else the taskbar's attention flash."""
 
-    def __init__(self, window: QWidget, icon: QIcon) -> None:
+    def __init__(self, window: QWidget, icon: QIcon, bridge: EngineBridge) -> None:
         self._window = window
+        bridge.jobFinished.connect(
+            lambda job: self.batch_ended("Batch finished", f"{job.summary_message()}.")
+        )
         self._tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self._tray = QSystemTrayIcon(icon, window)

@@ -17,9 +17,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
-
-from image2model_desktop.gui.qt import QObject
+from image2model_desktop.gui.qt import QLocalServer, QLocalSocket, QObject
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """The window's watch folder: new complete photos there are queued as batches.
 
 Uses the same ``FolderWatcher`` as ``image2model watch``; the batches get the
-default parameters and appear in the library like any other. When Settings has
-an output folder, each finished batch's models are copied there.
+default parameters and appear in the library like any other (it follows the
+bridge). When Settings has an output folder, each finished batch's models are
+copied there. It follows the settings itself: a new folder is watched at once.
 """
 
 from __future__ import annotations
@@ -13,27 +14,32 @@ from pathlib import Path
 
 from image2model_desktop.core.intake import check_photos
 from image2model_desktop.core.models import Job
-from image2model_desktop.core.service import JobService
 from image2model_desktop.gui.background import in_thread, spawn
-from image2model_desktop.gui.qt import QObject, QTimer
+from image2model_desktop.gui.bridge import EngineBridge
+from image2model_desktop.gui.qt import QObject, QTimer, Signal
+from image2model_desktop.runtime import Runtime
 from image2model_desktop.watch_folder import POLL_SECONDS, FolderWatcher, batches, copy_models
 
 log = logging.getLogger(__name__)
 
 
 class WatchFolder(QObject):
-    """Poll one folder while set; report each batch it starts to ``on_job``."""
+    """Poll one folder while set; ``problem`` says, in one sentence, what went wrong."""
 
-    def __init__(self, service: JobService, outputs: Callable[[str], Path]) -> None:
+    problem = Signal(str)
+
+    def __init__(self, runtime: Runtime, bridge: EngineBridge) -> None:
         super().__init__()
-        self._service = service
-        self._outputs = outputs
+        self._service = runtime.service
+        self._outputs = runtime.paths.outputs
         self._watcher: FolderWatcher | None = None
         self._busy = False
         #: Jobs started here, whose models go to the output folder when they finish.
         self.jobs: set[str] = set()
-        self.on_job: Callable[[Job], None] = lambda job: None
-        self.on_problem: Callable[[str], None] = lambda text: None
+        bridge.jobFinished.connect(self.job_finished)
+        self._unsubscribe: Callable[[], None] | None = runtime.subscribe_settings(
+            lambda _old, new: self.watch(new.watch_folder)
+        )
         self._timer = QTimer(self)
         self._timer.setInterval(round(POLL_SECONDS * 1000))
         self._timer.timeout.connect(self._tick)
@@ -52,13 +58,19 @@ class WatchFolder(QObject):
         if path is None:
             return
         if not path.is_dir():
-            self.on_problem(f"The watched folder {path} does not exist; pick it again in Settings.")
+            self.problem.emit(
+                f"The watched folder {path} does not exist; pick it again in Settings."
+            )
             return
         self._watcher = FolderWatcher(path)
         self._timer.start()
 
     def stop(self) -> None:
+        """Stop watching and following the settings (the window is closing)."""
         self.watch(None)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def _tick(self) -> None:
         if self._busy or self._watcher is None:
@@ -74,13 +86,12 @@ class WatchFolder(QObject):
                 parameters = self._service.settings.job_defaults()
                 job = await self._service.submit(entries, parameters)
                 self.jobs.add(job.job_id)
-                self.on_job(job)
         finally:
             self._busy = False
 
     def _failed(self, error: BaseException) -> None:
         log.error("Queuing photos from the watched folder failed", exc_info=error)
-        self.on_problem(f"Photos from the watched folder could not be queued: {error}")
+        self.problem.emit(f"Photos from the watched folder could not be queued: {error}")
 
     def job_finished(self, job: Job) -> None:
         """Copy a watched batch's models into the output folder (if one is set)."""
@@ -95,4 +106,4 @@ class WatchFolder(QObject):
         out.mkdir(parents=True, exist_ok=True)
         _, problems = await in_thread(copy_models, job, self._outputs(job.job_id), out)
         for problem in problems:
-            self.on_problem(problem)
+            self.problem.emit(problem)

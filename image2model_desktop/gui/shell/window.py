@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from image2model_desktop.core.errors import Image2ModelError
-from image2model_desktop.core.events import JobProgress
 from image2model_desktop.core.models import Job, JobParameters
-from image2model_desktop.core.service import StagedInput
-from image2model_desktop.core.settings import ApiServerSettings
+from image2model_desktop.core.settings import ApiServerSettings, Settings
 from image2model_desktop.gui import style
 from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.bridge import EngineBridge
@@ -42,7 +40,7 @@ from image2model_desktop.gui.shell.notify import Notifier
 from image2model_desktop.gui.shell.watching import WatchFolder
 from image2model_desktop.gui.upload.page import UploadPage
 from image2model_desktop.gui.widgets import file_dialogs
-from image2model_desktop.gui.window_shortcuts import WindowShortcuts
+from image2model_desktop.gui.widgets.keymap import KEYMAP
 from image2model_desktop.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -54,8 +52,13 @@ log = logging.getLogger(__name__)
 UPLOAD_MAX_WIDTH = 1240
 
 
-class MainWindow(WindowShortcuts, QMainWindow):
-    """One window for upload → processing → results, plus the library of past jobs."""
+class MainWindow(QMainWindow):
+    """One window for upload → processing → results, plus the library of past jobs.
+
+    It routes: which page is shown, which batch is open. Each page follows the
+    bridge and the settings itself, and the window uses only its public methods
+    and signals (tests/gui/test_window_routes.py reads this class to hold that).
+    """
 
     def __init__(self, runtime: Runtime, icon: QIcon | None = None) -> None:
         super().__init__()
@@ -67,7 +70,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
             self.setWindowIcon(icon)
         self.setAcceptDrops(True)
         self.bridge = EngineBridge(self.service, self)
-        self.api = ApiController(self.service)
+        self.api = ApiController(runtime)
         self.current_job_id: str | None = None
         file_dialogs.remember_in(runtime.paths.root / "window.ini")
         self._closed: asyncio.Future[None] | None = None
@@ -90,7 +93,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
         side.setContentsMargins(10, 14, 6, 10)
         library_title = QLabel("Library")
         library_title.setObjectName("sectionTitle")
-        self.library = LibraryList(self.service)
+        self.library = LibraryList(self.service, self.bridge)
         self.library.jobActivated.connect(self.open_job)
         self.library.deleteRequested.connect(self.delete_job)
         side.addWidget(library_title)
@@ -98,18 +101,12 @@ class MainWindow(WindowShortcuts, QMainWindow):
         splitter.addWidget(sidebar)
 
         self.pages = QStackedWidget()
-        self.upload = UploadPage(self.service, runtime.paths.staging)
-        self.upload.generateRequested.connect(self._on_generate)
-        self.processing = ProcessingPage(self.service)
+        self.upload = UploadPage(runtime)
+        self.upload.batchStarted.connect(self._on_batch_started)
+        self.processing = ProcessingPage(self.service, self.bridge)
         self.processing.resultsRequested.connect(self.open_results)
-
-        def open_started(job_id: str) -> None:  # a batch started by "Generate again"
-            self.library.update_job(self.service.get_job(job_id))
-            self.library.select_job(job_id)
-            self.open_processing(job_id)
-
-        self.processing.jobStarted.connect(open_started)
-        self.results = ResultsPage(self.service)
+        self.processing.jobStarted.connect(self._on_again_started)
+        self.results = ResultsPage(self.service, self.bridge)
         self.results.detailsRequested.connect(self.open_processing)
         # The upload page's form reads badly stretched over a 2560-px screen: it is
         # at most UPLOAD_MAX_WIDTH wide, centred in a holder that fills the pane.
@@ -131,21 +128,25 @@ class MainWindow(WindowShortcuts, QMainWindow):
         # across restarts; Settings' defaults apply until a batch was made.
         last = self._last_parameters()
         if last is not None:
-            self.upload.parameters.set_parameters(last)
-        self.bridge.fileUpdated.connect(self.processing.on_file_updated)
-        self.bridge.jobProgress.connect(self._on_progress)
-        self.bridge.jobCreated.connect(self.library.update_job)
+            self.upload.set_parameters(last)
         self.bridge.jobFinished.connect(self._on_job_finished)
-        self.notifier = Notifier(self, icon or QIcon())
-        self.watch = WatchFolder(self.service, runtime.paths.outputs)
-        self.watch.on_job = self._on_watched_job
-        self.watch.on_problem = lambda text: self.upload.notice.show_message(text, "error")
+        self.notifier = Notifier(self, icon or QIcon(), self.bridge)
+        self.watch = WatchFolder(runtime, self.bridge)
+        self.watch.problem.connect(lambda text: self.upload.show_message(text, "error"))
+        self._unsubscribe = runtime.subscribe_settings(lambda _old, _new: self.apply_theme())
         self.apply_theme()
         # "As the system" follows the OS switching while the window is open.
         QApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
-        self._install_shortcuts()
+        self._bind_keys()
         self._restore_geometry()
         self.set_phase(Phase.UPLOAD)
+
+    def _bind_keys(self) -> None:
+        """The window-wide keys (the pages bind their own buttons' keys)."""
+        KEYMAP.bind_key("window:open", self, self._browse)
+        KEYMAP.bind_key("window:paste", self, self._paste)
+        KEYMAP.bind_key("window:delete", self, self._delete)
+        KEYMAP.bind_key("window:quit", self, self.close)
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
         if self.runtime.settings.api.enabled:
             await self.api.apply(self.runtime.settings.api)
             if self.api.failed:
-                self.upload.notice.show_message(f"Local API: {self.api.status}", "error")
+                self.upload.show_message(f"Local API: {self.api.status}", "error")
 
     def receive_photos(self, photos: list[Path]) -> None:
         """Photos from a later launch (a file manager's "Open with"): queue them, come forward."""
@@ -179,10 +180,15 @@ class MainWindow(WindowShortcuts, QMainWindow):
 
     def attach_preview(self) -> None:
         """Create the 3D view (after the first paint); raises when OpenGL is missing."""
-        self.results.preview.attach_view()
-        self.results.preview.set_dark(style.current().dark)
-        if self.pages.currentWidget() is self.results and self.results.job is not None:
-            self.results.show_job(self.results.job)
+        self.results.attach_preview(style.current().dark)
+
+    async def warm_up_preview(self, folder: Path) -> None:
+        """Draw a tiny model once, so the first real one pays no shader builds."""
+        await self.results.warm_up_preview(folder)
+
+    def preview_unavailable(self, message: str | None = None) -> None:
+        """Say for good that this computer shows no 3D (``message``: why, if known)."""
+        self.results.preview_unavailable(message)
 
     def batch_running(self) -> bool:
         """Whether the batch this window follows is still being worked on."""
@@ -208,14 +214,17 @@ class MainWindow(WindowShortcuts, QMainWindow):
             future.set_result(None)
 
     async def shutdown(self) -> None:
-        """Release the 3D view, the tray icon, the API server and the bus subscription."""
+        """Release the 3D view, the tray icon, the API server and every subscription."""
         self.bridge.detach()
+        self._unsubscribe()
+        self.upload.detach()
+        self.api.detach()
         self.watch.stop()
         if self.instance is not None:
             self.instance.close()
         self.notifier.close()
         await self.api.stop()
-        self.results.preview.close_view()
+        self.results.close_preview()
 
     def _settings_file(self) -> QSettings:
         # Kept in the data folder, not ~/.config: each library (and each test) has its own.
@@ -242,7 +251,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
         if saved is None or not self.restoreGeometry(saved):
             self.resize(1320, 860)
 
-    # -- phases -----------------------------------------------------------------------
+    # -- routing ----------------------------------------------------------------------
 
     def set_phase(self, phase: Phase) -> None:
         page = {Phase.UPLOAD: self.upload_holder, Phase.PROCESSING: self.processing}.get(
@@ -277,51 +286,21 @@ class MainWindow(WindowShortcuts, QMainWindow):
         self.results.show_job(self.service.get_job(job_id))
         self.set_phase(Phase.RESULTS)
 
-    # -- engine events ----------------------------------------------------------------
-
-    def _on_generate(self, entries: list[StagedInput], parameters: JobParameters) -> None:
-        spawn(self.generate(entries, parameters), on_error=self._generate_failed)
-
-    async def generate(self, entries: list[StagedInput], parameters: JobParameters) -> Job:
-        self.upload.generate_button.setEnabled(False)
-        job = await self.service.submit(entries, parameters)
+    def _on_batch_started(self, job: Job, parameters: JobParameters) -> None:
         self._remember_parameters(parameters)
-        self.upload.batch_submitted()
-        self.library.update_job(job)
-        self.library.select_job(job.job_id)
+        self.library.show_job(job)
         self.open_processing(job.job_id)
-        return job
 
-    def _generate_failed(self, error: BaseException) -> None:
-        self.upload.refresh()
-        if isinstance(error, Image2ModelError):
-            self.upload.notice.show_message(error.user_message, "error")
-        else:
-            log.error("Submitting a batch failed", exc_info=error)
-            self.upload.notice.show_message(
-                "The batch could not be started; see the log file for details.", "error"
-            )
-
-    def _on_progress(self, event: JobProgress) -> None:
-        self.processing.on_progress(event)
-        job = self.service.find_job(event.job_id)
-        if job is not None:
-            self.library.update_job(job)
-
-    def _on_watched_job(self, job: Job) -> None:
-        self.library.update_job(job)
+    def _on_again_started(self, job_id: str) -> None:
+        """A batch started by "Generate again" on the processing page."""
+        self.library.show_job(self.service.get_job(job_id))
+        self.open_processing(job_id)
 
     def _on_job_finished(self, job: Job) -> None:
-        self.watch.job_finished(job)
-        self.processing.on_job_finished(job)
-        self.library.update_job(job)
-        if job.job_id == self.current_job_id:
-            on_processing = self.pages.currentWidget() is self.processing
-            if on_processing and job.completed_count:
-                self.open_results(job.job_id)
-            elif self.pages.currentWidget() is self.results:
-                self.results.show_job(job)
-        self.notifier.batch_ended("Batch finished", f"{job.summary_message()}.")
+        # The batch being followed ended: its results, if it made any.
+        on_processing = self.pages.currentWidget() is self.processing
+        if job.job_id == self.current_job_id and on_processing and job.completed_count:
+            self.open_results(job.job_id)
 
     # -- commands ---------------------------------------------------------------------
 
@@ -338,13 +317,12 @@ class MainWindow(WindowShortcuts, QMainWindow):
         try:
             self.service.delete_job(job_id)
         except Image2ModelError as error:
-            self.upload.notice.show_message(error.user_message, "error")
+            self.upload.show_message(error.user_message, "error")
             self.set_phase(Phase.UPLOAD)
             return
         if self.current_job_id == job_id:
             self.current_job_id = None
-            self.results.job = None
-            self.results.preview.clear()
+            self.results.clear_job()
             self.set_phase(Phase.UPLOAD)
         self.library.reload()
 
@@ -354,6 +332,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def open_settings(self) -> None:
+        """The Settings dialog; its Save goes through ``Runtime.apply_settings``."""
         from image2model_desktop.core.credentials import load_fal_key
         from image2model_desktop.gui.settings.dialog import SettingsDialog
 
@@ -368,7 +347,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
             start_api=self._start_api,
         )
         if dialog.exec():
-            self.apply_settings(dialog.result_settings())
+            self.save_settings(dialog.result_settings())
         elif self.api.applied is not None and self.api.applied != self.runtime.settings.api:
             # Cancel after a tried port: back to the saved settings.
             spawn(self.api.apply(self.runtime.settings.api))
@@ -378,32 +357,19 @@ class MainWindow(WindowShortcuts, QMainWindow):
             self.service.reset_engine("fal")
         self.upload.refresh()
 
-    async def _start_api(self, settings: ApiServerSettings) -> tuple[bool, str]:
-        status = await self.api.apply(settings)
-        return not self.api.failed, status
-
-    def apply_settings(self, settings: object) -> None:
-        from image2model_desktop.core.settings import Settings
-
-        assert isinstance(settings, Settings)
-        api_changed = settings.api != (self.api.applied or self.runtime.settings.api)
-        defaults_changed = settings.job_defaults() != self.runtime.settings.job_defaults()
-        self.runtime.settings = settings
-        self.service.settings = settings
-        self.service.set_concurrency(settings.concurrency)
+    def save_settings(self, settings: Settings) -> None:
+        """Apply and save ``settings`` (everyone following them hears); say if not saved."""
         try:
-            settings.save(self.runtime.paths.settings_file)
+            self.runtime.apply_settings(settings)
         except OSError as error:
-            self.upload.notice.show_message(
+            self.upload.show_message(
                 f"Settings could not be saved ({error.strerror}); they apply until you quit.",
                 "error",
             )
-        if defaults_changed:
-            self.upload.parameters.set_parameters(settings.job_defaults())
-        self.apply_theme()
-        self.watch.watch(settings.watch_folder)
-        if api_changed:
-            spawn(self.api.apply(settings.api))
+
+    async def _start_api(self, settings: ApiServerSettings) -> tuple[bool, str]:
+        status = await self.api.apply(settings)
+        return not self.api.failed, status
 
     def apply_theme(self) -> None:
         """Colour the window (and the 3D view's background) as the settings say."""
@@ -411,7 +377,7 @@ class MainWindow(WindowShortcuts, QMainWindow):
         if not isinstance(app, QApplication):
             return
         palette = style.apply_theme(app, self.runtime.settings.theme)
-        self.results.preview.set_dark(palette.dark)
+        self.results.set_dark(palette.dark)
 
     def _on_system_scheme(self, _scheme: object) -> None:
         if self.runtime.settings.theme == "system":
@@ -424,11 +390,28 @@ class MainWindow(WindowShortcuts, QMainWindow):
         dialog.exec()
         dialog.deleteLater()
 
-    # -- dropping anywhere on the window ------------------------------------------------
+    # -- window-wide keys and drops -----------------------------------------------------
+
+    def _browse(self) -> None:
+        self.set_phase(Phase.UPLOAD)
+        self.upload.browse()
+
+    def _paste(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        if mime is not None and self.upload.paste(mime):
+            self.set_phase(Phase.UPLOAD)
+
+    def _delete(self) -> None:
+        """Del: the selected photos on the upload page, else the selected batch."""
+        on_upload = self.pages.currentWidget() is self.upload_holder
+        if on_upload and self.upload.remove_selected_photos():
+            return
+        if self.library.hasFocus() or self.library.selected_job_id():
+            self.library.request_delete()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        self.upload.drop_zone.dragEnterEvent(event)
+        self.upload.accept_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         self.set_phase(Phase.UPLOAD)
-        self.upload.drop_zone.dropEvent(event)
+        self.upload.take_drop(event)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.images import MAX_FILES_PER_BATCH
-from image2model_desktop.core.intake import expand_paths
-from image2model_desktop.core.models import JobParameters
-from image2model_desktop.core.service import JobService, StagedInput
+from image2model_desktop.core.intake import BatchEntry, expand_paths
+from image2model_desktop.core.models import Job, JobParameters
+from image2model_desktop.core.service import StagedInput
+from image2model_desktop.core.settings import Settings
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.qt import (
+    QDragEnterEvent,
+    QDropEvent,
     QFrame,
     QHBoxLayout,
     QImage,
@@ -28,19 +33,27 @@ from image2model_desktop.gui.upload.model_choice import fal_name
 from image2model_desktop.gui.upload.parameters import ParametersPanel
 from image2model_desktop.gui.upload.photos import PhotoTray
 from image2model_desktop.gui.upload.views import ViewsPanel
-from image2model_desktop.gui.widgets.notice import Notice
+from image2model_desktop.gui.widgets.keymap import KEYMAP
+from image2model_desktop.gui.widgets.notice import Notice, NoticeKind
+from image2model_desktop.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 class UploadPage(QWidget):
-    """Collect photos and parameters; ``generateRequested`` carries the batch to submit."""
+    """Collect photos and parameters and submit the batch; ``batchStarted`` says it began.
 
-    generateRequested = Signal(list, object)  # list[StagedInput], JobParameters
+    Follows the settings itself: new default parameters replace the form's.
+    """
 
-    def __init__(self, service: JobService, staging: Path, parent: QWidget | None = None) -> None:
+    batchStarted = Signal(object, object)  # Job, the JobParameters it was made with
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._service = service
-        self._staging = staging
+        self._service = service = runtime.service
+        self._staging = runtime.paths.staging
         self._pasted = 0
+        self._unsubscribe: Callable[[], None] | None = runtime.subscribe_settings(self._on_settings)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 18)
         layout.setSpacing(12)
@@ -90,6 +103,8 @@ class UploadPage(QWidget):
         footer.addWidget(self.clear_button)
         footer.addWidget(self.generate_button)
         layout.addLayout(footer)
+        KEYMAP.bind_button("upload:clear", self.clear_button, self)
+        KEYMAP.bind_button("upload:generate", self.generate_button, self)
         self._refresh()
 
     # -- adding photos ----------------------------------------------------------
@@ -221,14 +236,35 @@ class UploadPage(QWidget):
         self._refresh()
 
     def generate(self) -> None:
+        """Submit the batch (the views of one object, or every valid photo)."""
         if self.views.active:
             entry = self.views.entry()
             if entry is not None:
-                self.generateRequested.emit([entry], self.parameters.parameters())
+                self._submit_soon([entry], self.parameters.parameters())
             return
         if not self.tray.valid_photos() or self.tray.is_checking():
             return
-        self.generateRequested.emit(self._entries(), self.parameters.parameters())
+        self._submit_soon(self._entries(), self.parameters.parameters())
+
+    def _submit_soon(self, entries: Sequence[BatchEntry], parameters: JobParameters) -> None:
+        spawn(self.submit(entries, parameters), on_error=self._submit_failed)
+
+    async def submit(self, entries: Sequence[BatchEntry], parameters: JobParameters) -> Job:
+        self.generate_button.setEnabled(False)
+        job = await self._service.submit(entries, parameters)
+        self.batch_submitted()
+        self.batchStarted.emit(job, parameters)
+        return job
+
+    def _submit_failed(self, error: BaseException) -> None:
+        self.refresh()
+        if isinstance(error, Image2ModelError):
+            self.show_message(error.user_message, "error")
+        else:
+            log.error("Submitting a batch failed", exc_info=error)
+            self.show_message(
+                "The batch could not be started; see the log file for details.", "error"
+            )
 
     def _entries(self) -> list[StagedInput]:
         return [
@@ -251,6 +287,34 @@ class UploadPage(QWidget):
     def current_parameters(self) -> JobParameters:
         return self.parameters.parameters()
 
+    def set_parameters(self, parameters: JobParameters) -> None:
+        self.parameters.set_parameters(parameters)
+
+    def show_message(self, text: str, kind: NoticeKind = "info") -> None:
+        """Say one sentence in the page's notice strip."""
+        self.notice.show_message(text, kind)
+
+    def remove_selected_photos(self) -> int:
+        """Take the selected photos off the list; how many went."""
+        return self.tray.remove_selected()
+
+    def accept_drag(self, event: QDragEnterEvent) -> None:
+        """A drag over any part of the window is offered to the drop zone."""
+        self.drop_zone.dragEnterEvent(event)
+
+    def take_drop(self, event: QDropEvent) -> None:
+        self.drop_zone.dropEvent(event)
+
+    def _on_settings(self, old: Settings, new: Settings) -> None:
+        if new.job_defaults() != old.job_defaults():
+            self.set_parameters(new.job_defaults())
+
+    def detach(self) -> None:
+        """Stop following the settings (before the window goes away)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
     def _on_error(self, error: BaseException) -> None:
         message = getattr(error, "user_message", None) or "Those photos could not be added."
-        self.notice.show_message(message, "error")
+        self.show_message(message, "error")

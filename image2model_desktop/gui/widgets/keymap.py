@@ -62,16 +62,17 @@ class Keymap:
         keys = command.shortcut.toString(QKeySequence.SequenceFormat.NativeText)
         return f"{command.description} ({keys})" if keys else command.description
 
-    def bind_button(self, name: str, button: QAbstractButton) -> QShortcut | None:
+    def bind_button(self, name: str, button: QAbstractButton, scope: QWidget) -> QShortcut | None:
         """Give ``button`` its tooltip; its key clicks it while it is enabled and shown.
 
-        The key works anywhere in the button's window (a ``QShortcut`` on it).
+        The key works anywhere in the window while ``scope`` (the button's page) is
+        shown: a ``QShortcut`` on it.
         """
         button.setToolTip(self.tooltip(name))
         shortcut = self._commands[name].shortcut
         if shortcut.isEmpty():
             return None
-        made = QShortcut(shortcut, button.window())
+        made = QShortcut(shortcut, scope)
 
         def click() -> None:
             if button.isEnabled() and button.isVisible():
