@@ -5,6 +5,7 @@ Pixels come from ``plotter.screenshot()`` of the window's one QtInteractor under
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import pytest
 import trimesh
 from PIL import Image
 from PySide6.QtTest import QTest
+from testkit import make_textured_sphere_glb as make_textured_glb
+from testkit import until
 
 from image2model_desktop.gui.preview.pane import NO_GL_MESSAGE
 from image2model_desktop.gui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
@@ -23,8 +26,6 @@ from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.mesh import stage
 from image2model_desktop.mesh.units import format_length
 
-from .conftest import make_textured_glb, until
-
 
 @pytest.fixture
 def preview(open_window, run):
@@ -32,7 +33,7 @@ def preview(open_window, run):
     window = open_window().window
     window.set_phase(Phase.RESULTS)
     window.activateWindow()
-    run(until(window.isActiveWindow, 5, "the window to be active"))
+    run(until(window.isActiveWindow, timeout=5, what="the window to be active"))
     return window.results.preview
 
 
@@ -40,7 +41,7 @@ def next_frame(run, view, action) -> np.ndarray:
     """Do ``action``, wait for the view to draw on screen, return the view's picture."""
     drawn = view.frames
     action()
-    run(until(lambda: view.frames > drawn, 10, "a new frame"))
+    run(until(lambda: view.frames > drawn, timeout=10, what="a new frame"))
     return view.screenshot()
 
 
@@ -176,7 +177,7 @@ def test_keys_never_reach_vtk(preview, run, model_glb):
     start = preview.screenshot()
     for key in (Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_F, Qt.Key.Key_J, Qt.Key.Key_3):
         QTest.keyClick(view.plotter, key)
-    run(until(lambda: True))
+    run(asyncio.sleep(0))  # the key events are handled
     assert not view.released and view.plotter.isVisible()
     assert np.array_equal(preview.screenshot(), start)
     wire = next_frame(run, view, lambda: QTest.keyClick(view.plotter, Qt.Key.Key_W))
@@ -194,7 +195,7 @@ def test_reset_view_frames_the_whole_model_whatever_its_shape(preview, run, tmp_
     assert run(preview.show_model(path))
     for width, height in ((900, 420), (380, 700)):
         preview.view.plotter.setFixedSize(width, height)
-        run(until(lambda w=width: preview.view.plotter.width() == w, 5, "the resize"))
+        run(until(lambda w=width: preview.view.plotter.width() == w, timeout=5, what="the resize"))
         preview.reset_view()
         pixels = preview.screenshot()
         top, bottom, left, right = model_box(pixels)
@@ -334,7 +335,7 @@ def test_a_big_model_uses_a_stand_in_only_while_dragging(preview, run, tmp_path)
     assert run(preview.show_model(big))
     view = preview.view
     model = preview.model
-    run(until(lambda: model.standins is not None, 60, "the stand-in"))
+    run(until(lambda: model.standins is not None, timeout=60, what="the stand-in"))
     assert sum(s.n_cells for s in model.standins) <= stage.STANDIN_FACES * 1.1
     full = view.actors[0].mapper.GetInput()
     target = view.plotter
@@ -344,7 +345,13 @@ def test_a_big_model_uses_a_stand_in_only_while_dragging(preview, run, tmp_path)
     assert view.actors[0].mapper.GetInput() is not full  # the stand-in while the button is held
     QTest.mouseMove(target, centre + QPoint(60, 0))
     QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
-    run(until(lambda: view.actors[0].mapper.GetInput() is full, 5, "full detail on release"))
+    run(
+        until(
+            lambda: view.actors[0].mapper.GetInput() is full,
+            timeout=5,
+            what="full detail on release",
+        )
+    )
 
 
 def test_a_damaged_file_emits_one_sentence_and_keeps_the_last_model(

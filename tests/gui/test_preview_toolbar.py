@@ -11,12 +11,11 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtTest import QTest
+from testkit import until
 
 from image2model_desktop.gui.preview.toolbar import TOOLS
 from image2model_desktop.gui.qt import QApplication, QMenu, Qt, QTimer, QToolButton
 from image2model_desktop.gui.shell.header import Phase
-
-from .conftest import until
 
 NAMES = [name for name, _, _ in TOOLS]
 
@@ -28,11 +27,11 @@ def narrow(open_window, run, model_glb):
     window.resize(1024, 700)
     window.set_phase(Phase.RESULTS)
     window.activateWindow()
-    run(until(window.isActiveWindow, 5, "the window to be active"))
+    run(until(window.isActiveWindow, timeout=5, what="the window to be active"))
     preview = window.results.preview
     assert run(preview.show_model(model_glb))
     toolbar = preview.toolbar
-    run(until(lambda: toolbar.extension_button().isVisible(), 5, "the » button"))
+    run(until(lambda: toolbar.extension_button().isVisible(), timeout=5, what="the » button"))
     return window, preview, toolbar
 
 
@@ -85,10 +84,10 @@ def test_a_tool_behind_more_works_from_its_menu_entry(narrow, run):
     with_popup(lambda: toolbar.extension_button().click(), choose_section)
     assert toolbar.is_checked("section") and preview.section_bar.isVisible()
     # Switched on, the mode moves onto the bar: the active tool stays in sight.
-    run(until(lambda: toolbar.on_bar("section"), 5, "Section on the bar"))
+    run(until(lambda: toolbar.on_bar("section"), timeout=5, what="Section on the bar"))
     QTest.mouseClick(toolbar.widgetForAction(toolbar.action("section")), Qt.MouseButton.LeftButton)
     assert not toolbar.is_checked("section") and not preview.section_bar.isVisible()
-    run(until(lambda: not toolbar.on_bar("section"), 5, "Section back behind »"))
+    run(until(lambda: not toolbar.on_bar("section"), timeout=5, what="Section back behind »"))
 
 
 def test_keys_reach_hidden_tools_and_the_measuring_tool_stays_in_sight(narrow, run):
@@ -98,7 +97,7 @@ def test_keys_reach_hidden_tools_and_the_measuring_tool_stays_in_sight(narrow, r
     QTest.keyClick(window, Qt.Key.Key_M)
     assert toolbar.is_checked("measure")
     assert preview.measured_text == "Click two points on the model"
-    run(until(lambda: toolbar.on_bar("measure"), 5, "Measure on the bar"))
+    run(until(lambda: toolbar.on_bar("measure"), timeout=5, what="Measure on the bar"))
     before = [name for name in NAMES if toolbar.on_bar(name)]
     # A long status line takes only the room the tools leave.
     preview.status.setText("Loading " + "a-very-long-model-name-" * 8 + ".glb…")

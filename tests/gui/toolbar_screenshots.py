@@ -18,18 +18,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit, as bench/ does
+from testkit import until
+
 from image2model_desktop.gui.app import bootstrap, close_session, load_3d_stack, wait_exposed
 from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.resources import sample_photos
-
-
-async def until(condition, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError(condition)
-        await asyncio.sleep(0.05)
 
 
 async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
@@ -49,16 +43,24 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     upload.parameters.engine.setCurrentIndex(upload.parameters.engine.findData("offline"))
     photo = next(p for p in sample_photos() if p.stem == "mug")
     await upload.add_paths([photo])
-    await until(lambda: upload.generate_button.isEnabled())
+    await until(
+        lambda: upload.generate_button.isEnabled(),
+        timeout=120,
+        what="upload.generate_button.isEnabled()",
+    )
     upload.generate_button.click()
-    await until(lambda: window.header.phase == Phase.RESULTS)
+    await until(
+        lambda: window.header.phase == Phase.RESULTS,
+        timeout=120,
+        what="window.header.phase == Phase.RESULTS",
+    )
     preview = window.results.preview
-    await until(lambda: preview.model is not None)
+    await until(lambda: preview.model is not None, timeout=120, what="preview.model is not None")
     toolbar = preview.toolbar
 
     window.resize(1024, 700)
     window.activateWindow()  # the tools' keys work in the active window
-    await until(window.isActiveWindow)
+    await until(window.isActiveWindow, timeout=120, what="window.isActiveWindow")
     await asyncio.sleep(0.8)
     grab("toolbar-1024x700.png")
     more = toolbar.extension_button()
@@ -78,7 +80,7 @@ async def shoot(window, out: Path) -> None:  # type: ignore[no-untyped-def]
     QTest.keyClick(more, Qt.Key.Key_Space)
     await asyncio.sleep(0.3)
     QTest.keyClick(window, Qt.Key.Key_M)  # Measure sits behind » at this width
-    await until(lambda: toolbar.on_bar("measure"))
+    await until(lambda: toolbar.on_bar("measure"), timeout=120, what='toolbar.on_bar("measure")')
     window.update()  # (issue 24 point 4: the closed menu is not repainted by itself)
     await asyncio.sleep(0.6)
     grab("toolbar-1024x700-measuring.png")

@@ -284,9 +284,6 @@ class UploadPage(QWidget):
         self.tray.clear_photos()
         self.notice.clear_message()
 
-    def current_parameters(self) -> JobParameters:
-        return self.parameters.parameters()
-
     def set_parameters(self, parameters: JobParameters) -> None:
         self.parameters.set_parameters(parameters)
 
