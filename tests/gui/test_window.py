@@ -126,6 +126,22 @@ def test_settings_are_saved_and_applied(open_window, data_dir):
     assert window.upload.parameters.parameters().face_limit == 10_000
 
 
+def test_settings_that_cannot_be_saved_still_apply_and_the_window_says_so(open_window):
+    harness = open_window(with_3d=False)
+    window, runtime = harness.window, harness.runtime
+    settings_file = runtime.paths.settings_file
+    settings_file.unlink(missing_ok=True)
+    settings_file.mkdir()  # the save fails (even as root, unlike a read-only folder)
+    changed = runtime.settings.model_copy(
+        update={"defaults": runtime.settings.defaults.model_copy(update={"face_limit": 5_000})}
+    )
+    window.save_settings(changed)
+    assert runtime.settings.defaults.face_limit == 5_000
+    assert window.upload.parameters.parameters().face_limit == 5_000  # a subscriber heard
+    text = window.upload.notice.text()
+    assert text.startswith("Settings could not be saved (") and "apply until you quit" in text
+
+
 def test_fal_key_is_stored_masked_and_never_shown(open_window, data_dir):
     from image2model_desktop.gui.settings.dialog import SettingsDialog
 
