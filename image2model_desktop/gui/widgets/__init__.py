@@ -1,1 +1,1 @@
-"""Small widgets and helpers shared by several pages: the in-place notice, file dialogs."""
+"""Small widgets and helpers shared by the pages: the in-place notice, file dialogs, the keymap."""
