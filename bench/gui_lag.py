@@ -107,7 +107,7 @@ def stage_photos(folder: Path, count: int) -> list[Path]:
 
 async def drive(window: object, probe: LagProbe, photos: list[Path], engine: str) -> str:
     from image2model_desktop.gui.app import load_3d_stack, wait_exposed
-    from image2model_desktop.gui.header import Phase
+    from image2model_desktop.gui.shell.header import Phase
 
     w: object = window
     await wait_exposed(w)  # type: ignore[arg-type]

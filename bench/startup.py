@@ -128,7 +128,7 @@ async def label_repaints(window, runs: int = 30) -> list[float]:
 
 def preview_figures(small: Path, big: Path) -> dict[str, list[float]]:
     from image2model_desktop.gui.app import bootstrap, close_session, load_3d_stack, wait_exposed
-    from image2model_desktop.gui.header import Phase
+    from image2model_desktop.gui.shell.header import Phase
 
     figures: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as root:

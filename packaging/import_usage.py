@@ -77,7 +77,7 @@ from PIL import Image
 from image2model_desktop.gui.qt import QApplication
 
 app = QApplication([])
-from image2model_desktop.gui.view3d import ModelView
+from image2model_desktop.gui.preview.view3d import ModelView
 from image2model_desktop.mesh import stage
 
 glb, out = Path(sys.argv[1]), Path(sys.argv[2])

@@ -175,7 +175,7 @@ def test_the_spec_ships_the_metadata_the_about_dialog_reads() -> None:
     match = re.search(r"^ABOUT_DISTS = (\(.*?\))$", spec, re.MULTILINE)
     assert match, "build.spec defines no ABOUT_DISTS"
     shipped = set(ast.literal_eval(match.group(1)))
-    about = ast.parse((PACKAGE / "gui" / "about.py").read_text())
+    about = ast.parse((PACKAGE / "gui" / "shell" / "about.py").read_text())
     read = {
         node.value
         for loop in ast.walk(about)

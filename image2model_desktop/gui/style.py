@@ -189,6 +189,13 @@ QToolButton {{ padding: 4px 8px; border: 1px solid transparent; border-radius: 5
 QToolButton:hover {{ background: {p.surface_hover}; border-color: {p.border_strong}; }}
 QToolButton:checked {{ background: {p.checked}; border-color: {p.accent}; }}
 QToolButton:focus {{ border: 2px solid {p.accent}; }}
+QToolButton:disabled {{ color: {p.faint}; }}
+QToolButton:checked:disabled {{ background: transparent; border-color: {p.border}; }}
+QToolButton[popupMode="2"] {{ padding-right: 18px; }}
+QToolButton::menu-indicator {{ subcontrol-origin: padding; subcontrol-position: center right;
+    right: 5px; }}
+QToolButton#qt_toolbar_ext_button {{ padding-right: 8px; }}
+QToolButton#qt_toolbar_ext_button::menu-indicator {{ image: none; width: 0px; }}
 QLineEdit {{ padding: 3px 6px; border: 1px solid {p.border_strong};
     border-radius: 5px; background: {p.surface}; }}
 QLineEdit:focus {{ border: 2px solid {p.accent}; }}

@@ -3,7 +3,7 @@
 PyVista objects are built here from :mod:`.scene`'s arrays, in whatever thread
 or process calls :func:`build_view_model`; only adding the finished actors to a
 renderer and drawing happen where the renderer lives. The same lights,
-background and three-quarter camera are used by ``gui/view3d.py`` (the
+background and three-quarter camera are used by ``gui/preview/view3d.py`` (the
 embedded ``QtInteractor``) and :mod:`.render` (``pv.Plotter(off_screen=True)``),
 so a grid picture looks like the preview.
 

@@ -1,17 +1,19 @@
 """Fixtures for the window's tests: a qasync loop, a private library, a window, fake engines.
 
 Tests are plain functions that drive the loop with ``run(...)`` (qasync's own
-style). ``qtbot.waitSignal`` is never used inside a coroutine: docs/architecture.md
-records that it corrupts the loop and hangs the run.
+style) and wait with ``testkit.until``. ``qtbot.waitSignal`` is never used inside a
+coroutine: docs/architecture.md records that it corrupts the loop and hangs the run.
+Every test that opens a window is checked for leaked VTK objects (``check_gc``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import gc
+import importlib
 import os
 import shutil
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +44,6 @@ T = TypeVar("T")
 TEST_TIMEOUT = 60.0
 
 
-def make_textured_glb(path: Path, faces: int = 2_000) -> Path:
-    """Write a UV sphere with a checker texture (a model every test can afford)."""
-    return make_textured_sphere_glb(path, faces)
-
-
 class GatedEngine(Engine):
     """An engine that waits for ``gate`` before writing a ready-made model: timing is ours."""
 
@@ -68,7 +65,9 @@ class GatedEngine(Engine):
 
 
 def gated_runtime(root: Path, engine: GatedEngine) -> Runtime:
-    """A runtime whose offline engine is ``engine`` (same wiring as ``open_runtime``)."""
+    """A runtime whose offline engine is ``engine``: a bare service, with no engine
+    declarations (any seed is taken) and no model inspection (the gate sets the pace).
+    """
     paths = LibraryPaths(root)
     root.mkdir(parents=True, exist_ok=True)
     settings = Settings.load(paths.settings_file)
@@ -116,17 +115,6 @@ def run(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
     return runner
 
 
-async def until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    """Await ``condition()`` becoming truthy; fail the test when it does not."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what or condition}")
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "library"
@@ -137,7 +125,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def model_glb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_textured_glb(tmp_path_factory.mktemp("models") / "sphere.glb")
+    """A 2,000-face UV sphere with a checker texture (a model every test can afford)."""
+    return make_textured_sphere_glb(tmp_path_factory.mktemp("models") / "sphere.glb")
 
 
 @pytest.fixture
@@ -163,7 +152,7 @@ def open_window(
 ) -> Iterator[Callable[..., WindowHarness]]:
     """Build windows on the test's library; each is closed (and its interactor) at teardown."""
     from image2model_desktop.gui.app import app_icon, wait_exposed
-    from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.gui.shell.window import MainWindow
 
     made: list[WindowHarness] = []
 
@@ -206,3 +195,49 @@ def close_window(loop: asyncio.AbstractEventLoop, harness: WindowHarness) -> Non
         asyncio.wait_for(close_session(session, stop_workers=False), TEST_TIMEOUT)
     )
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+#: What loading the 3D stack imports (gui/app.py's order): imported before a leak
+#: check counts, so objects made at import are not taken for a leak.
+_3D_MODULES = ("pyvista", "pyvista.plotting", "pyvistaqt", "image2model_desktop.mesh.stage")
+
+
+def vtk_objects() -> collections.Counter[str]:
+    """VTK objects and PyVista/pyvistaqt instances Python holds, by type (after a collection).
+
+    Instances only: classes, method descriptors and lazy loaders appear as VTK's
+    modules are first imported, and stay for good.
+    """
+    from vtkmodules.vtkCommonCore import vtkObjectBase
+
+    gc.collect()
+    count: collections.Counter[str] = collections.Counter()
+    for obj in gc.get_objects():
+        kind = type(obj)
+        module = getattr(kind, "__module__", None) or ""
+        if isinstance(obj, type):
+            continue
+        if isinstance(obj, vtkObjectBase) or module.startswith("pyvista"):
+            count[kind.__name__] += 1
+    return count
+
+
+@pytest.fixture(autouse=True)
+def check_gc(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose windows leave VTK objects or interactors behind.
+
+    pyvistaqt's own tests do the same (an autouse ``check_gc``): VTK holds Python
+    observers from C++, out of the collector's sight, so a view that is not
+    released keeps its renderer, window and actors alive. Torn down after
+    ``open_window`` has closed the test's windows (an autouse fixture is set up
+    first, so it ends last).
+    """
+    if "open_window" not in request.fixturenames:
+        yield
+        return
+    for name in _3D_MODULES:
+        importlib.import_module(name)
+    before = vtk_objects()
+    yield
+    grown = vtk_objects() - before
+    assert not grown, f"VTK objects outlived the test's windows: {dict(grown)}"

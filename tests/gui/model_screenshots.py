@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from image2model_desktop.gui.app import bootstrap, close_session, wait_exposed
-from image2model_desktop.gui.model_choice import MODEL_ROLE
+from image2model_desktop.gui.upload.model_choice import MODEL_ROLE
 from image2model_desktop.resources import sample_photos
 
 SIZE = (1320, 900)

@@ -14,25 +14,20 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from image2model_desktop.core.states import FileState
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit, as bench/ does
+from testkit import until
+
 from image2model_desktop.gui.app import bootstrap, close_session, load_3d_stack, wait_exposed
-from image2model_desktop.gui.header import Phase
+from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.resources import sample_photos
 
 SIZE = (1320, 860)
 ALL_SIZES = ((1024, 700), (1600, 1000), (2560, 1440))
 THEMES = ("light", "dark")
-
-
-async def until(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(condition)
-        await asyncio.sleep(0.02)
 
 
 async def grab(window, out: Path, phase: str, combos) -> None:  # type: ignore[no-untyped-def]
@@ -69,17 +64,33 @@ async def shoot(window, out: Path, combos) -> None:  # type: ignore[no-untyped-d
 
     window.service.set_concurrency(1)
     upload.generate_button.click()
-    await until(lambda: window.header.phase == Phase.PROCESSING)
+    await until(
+        lambda: window.header.phase == Phase.PROCESSING,
+        timeout=60,
+        what="window.header.phase == Phase.PROCESSING",
+    )
     rows = window.processing.rows()
-    await until(lambda: any(r.item.state == FileState.COMPLETED for r in rows), 120)
+    await until(
+        lambda: any(r.item.state == FileState.COMPLETED for r in rows),
+        timeout=120,
+        what="any(r.item.state == FileState.COMPLETED for r in rows)",
+    )
     await grab(window, out, "processing", combos)
 
-    await until(lambda: not window.batch_running(), 180)
+    await until(lambda: not window.batch_running(), timeout=180, what="not window.batch_running()")
     window.open_results(window.current_job_id)
     results = window.results
-    await until(lambda: results.preview.model is not None)
+    await until(
+        lambda: results.preview.model is not None,
+        timeout=60,
+        what="results.preview.model is not None",
+    )
     grid = results.grid
-    await until(lambda: all(not grid.item(i).icon().isNull() for i in range(grid.count())), 120)
+    await until(
+        lambda: all(not grid.item(i).icon().isNull() for i in range(grid.count())),
+        timeout=120,
+        what="all(not grid.item(i).icon().isNull() for i in range(grid.count()))",
+    )
     await asyncio.sleep(0.3)
     await grab(window, out, "results", combos)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -13,18 +12,16 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtTest import QTest
-from testkit import subprocess_env
+from testkit import subprocess_env, until
 
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.gui import style
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QDialog, Qt
-
-from .conftest import until
+from image2model_desktop.gui.shell.header import Phase
 
 
 def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     window = harness.window
@@ -46,7 +43,13 @@ def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
         QTest.mouseClick(dialog.api_enabled, Qt.MouseButton.LeftButton)
         dialog.api_port.setValue(taken)
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-        run(until(lambda: "already used" in dialog.api_status.text(), 10, "the port sentence"))
+        run(
+            until(
+                lambda: "already used" in dialog.api_status.text(),
+                timeout=10,
+                what="the port sentence",
+            )
+        )
         text = dialog.api_status.text()
         assert f"port {taken} is already used by another program" in text
         assert text.count(".") == 1 and "Error" not in text  # one sentence, no traceback
@@ -57,9 +60,9 @@ def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
         # Another port (0: any free one) then starts, and Save closes the dialog.
         dialog.api_port.setValue(0)
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-        run(until(lambda: not dialog.isVisible(), 10, "the dialog to close"))
+        run(until(lambda: not dialog.isVisible(), timeout=10, what="the dialog to close"))
         assert dialog.result() == QDialog.DialogCode.Accepted
-        window.apply_settings(dialog.result_settings())
+        window.runtime.apply_settings(dialog.result_settings())
         assert window.api.running and window.api.status.startswith("Running at")
         dialog.deleteLater()
     finally:
@@ -87,7 +90,7 @@ def test_taken_port_at_launch_is_said_on_the_upload_page(open_window, data_dir, 
 
 
 def test_cors_origins_field_is_saved(open_window, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", True, None)
@@ -111,7 +114,7 @@ def _luminance(widget) -> float:
 
 def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
     from image2model_desktop.gui.qt import QApplication
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     window = harness.window
@@ -121,7 +124,7 @@ def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
     # Choose "Dark" with the keyboard as a user would: the combo box is the third entry.
     QTest.keyClick(dialog.theme, Qt.Key.Key_End)
     assert dialog.theme.currentData() == "dark"
-    window.apply_settings(dialog.result_settings())
+    window.runtime.apply_settings(dialog.result_settings())
     dialog.deleteLater()
     try:
         assert Settings.load(data_dir / "settings.json").theme == "dark"
@@ -134,7 +137,7 @@ def test_dark_and_light_choice_colour_every_page(open_window, data_dir, run):
         assert _luminance(window.library) < 0.3
 
         light = harness.runtime.settings.model_copy(update={"theme": "light"})
-        window.apply_settings(light)
+        window.runtime.apply_settings(light)
         for page in (window.upload_holder, window.processing, window.results):
             window.pages.setCurrentWidget(page)
             assert _luminance(page) > 0.7, page.objectName()
@@ -201,9 +204,13 @@ def test_second_launch_hands_its_photo_to_the_running_window(open_window, photos
         text=True,
     )
     try:
-        run(until(lambda: window.upload.tray.count() == 1, 10, "the photo in the window"))
+        run(
+            until(
+                lambda: window.upload.tray.count() == 1, timeout=10, what="the photo in the window"
+            )
+        )
         arrived = time.monotonic() - started
-        run(until(lambda: second.poll() is not None, 10, "the second launch to exit"))
+        run(until(lambda: second.poll() is not None, timeout=10, what="the second launch to exit"))
         exited = time.monotonic() - started
     finally:
         if second.poll() is None:
@@ -220,7 +227,7 @@ def test_second_launch_hands_its_photo_to_the_running_window(open_window, photos
 def test_a_stale_socket_left_by_a_crash_is_replaced(data_dir):
     from PySide6.QtCore import QDir
 
-    from image2model_desktop.gui.single_instance import InstanceServer, hand_over, server_name
+    from image2model_desktop.gui.shell.single_instance import InstanceServer, hand_over, server_name
 
     stale = Path(QDir.tempPath()) / server_name(data_dir)
     stale.write_bytes(b"")
@@ -263,7 +270,7 @@ def test_install_desktop_entry_for_the_user(tmp_path):
 
 
 def test_watch_folder_in_settings_queues_new_photos(open_window, photos, run, tmp_path, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     inbox, out = tmp_path / "inbox", tmp_path / "models"
     inbox.mkdir()
@@ -273,16 +280,20 @@ def test_watch_folder_in_settings_queues_new_photos(open_window, photos, run, tm
     dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", False, window)
     dialog.watch_folder.setText(str(inbox))
     dialog.output_folder.setText(str(out))
-    window.apply_settings(dialog.result_settings())
+    window.runtime.apply_settings(dialog.result_settings())
     dialog.deleteLater()
     assert Settings.load(data_dir / "settings.json").watch_folder == str(inbox)
     assert window.watch.folder == inbox
 
     shutil.copy(photos[1], inbox / photos[1].name)
-    job = run(until(lambda: window.service.list_jobs(), 30, "a batch from the watched folder"))[0]
+    job = run(
+        until(
+            lambda: window.service.list_jobs(), timeout=30, what="a batch from the watched folder"
+        )
+    )[0]
     assert [f.filename for f in job.files] == [photos[1].name]
     model = out / f"{photos[1].stem}.glb"
-    run(until(model.exists, 120, "the model copied to the output folder"))
+    run(until(model.exists, timeout=120, what="the model copied to the output folder"))
     assert window.library.count() == 1
 
 
@@ -296,7 +307,7 @@ def test_drop_zone_is_reached_with_tab_shows_focus_and_opens_with_enter_or_space
     opened: list[bool] = []
     zone.browseRequested.disconnect()
     zone.browseRequested.connect(lambda: opened.append(True))
-    run(until(window.isActiveWindow, 5, "the window to be active"))
+    run(until(window.isActiveWindow, timeout=5, what="the window to be active"))
     window.header.findChild(QPushButton, "newBatchButton").setFocus()
     visited = []
     for _ in range(40):
@@ -349,7 +360,7 @@ def test_every_toolbar_button_has_a_tooltip_and_the_shortcuts_work(open_window, 
     assert tips["saveAllButton"].endswith("(Ctrl+Shift+S)")
     window.set_phase(Phase.RESULTS)
     window.activateWindow()
-    run(until(window.isActiveWindow, 5, "the window to be active"))
+    run(until(window.isActiveWindow, timeout=5, what="the window to be active"))
     QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.header.phase == Phase.UPLOAD
 
@@ -361,10 +372,10 @@ def test_finished_batch_bar_is_green_and_done_is_said_once(open_window, photos, 
     window = open_window(engine, with_3d=False).window
     run(window.upload.add_paths(photos[:2]))
     QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
-    run(until(lambda: window.header.phase == Phase.PROCESSING, 10, "processing"))
+    run(until(lambda: window.header.phase == Phase.PROCESSING, timeout=10, what="processing"))
     assert window.processing.overall._state == ""
     engine.gate.set()
-    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
+    run(until(lambda: window.header.phase == Phase.RESULTS, timeout=30, what="the results"))
     assert window.processing.overall._state == "completed"
     for row in window.processing.rows():
         assert row.state.text() == "Done"
@@ -379,11 +390,19 @@ def test_library_entries_of_the_same_photos_read_apart_and_delete_names_the_batc
     engine = GatedEngine(model_glb)
     engine.gate.set()
     window = open_window(engine, with_3d=False).window
-    for _ in range(2):
+    for count in (1, 2):
         run(window.upload.add_paths(photos[:2]))
         QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
-        run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
-        run(asyncio.sleep(1.1))  # the second batch a second later, as a person would
+
+        def finished(n: int = count) -> bool:
+            jobs = window.service.list_jobs()
+            return len(jobs) == n and jobs[0].is_finished
+
+        run(until(finished, timeout=30, what=f"batch {count} to finish"))
+        run(until(lambda: window.header.phase == Phase.RESULTS, timeout=30, what="the results"))
+        # The second batch in a later second of the clock, as a person's would be.
+        made = window.service.list_jobs()[0].created
+        run(until(lambda m=made: int(time.time()) > int(m), timeout=5, what="the next second"))
     texts = [window.library.item(i).text() for i in range(window.library.count())]
     assert len(texts) == 2 and texts[0] != texts[1]
     assert texts[0].startswith(f"{photos[0].name} and 1 more")
@@ -419,7 +438,7 @@ def test_layout_at_small_and_large_windows(open_window, photos, run):
 
 
 def test_file_dialogs_start_in_the_last_used_folder(open_window, tmp_path):
-    from image2model_desktop.gui import file_dialogs
+    from image2model_desktop.gui.widgets import file_dialogs
 
     open_window(with_3d=False)  # the window keeps the folders in its library's window.ini
     assert file_dialogs.last_folder("photos") == str(Path.home())
@@ -468,7 +487,7 @@ def test_long_names_keep_tiles_in_line_and_the_saved_banner_does_not_push(
     shutil.copy(photos[0], long_name)
     run(window.upload.add_paths([long_name, photos[1], photos[2]]))
     QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
-    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
+    run(until(lambda: window.header.phase == Phase.RESULTS, timeout=30, what="the results"))
     grid = window.results.grid
     rects = [grid.visualItemRect(grid.item(i)) for i in range(grid.count())]
     assert len({r.height() for r in rects}) == 1, [r.height() for r in rects]
@@ -496,7 +515,7 @@ def test_the_last_face_limit_is_kept_for_the_next_batch_and_after_a_restart(
     assert panel.parameters().face_limit == 5_000
     run(window.upload.add_paths(photos[:1]))
     QTest.mouseClick(window.upload.generate_button, Qt.MouseButton.LeftButton)
-    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results"))
+    run(until(lambda: window.header.phase == Phase.RESULTS, timeout=30, what="the results"))
     assert window.service.list_jobs()[0].parameters.face_limit == 5_000
     assert panel.parameters().face_limit == 5_000  # the next batch starts from it
     close_window(loop, harness)
@@ -525,7 +544,7 @@ def test_upload_words_count_ready_photos_and_name_those_left_out(
     bad = tmp_path / "notes.jpg"
     bad.write_text("not a photo")
     run(upload.add_paths([photos[0], bad]))
-    run(until(lambda: not upload.tray.is_checking(), 10, "the checks"))
+    run(until(lambda: not upload.tray.is_checking(), timeout=10, what="the checks"))
     text = upload.count_label.text()
     assert text.startswith("1 ready") and "1 refused (not in the batch)" in text
     many = []

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+from testkit import until
 
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import Qt
+from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.resources import sample_photos
 
-from .conftest import GatedEngine, until
+from .conftest import GatedEngine
 
 
 def _results(open_window, run, model_glb):
@@ -23,7 +24,7 @@ def _results(open_window, run, model_glb):
     window = open_window(engine).window
     run(window.upload.add_paths([sample_photos()[0]]))
     window.upload.generate_button.click()
-    run(until(lambda: window.header.phase == Phase.RESULTS, 30, "the results page"))
+    run(until(lambda: window.header.phase == Phase.RESULTS, timeout=30, what="the results page"))
     return window, engine
 
 
@@ -66,7 +67,7 @@ def test_export_dialog_previews_then_writes_what_it_said(
     results.ask_save_path = choose
     QTest.mouseClick(results.save_button, Qt.MouseButton.LeftButton)
     dialog = results.export_dialog
-    run(until(dialog.isVisible, 10, "the export dialog"))
+    run(until(dialog.isVisible, timeout=10, what="the export dialog"))
 
     # GLB keeps everything: no warning; the preview shows the model's own faces.
     assert f"{item.output.face_count:,} faces" in dialog.preview_label.text()
@@ -91,7 +92,13 @@ def test_export_dialog_previews_then_writes_what_it_said(
     QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert asked == [results._start_folder() / f"{item.output_stem}.3mf"]
     written = tmp_path / "part.3mf"
-    run(until(lambda: written.exists() and "Saved part.3mf" in results.notice.text(), 60))
+    run(
+        until(
+            lambda: written.exists() and "Saved part.3mf" in results.notice.text(),
+            timeout=60,
+            what='written.exists() and "Saved part.3mf" in results.notice.text()',
+        )
+    )
     mesh = trimesh.load(written, force="mesh")
     assert len(mesh.faces) <= 500
     low, high = mesh.bounds
@@ -119,7 +126,13 @@ def test_cancel_writes_nothing_and_save_all_asks_the_format(
     _pick(dialog.format_box, "STL (.stl)")
     assert "STL keeps the shape only" in dialog.warning_label.text()
     QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    run(until(lambda: "Saved 1 model as STL" in results.notice.text(), 60))
+    run(
+        until(
+            lambda: "Saved 1 model as STL" in results.notice.text(),
+            timeout=60,
+            what='"Saved 1 model as STL" in results.notice.text()',
+        )
+    )
     assert len(list((tmp_path / "all").glob("*.stl"))) == 1
     assert "texture will not be saved" in results.notice.text()
 
@@ -131,10 +144,10 @@ def test_stats_line_shows_the_size_in_the_chosen_unit(open_window, run, model_gl
     results = window.results
     item = results.selected_item()
     assert item is not None and item.output is not None
-    box = results.preview.unit_box
-    run(until(box.isEnabled, 30, "the preview's unit box"))
+    units = results.preview.toolbar.action("units")
+    run(until(units.isEnabled, timeout=30, what="the preview's unit tool"))
     for unit in ("mm", "in"):
-        box.setCurrentIndex(box.findData(unit))
+        results.preview.toolbar.choice("units", unit).trigger()
         assert results.preview.unit == unit
         height = format_length(item.output.extents[2], unit)
         assert f"× {height} (W × D × H)" in results.stats.text()
@@ -150,10 +163,16 @@ def test_generate_again_starts_a_new_batch_from_a_finished_row(open_window, run,
     row = window.processing._rows[first_job.files[0].file_id]
     assert row.again_button.isVisible()
     QTest.mouseClick(row.again_button, Qt.MouseButton.LeftButton)
-    run(until(lambda: window.current_job_id != first_job.job_id, 30, "the new batch"))
+    run(until(lambda: window.current_job_id != first_job.job_id, timeout=30, what="the new batch"))
     again = window.service.get_job(window.current_job_id)
     assert again.files[0].reuse is False and again.parameters.seed is not None
-    run(until(lambda: window.service.get_job(again.job_id).is_finished, 30, "the new model"))
+    run(
+        until(
+            lambda: window.service.get_job(again.job_id).is_finished,
+            timeout=30,
+            what="the new model",
+        )
+    )
     done = window.service.get_job(again.job_id).files[0]
     assert done.output is not None and done.output.reused_from is None
     assert len(engine.started) == 2  # the engine ran again: nothing reused
@@ -167,14 +186,20 @@ def test_the_same_photo_dropped_again_is_reused_not_generated(open_window, run, 
     upload = window.upload
     run(upload.add_paths([photo]))
     tray = upload.tray.photos[0]
-    run(until(lambda: tray.pixel_hash is not None, 30, "the photo's hash"))
+    run(until(lambda: tray.pixel_hash is not None, timeout=30, what="the photo's hash"))
     assert tray.pixel_hash == pixel_hash(photo)
     first = window.current_job_id
     upload.generate_button.click()
-    run(until(lambda: window.current_job_id != first, 30, "the second batch"))
+    run(until(lambda: window.current_job_id != first, timeout=30, what="the second batch"))
     job = window.service.get_job(window.current_job_id)
-    run(until(lambda: window.service.get_job(job.job_id).is_finished, 30, "the reuse"))
+    run(until(lambda: window.service.get_job(job.job_id).is_finished, timeout=30, what="the reuse"))
     done = window.service.get_job(job.job_id).files[0]
     assert done.output is not None and done.output.reused_from is not None
     assert len(engine.started) == 1  # the engine ran for the first batch only
-    run(until(lambda: "Reused from batch" in window.results.stats.text(), 30, "the stats line"))
+    run(
+        until(
+            lambda: "Reused from batch" in window.results.stats.text(),
+            timeout=30,
+            what="the stats line",
+        )
+    )

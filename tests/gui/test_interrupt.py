@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from testkit import subprocess_env, until
 
-from image2model_desktop.gui.single_instance import server_name
+from image2model_desktop.gui.shell.single_instance import server_name
 
 REPO = Path(__file__).resolve().parents[2]
 #: What a clean close may print: the one line saying what happens.

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit import until
 
 from image2model_desktop.core.intake import StagedInput
-from image2model_desktop.gui.model_choice import MODEL_ROLE
+from image2model_desktop.gui.upload.model_choice import MODEL_ROLE
 
-from .conftest import until
 from .test_upload import drop_files
 
 
@@ -72,12 +72,17 @@ def test_views_mode_makes_one_entry_from_the_slots(
     assert "Front and on Left" in upload.count_label.text()
     drop_files(views.slots[0], [photos[0]])
     drop_files(views.slots[1], [photos[1]])
-    run(until(lambda: views.view_count() == 2))
+    run(until(lambda: views.view_count() == 2, timeout=30, what="views.view_count() == 2"))
     assert upload.generate_button.isEnabled()
     assert upload.generate_button.text() == "Generate 1 model from 2 views"
     sent: list[Any] = []
-    upload.generateRequested.connect(lambda entries, params: sent.append((entries, params)))
+
+    async def submitted(entries: Any, parameters: Any) -> None:  # instead of FAL
+        sent.append((entries, parameters))
+
+    upload.submit = submitted
     upload.generate_button.click()
+    run(until(lambda: sent, timeout=5, what="the batch handed to submit"))
     ((entries, parameters),) = sent
     (entry,) = entries
     assert isinstance(entry, StagedInput)

@@ -5,6 +5,7 @@ Pixels come from ``plotter.screenshot()`` of the window's one QtInteractor under
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,22 +16,24 @@ import pytest
 import trimesh
 from PIL import Image
 from PySide6.QtTest import QTest
+from testkit import make_textured_sphere_glb as make_textured_glb
+from testkit import until
 
-from image2model_desktop.gui.header import Phase
-from image2model_desktop.gui.preview import NO_GL_MESSAGE
+from image2model_desktop.gui.preview.pane import NO_GL_MESSAGE
 from image2model_desktop.gui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
 from image2model_desktop.gui.selftest import model_pixel_share
+from image2model_desktop.gui.shell.header import Phase
 from image2model_desktop.mesh import stage
 from image2model_desktop.mesh.units import format_length
 
-from .conftest import make_textured_glb, until
-
 
 @pytest.fixture
-def preview(open_window):
-    """The window's preview pane, on screen (results phase)."""
+def preview(open_window, run):
+    """The window's preview pane, on screen (results phase), in the active window (keys)."""
     window = open_window().window
     window.set_phase(Phase.RESULTS)
+    window.activateWindow()
+    run(until(window.isActiveWindow, timeout=5, what="the window to be active"))
     return window.results.preview
 
 
@@ -38,7 +41,7 @@ def next_frame(run, view, action) -> np.ndarray:
     """Do ``action``, wait for the view to draw on screen, return the view's picture."""
     drawn = view.frames
     action()
-    run(until(lambda: view.frames > drawn, 10, "a new frame"))
+    run(until(lambda: view.frames > drawn, timeout=10, what="a new frame"))
     return view.screenshot()
 
 
@@ -72,7 +75,7 @@ def test_the_preview_is_a_pyvista_qtinteractor_in_its_own_native_window(preview)
 
 def test_textured_model_is_drawn_and_toggles_change_the_picture(preview, run, model_glb):
     assert run(preview.show_model(model_glb))
-    assert preview.model.textured and preview.texture_button.isEnabled()
+    assert preview.model.textured and preview.toolbar.action("texture").isEnabled()
     view = preview.view
     assert view.frames > 0
     textured = preview.screenshot()
@@ -81,16 +84,18 @@ def test_textured_model_is_drawn_and_toggles_change_the_picture(preview, run, mo
     # The checker texture's saturated colours are on screen.
     assert (np.ptp(textured.astype(int), axis=2) > 120).mean() > 0.02
 
-    plain = next_frame(run, view, preview.texture_button.click)
+    plain = next_frame(run, view, preview.toolbar.action("texture").trigger)
     assert changed(textured, plain) > 0.02
     # Untextured is the plain grey, lit: no strongly coloured pixel is left.
     assert (np.ptp(plain.astype(int), axis=2) < 40).mean() > 0.99
-    again = next_frame(run, view, preview.texture_button.click)
+    again = next_frame(run, view, preview.toolbar.action("texture").trigger)
     assert np.array_equal(again, textured)
 
-    wire = next_frame(run, view, preview.wireframe_button.click)
+    wire = next_frame(run, view, preview.toolbar.action("wireframe").trigger)
     assert changed(textured, wire) > 0.01
-    assert np.array_equal(next_frame(run, view, preview.wireframe_button.click), textured)
+    assert np.array_equal(
+        next_frame(run, view, preview.toolbar.action("wireframe").trigger), textured
+    )
 
 
 def test_lighting_presets_change_the_picture_and_flat_shows_the_texture_unlit(
@@ -99,9 +104,9 @@ def test_lighting_presets_change_the_picture_and_flat_shows_the_texture_unlit(
     assert run(preview.show_model(model_glb))
     view = preview.view
     soft = preview.screenshot()
-    studio = next_frame(run, view, lambda: preview.lighting_actions["studio"].trigger())
+    studio = next_frame(run, view, lambda: preview.toolbar.choice("lighting", "studio").trigger())
     assert changed(soft, studio) > 0.02
-    flat = next_frame(run, view, lambda: preview.lighting_actions["flat"].trigger())
+    flat = next_frame(run, view, lambda: preview.toolbar.choice("lighting", "flat").trigger())
     assert changed(soft, flat) > 0.02
     # Unlit: every model pixel is one of the texture's own colours, so the sphere's
     # rim is as bright as its middle (lit, the rim darkens).
@@ -138,7 +143,7 @@ def test_drag_turns_the_model_and_r_or_reset_brings_the_view_back(preview, run, 
         lambda: drag(Qt.MouseButton.LeftButton, 80, 40, Qt.KeyboardModifier.ShiftModifier),
     )
     assert changed(start, panned) > 0.01
-    assert np.array_equal(next_frame(run, view, preview.reset_button.click), start)
+    assert np.array_equal(next_frame(run, view, preview.toolbar.action("reset").trigger), start)
 
     def wheel() -> None:
         # Two notches forward, delivered as a real wheel event to the interactor.
@@ -158,19 +163,28 @@ def test_drag_turns_the_model_and_r_or_reset_brings_the_view_back(preview, run, 
 
     closer = next_frame(run, view, wheel)
     assert model_pixel_share(closer) > model_pixel_share(start)
-    assert np.array_equal(next_frame(run, view, preview.reset_button.click), start)
+    assert np.array_equal(next_frame(run, view, preview.toolbar.action("reset").trigger), start)
 
 
 def test_keys_never_reach_vtk(preview, run, model_glb):
-    """VTK's styles quit on e/q and switch all actors to wireframe on w: none may happen."""
+    """VTK's styles quit on e/q, fly on f, go stereo on 3: none may happen.
+
+    W is the toolbar's Wireframe key: it reaches our tool (checked, and off again), not
+    VTK's style, which would turn every actor to wireframe behind the toolbar's back.
+    """
     assert run(preview.show_model(model_glb))
     view = preview.view
     start = preview.screenshot()
-    for key in (Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_W, Qt.Key.Key_3, Qt.Key.Key_P):
+    for key in (Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_F, Qt.Key.Key_J, Qt.Key.Key_3):
         QTest.keyClick(view.plotter, key)
-    run(until(lambda: True))
+    run(asyncio.sleep(0))  # the key events are handled
     assert not view.released and view.plotter.isVisible()
     assert np.array_equal(preview.screenshot(), start)
+    wire = next_frame(run, view, lambda: QTest.keyClick(view.plotter, Qt.Key.Key_W))
+    assert preview.toolbar.is_checked("wireframe") and view.wireframe
+    assert changed(start, wire) > 0.01
+    back = next_frame(run, view, lambda: QTest.keyClick(view.plotter, Qt.Key.Key_W))
+    assert not view.wireframe and np.array_equal(back, start)
 
 
 @pytest.mark.parametrize("size", [(0.12, 0.62, 0.1), (0.9, 0.08, 0.25)], ids=["bottle", "bench"])
@@ -181,7 +195,7 @@ def test_reset_view_frames_the_whole_model_whatever_its_shape(preview, run, tmp_
     assert run(preview.show_model(path))
     for width, height in ((900, 420), (380, 700)):
         preview.view.plotter.setFixedSize(width, height)
-        run(until(lambda w=width: preview.view.plotter.width() == w, 5, "the resize"))
+        run(until(lambda w=width: preview.view.plotter.width() == w, timeout=5, what="the resize"))
         preview.reset_view()
         pixels = preview.screenshot()
         top, bottom, left, right = model_box(pixels)
@@ -199,16 +213,16 @@ def test_dimensions_show_the_model_size_in_the_chosen_unit(preview, run, tmp_pat
     assert run(preview.show_model(path))
     view = preview.view
     plain = preview.screenshot()
-    shown = next_frame(run, view, preview.dimensions_button.click)
+    shown = next_frame(run, view, preview.toolbar.action("dimensions").trigger)
     assert changed(plain, shown) > 0.002
     rulers = [a for a in view._overlays["dimensions"] if hasattr(a, "GetTitle")]
     assert sorted(r.GetTitle() for r in rulers) == ["D 10.0 cm", "H 50.0 cm", "W 20.0 cm"]
-    preview.unit_box.setCurrentIndex(preview.unit_box.findData("mm"))
+    preview.toolbar.choice("units", "mm").trigger()
     rulers = [a for a in view._overlays["dimensions"] if hasattr(a, "GetTitle")]
     assert sorted(r.GetTitle() for r in rulers) == ["D 100 mm", "H 500 mm", "W 200 mm"]
-    preview.unit_box.setCurrentIndex(preview.unit_box.findData("in"))
+    preview.toolbar.choice("units", "in").trigger()
     assert "H 19.7 in" in [r.GetTitle() for r in view._overlays["dimensions"][1:]]
-    hidden = next_frame(run, view, preview.dimensions_button.click)
+    hidden = next_frame(run, view, preview.toolbar.action("dimensions").trigger)
     assert np.array_equal(hidden, plain)
 
 
@@ -217,7 +231,7 @@ def test_two_clicks_measure_the_distance_between_surface_points(preview, run, tm
     path = write_mesh(tmp_path / "cube.stl", box)
     assert run(preview.show_model(path))
     view = preview.view
-    preview.measure_button.click()
+    preview.toolbar.action("measure").trigger()
     assert preview.measured_text == "Click two points on the model"
     picked: list[np.ndarray] = []
     view.pointPicked.connect(picked.append)
@@ -245,27 +259,26 @@ def test_section_plane_cuts_the_model(preview, run, model_glb):
     assert run(preview.show_model(model_glb))
     view = preview.view
     whole = preview.screenshot()
-    cut = next_frame(run, view, preview.section_button.click)
+    cut = next_frame(run, view, preview.toolbar.action("section").trigger)
     assert preview.section_bar.isVisible()  # (the slider's row takes some of the view's height)
     assert model_pixel_share(cut) < model_pixel_share(whole) - 0.01
     low = next_frame(run, view, lambda: preview.section_slider.setValue(20))
     high = next_frame(run, view, lambda: preview.section_slider.setValue(80))
     assert model_pixel_share(low) < model_pixel_share(high) < model_pixel_share(whole) + 0.01
-    assert np.array_equal(next_frame(run, view, preview.section_button.click), whole)
+    assert np.array_equal(next_frame(run, view, preview.toolbar.action("section").trigger), whole)
 
 
 def test_screenshot_menu_writes_pngs_opaque_and_transparent(preview, run, model_glb, tmp_path):
     assert run(preview.show_model(model_glb))
     target = tmp_path / "view.png"
     preview.ask_screenshot_path = lambda suggested: target
-    menu = preview.screenshot_button.menu().actions()
-    menu[0].trigger()
+    preview.toolbar.choice("screenshot", "opaque").trigger()
     assert "Saved view.png" in preview.status.text()
     with Image.open(target) as image:
         saved = np.asarray(image.convert("RGB"))
     assert saved.shape == preview.screenshot().shape
     assert model_pixel_share(saved) > 0.05
-    menu[1].trigger()
+    preview.toolbar.choice("screenshot", "transparent").trigger()
     with Image.open(target) as image:
         assert image.mode == "RGBA"
         alpha = np.asarray(image)[..., 3]
@@ -295,7 +308,7 @@ def test_obj_stl_and_ply_are_shown(preview, run, model_glb, tmp_path, suffix):
 
 def test_pbr_button_follows_the_model_and_changes_the_picture(preview, run, model_glb, tmp_path):
     assert run(preview.show_model(model_glb))
-    assert not preview.pbr_button.isEnabled()  # the checker sphere has no PBR maps
+    assert not preview.toolbar.action("pbr").isEnabled()  # the checker sphere has no PBR maps
     scene = trimesh.load(model_glb)
     for geometry in scene.geometry.values():
         size = 16
@@ -308,11 +321,13 @@ def test_pbr_button_follows_the_model_and_changes_the_picture(preview, run, mode
     metal = tmp_path / "metal.glb"
     scene.export(metal)
     assert run(preview.show_model(metal))
-    assert preview.model.has_pbr and preview.pbr_button.isEnabled()
+    assert preview.model.has_pbr and preview.toolbar.action("pbr").isEnabled()
     phong = preview.screenshot()
-    pbr = next_frame(run, preview.view, preview.pbr_button.click)
+    pbr = next_frame(run, preview.view, preview.toolbar.action("pbr").trigger)
     assert changed(phong, pbr) > 0.02
-    assert np.array_equal(next_frame(run, preview.view, preview.pbr_button.click), phong)
+    assert np.array_equal(
+        next_frame(run, preview.view, preview.toolbar.action("pbr").trigger), phong
+    )
 
 
 def test_a_big_model_uses_a_stand_in_only_while_dragging(preview, run, tmp_path):
@@ -320,7 +335,7 @@ def test_a_big_model_uses_a_stand_in_only_while_dragging(preview, run, tmp_path)
     assert run(preview.show_model(big))
     view = preview.view
     model = preview.model
-    run(until(lambda: model.standins is not None, 60, "the stand-in"))
+    run(until(lambda: model.standins is not None, timeout=60, what="the stand-in"))
     assert sum(s.n_cells for s in model.standins) <= stage.STANDIN_FACES * 1.1
     full = view.actors[0].mapper.GetInput()
     target = view.plotter
@@ -330,7 +345,13 @@ def test_a_big_model_uses_a_stand_in_only_while_dragging(preview, run, tmp_path)
     assert view.actors[0].mapper.GetInput() is not full  # the stand-in while the button is held
     QTest.mouseMove(target, centre + QPoint(60, 0))
     QTest.mouseRelease(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
-    run(until(lambda: view.actors[0].mapper.GetInput() is full, 5, "full detail on release"))
+    run(
+        until(
+            lambda: view.actors[0].mapper.GetInput() is full,
+            timeout=5,
+            what="full detail on release",
+        )
+    )
 
 
 def test_a_damaged_file_emits_one_sentence_and_keeps_the_last_model(
@@ -382,7 +403,7 @@ def test_whole_window_grab_includes_the_model(open_window, run, model_glb):
 
 
 def test_without_opengl_the_placeholder_says_so(open_window, run, model_glb, monkeypatch):
-    from image2model_desktop.gui import view3d
+    from image2model_desktop.gui.preview import view3d
 
     def no_gl() -> str:
         raise view3d.GLUnavailableError("no OpenGL context could be created")
@@ -395,7 +416,7 @@ def test_without_opengl_the_placeholder_says_so(open_window, run, model_glb, mon
     assert not run(preview.show_model(model_glb))
     preview.clear("Select a model to preview it")
     assert preview.placeholder_text == NO_GL_MESSAGE
-    assert not preview.screenshot_button.isEnabled()
+    assert not preview.toolbar.action("screenshot").isEnabled()
 
 
 @pytest.mark.slow
@@ -439,7 +460,7 @@ def test_two_models_side_by_side_share_one_camera(preview, run, model_glb, tmp_p
     box = write_mesh(tmp_path / "box.stl", trimesh.creation.box(extents=(1.2, 1.6, 0.6)))
     assert run(preview.show_compare((model_glb, box), ("tripo-v2.5 · 2,000 faces", "box")))
     view = preview.view
-    assert preview.comparing and not preview.dimensions_button.isEnabled()
+    assert preview.comparing and not preview.toolbar.action("dimensions").isEnabled()
     both = preview.screenshot()
     half = both.shape[1] // 2
     left, right = both[:, :half], both[:, half:]
@@ -470,6 +491,6 @@ def test_two_models_side_by_side_share_one_camera(preview, run, model_glb, tmp_p
     assert changed(left, turned[:, :half]) > 0.01 and changed(right, turned[:, half:]) > 0.01
     # Back to one model: it fills the whole view again, and single-model tools return.
     assert run(preview.show_model(model_glb))
-    assert not preview.comparing and preview.dimensions_button.isEnabled()
+    assert not preview.comparing and preview.toolbar.action("dimensions").isEnabled()
     _, _, left_col, right_col = model_box(preview.screenshot())
     assert left_col < half < right_col

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from image2model_desktop.core.states import FileState
-from image2model_desktop.gui.header import Phase
-from image2model_desktop.gui.processing import FIRST_ROWS
+from testkit import until
 
-from .conftest import GatedEngine, until
+from image2model_desktop.core.states import FileState
+from image2model_desktop.gui.processing.page import FIRST_ROWS
+from image2model_desktop.gui.shell.header import Phase
+
+from .conftest import GatedEngine
 
 
 def test_rows_of_a_full_batch_are_built_over_several_turns(
@@ -23,7 +25,11 @@ def test_rows_of_a_full_batch_are_built_over_several_turns(
     upload.parameters.engine.setCurrentIndex(upload.parameters.engine.findData("offline"))
     run(upload.add_paths([Path(p) for p in batch]))
     upload.generate_button.click()
-    run(until(lambda: window.header.phase == Phase.PROCESSING, 10, "the processing page"))
+    run(
+        until(
+            lambda: window.header.phase == Phase.PROCESSING, timeout=10, what="the processing page"
+        )
+    )
     processing = window.processing
     job = window.runtime.service.get_job(processing.job_id)
     assert len(job.files) == 25
@@ -37,7 +43,7 @@ def test_rows_of_a_full_batch_are_built_over_several_turns(
     )
     processing.on_file_updated(failed)
 
-    run(until(lambda: processing.list.count() == 25, 10, "all 25 rows"))
+    run(until(lambda: processing.list.count() == 25, timeout=10, what="all 25 rows"))
     row = processing.row(last.file_id)
     assert row.state.text() == "Failed"
     assert row.message.text() == "Kept while unbuilt."
@@ -52,7 +58,11 @@ def test_asking_for_a_row_builds_it_at_once(open_window, run, photos, model_glb)
     upload.parameters.engine.setCurrentIndex(upload.parameters.engine.findData("offline"))
     run(upload.add_paths(photos))
     upload.generate_button.click()
-    run(until(lambda: window.header.phase == Phase.PROCESSING, 10, "the processing page"))
+    run(
+        until(
+            lambda: window.header.phase == Phase.PROCESSING, timeout=10, what="the processing page"
+        )
+    )
     processing = window.processing
     job = window.runtime.service.get_job(processing.job_id)
     processing.show_job(job)

@@ -10,11 +10,10 @@ would draw if asked (``QWidget.grab()``): the bug was a window that was not aske
 from __future__ import annotations
 
 import numpy as np
+from testkit import until
 
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QApplication, QDialog, QMenu, QPoint, QRect, QWidget
-
-from .conftest import until
+from image2model_desktop.gui.shell.header import Phase
 
 MAGENTA = (255, 0, 255)
 
@@ -46,7 +45,7 @@ def settled(run, window: QWidget) -> np.ndarray:
         last[0] = now
         return same
 
-    run(until(same_twice, 10, "the window to finish drawing"))
+    run(until(same_twice, timeout=10, what="the window to finish drawing"))
     return last[0]
 
 
@@ -59,14 +58,14 @@ def cover_and_uncover(run, window: QWidget, show, close, spot: QPoint) -> None:
     """Show a cover over ``window`` at ``spot``, close it; fail unless the window is whole again."""
     before = settled(run, window)
     show()
-    run(until(lambda: shows_magenta(window, spot), 10, "the cover on screen"))
+    run(until(lambda: shows_magenta(window, spot), timeout=10, what="the cover on screen"))
     close()
-    run(until(lambda: not shows_magenta(window, spot), 10, "the cover gone"))
+    run(until(lambda: not shows_magenta(window, spot), timeout=10, what="the cover gone"))
     run(
         until(
             lambda: differing(on_screen(window), before) < 0.001,
-            5,
-            "the window to draw again what the cover hid",
+            timeout=5,
+            what="the window to draw again what the cover hid",
         )
     )
 

@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from testkit import until
+
 from image2model_desktop.gui.qt import (
     QApplication,
     QDragEnterEvent,
@@ -15,8 +17,6 @@ from image2model_desktop.gui.qt import (
     Qt,
     QUrl,
 )
-
-from .conftest import until
 
 
 def drop_files(widget: Any, paths: list[Path]) -> QDropEvent:
@@ -57,7 +57,13 @@ def test_dropping_files_and_a_folder_stages_each_photo(open_window, run, photos,
     event = drop_files(zone, [photos[0], folder])
 
     assert event.isAccepted()
-    run(until(lambda: len(upload.tray.photos) == 2 and not upload.tray.is_checking()))
+    run(
+        until(
+            lambda: len(upload.tray.photos) == 2 and not upload.tray.is_checking(),
+            timeout=30,
+            what="len(upload.tray.photos) == 2 and not upload.tray.is_checking()",
+        )
+    )
     assert [p.name for p in upload.tray.photos] == [photos[0].name, "second.jpg"]
     assert all(p.valid and p.thumbnail for p in upload.tray.photos)
     assert upload.generate_button.isEnabled()
@@ -77,7 +83,13 @@ def test_refused_files_are_listed_with_their_reason(open_window, run, tmp_path):
 
     drop_files(upload.drop_zone, [text, empty, gif])
 
-    run(until(lambda: len(upload.tray.photos) == 3 and not upload.tray.is_checking()))
+    run(
+        until(
+            lambda: len(upload.tray.photos) == 3 and not upload.tray.is_checking(),
+            timeout=30,
+            what="len(upload.tray.photos) == 3 and not upload.tray.is_checking()",
+        )
+    )
     reasons = {p.name: p.reason for p in upload.tray.photos}
     assert "text file" in reasons["notes.jpg"]
     assert "empty" in reasons["empty.png"]
@@ -101,7 +113,13 @@ def test_more_than_25_photos_keeps_25_and_says_why(open_window, run, photos, tmp
 
     drop_files(upload.drop_zone, many)
 
-    run(until(lambda: len(upload.tray.photos) == 25 and not upload.tray.is_checking(), 60))
+    run(
+        until(
+            lambda: len(upload.tray.photos) == 25 and not upload.tray.is_checking(),
+            timeout=60,
+            what="len(upload.tray.photos) == 25 and not upload.tray.is_checking()",
+        )
+    )
     assert upload.notice.isVisible()
     assert "at most 25" in upload.notice.text()
     assert "2 were left out" in upload.notice.text()
@@ -113,15 +131,27 @@ def test_browse_paste_and_delete_key(open_window, run, photos, qtbot, monkeypatc
     monkeypatch.setattr(upload, "ask_photo_paths", lambda: [photos[0]])
     # Shortcuts fire only in the active window.
     window.activateWindow()
-    run(until(window.isActiveWindow, 5, "the window to become active"))
+    run(until(window.isActiveWindow, timeout=5, what="the window to become active"))
     qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
-    run(until(lambda: len(upload.tray.valid_photos()) == 1))
+    run(
+        until(
+            lambda: len(upload.tray.valid_photos()) == 1,
+            timeout=30,
+            what="len(upload.tray.valid_photos()) == 1",
+        )
+    )
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photos[1]))])
     QApplication.clipboard().setMimeData(mime)
     qtbot.keyClick(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
-    run(until(lambda: len(upload.tray.valid_photos()) == 2))
+    run(
+        until(
+            lambda: len(upload.tray.valid_photos()) == 2,
+            timeout=30,
+            what="len(upload.tray.valid_photos()) == 2",
+        )
+    )
 
     upload.tray.setFocus()
     upload.tray.setCurrentRow(0)

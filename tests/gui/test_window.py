@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import subprocess
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from testkit import until
 
 from image2model_desktop.core.settings import Settings
-from image2model_desktop.gui.header import Phase
 from image2model_desktop.gui.qt import QWidget
+from image2model_desktop.gui.shell.header import Phase
 
-from .conftest import GatedEngine, close_window, until
+from .conftest import GatedEngine, close_window, vtk_objects
 
 AUTOMATION_NAMES = (
     "dropZone",
@@ -37,7 +39,7 @@ def run_batch(harness, run, photos) -> str:
     before = window.current_job_id
     run(window.upload.add_paths(photos))
     window.upload.generate_button.click()
-    run(until(lambda: window.current_job_id != before, 10, "the batch"))
+    run(until(lambda: window.current_job_id != before, timeout=10, what="the batch"))
     job_id = window.current_job_id
     run(harness.runtime.service.wait_finished(job_id))
     return job_id
@@ -68,7 +70,11 @@ def test_library_survives_a_restart_and_reopens_results(open_window, run, model_
     window.library.itemClicked.emit(window.library.item(1))
     assert window.header.phase == Phase.RESULTS
     assert window.results.grid.count() == 1
-    run(until(lambda: window.results.preview.model is not None, 30, "the reopened model"))
+    run(
+        until(
+            lambda: window.results.preview.model is not None, timeout=30, what="the reopened model"
+        )
+    )
 
 
 def test_delete_key_removes_a_job_after_confirming(open_window, run, model_glb, photos, qtbot):
@@ -77,6 +83,10 @@ def test_delete_key_removes_a_job_after_confirming(open_window, run, model_glb, 
     harness = open_window(engine, with_3d=False)
     window = harness.window
     job_id = run_batch(harness, run, photos[:1])
+    # The grid's picture is drawn in a worker, which writes into the batch's folder:
+    # one finishing after the delete made the folder again (reported; not the window's).
+    grid = window.results.grid
+    run(until(lambda: not grid.item(0).icon().isNull(), timeout=60, what="the grid picture"))
     window.confirm = lambda question: True
     window.library.setFocus()
     window.library.select_job(job_id)
@@ -95,7 +105,7 @@ def test_geometry_is_remembered(open_window, loop):
 
 
 def test_settings_are_saved_and_applied(open_window, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     window = harness.window
@@ -106,7 +116,7 @@ def test_settings_are_saved_and_applied(open_window, data_dir):
     dialog.concurrency.setValue(7)
     dialog.defaults.face_limit.set_value(10_000)
     dialog.output_folder.setText(str(data_dir / "exports"))
-    window.apply_settings(dialog.result_settings())
+    window.runtime.apply_settings(dialog.result_settings())
     dialog.deleteLater()
 
     saved = Settings.load(harness.runtime.paths.settings_file)
@@ -116,8 +126,24 @@ def test_settings_are_saved_and_applied(open_window, data_dir):
     assert window.upload.parameters.parameters().face_limit == 10_000
 
 
+def test_settings_that_cannot_be_saved_still_apply_and_the_window_says_so(open_window):
+    harness = open_window(with_3d=False)
+    window, runtime = harness.window, harness.runtime
+    settings_file = runtime.paths.settings_file
+    settings_file.unlink(missing_ok=True)
+    settings_file.mkdir()  # the save fails (even as root, unlike a read-only folder)
+    changed = runtime.settings.model_copy(
+        update={"defaults": runtime.settings.defaults.model_copy(update={"face_limit": 5_000})}
+    )
+    window.save_settings(changed)
+    assert runtime.settings.defaults.face_limit == 5_000
+    assert window.upload.parameters.parameters().face_limit == 5_000  # a subscriber heard
+    text = window.upload.notice.text()
+    assert text.startswith("Settings could not be saved (") and "apply until you quit" in text
+
+
 def test_fal_key_is_stored_masked_and_never_shown(open_window, data_dir):
-    from image2model_desktop.gui.settings_dialog import SettingsDialog
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
 
     harness = open_window(with_3d=False)
     dialog = SettingsDialog(harness.runtime.settings, data_dir, "k", "Off.", False, None)
@@ -134,7 +160,7 @@ def test_fal_key_is_stored_masked_and_never_shown(open_window, data_dir):
 
 
 def test_about_lists_versions():
-    from image2model_desktop.gui.about import versions
+    from image2model_desktop.gui.shell.about import versions
 
     names = dict(versions())
     assert names["PySide6"].startswith("6.11")
@@ -145,8 +171,8 @@ def test_about_lists_versions():
 
 
 def test_about_dialog_names_the_views_renderer(open_window):
-    from image2model_desktop.gui.about import AboutDialog
     from image2model_desktop.gui.qt import QLabel
+    from image2model_desktop.gui.shell.about import AboutDialog
 
     window = open_window().window
     renderer = window.results.preview.view.gl_renderer
@@ -163,23 +189,10 @@ def test_batch_end_notifies_when_the_window_is_not_focused(open_window, run, mod
     other = QWidget()
     other.show()
     other.activateWindow()
-    run(until(lambda: not harness.window.isActiveWindow(), 5, "focus to move away"))
+    run(until(lambda: not harness.window.isActiveWindow(), timeout=5, what="focus to move away"))
     run_batch(harness, run, photos[:1])
     assert harness.window.notifier.last_message == ("Batch finished", "1 successful.")
     other.close()
-
-
-def vtk_objects() -> int:
-    """VTK and PyVista objects the Python side holds (pyvistaqt's own leak check counts these)."""
-    gc.collect()
-    import collections
-
-    count: collections.Counter[str] = collections.Counter()
-    for obj in gc.get_objects():
-        module = getattr(type(obj), "__module__", "")
-        if isinstance(module, str) and module.startswith(("vtkmodules", "pyvista")):
-            count[type(obj).__name__] += 1
-    return count
 
 
 def rss_mb() -> float:
@@ -192,7 +205,7 @@ def rss_mb() -> float:
 def test_leaving_and_reopening_results_20_times_leaks_nothing(
     open_window, run, loop, model_glb, tmp_path
 ):
-    from .conftest import make_textured_glb
+    from testkit import make_textured_sphere_glb as make_textured_glb
 
     harness = open_window()
     window = harness.window
@@ -202,7 +215,7 @@ def test_leaving_and_reopening_results_20_times_leaks_nothing(
     counts, memory = [], []
     for turn in range(20):
         window.set_phase(Phase.UPLOAD)  # the results page (and the interactor) leave the screen
-        run(until(lambda v=view: not v.isVisible(), 5, "the view to hide"))
+        run(until(lambda v=view: not v.isVisible(), timeout=5, what="the view to hide"))
         window.set_phase(Phase.RESULTS)
         assert run(preview.show_model(other if turn % 2 else model_glb))
         assert preview.view is view  # one interactor, reused
@@ -217,11 +230,12 @@ def test_leaving_and_reopening_results_20_times_leaks_nothing(
     del view
     close_window(loop, harness)
     for _ in range(3):
-        loop.run_until_complete(until(lambda: True))
+        loop.run_until_complete(asyncio.sleep(0))  # deferred deletes run
         gc.collect()
     assert view_ref() is None, "the 3D view outlived its window"
-    assert interactor.ren_win is None if hasattr(interactor, "ren_win") else True
-    assert getattr(interactor, "_closed", True), "the interactor was not closed"
+    # pyvistaqt sets both on close (and makes both in its constructor).
+    assert interactor._closed is True, "the interactor was not closed"
+    assert interactor.ren_win is None, "the interactor kept its render window"
 
 
 @pytest.mark.slow

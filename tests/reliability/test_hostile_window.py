@@ -63,7 +63,7 @@ def test_hostile_drop_shows_each_reason_and_good_photos_complete(
     qloop: asyncio.AbstractEventLoop, qtbot: Any, tmp_path: Path, isolated_environment: Path
 ) -> None:
     from image2model_desktop.gui.app import Session, app_icon, close_session, wait_exposed
-    from image2model_desktop.gui.main_window import MainWindow
+    from image2model_desktop.gui.shell.window import MainWindow
 
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return qloop.run_until_complete(asyncio.wait_for(coro, TIMEOUT))

@@ -1,0 +1,1 @@
+"""Phase 2, processing: the page following one batch, a row per file, the progress strip."""

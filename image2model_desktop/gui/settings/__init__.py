@@ -1,0 +1,1 @@
+"""The Settings dialog (FAL key, processing, appearance, local API)."""

@@ -1,0 +1,317 @@
+"""Phase 1, upload: the drop zone, the staged photos, the parameters, the cost, Generate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from image2model_desktop.core.errors import Image2ModelError
+from image2model_desktop.core.images import MAX_FILES_PER_BATCH
+from image2model_desktop.core.intake import BatchEntry, expand_paths
+from image2model_desktop.core.models import Job, JobParameters
+from image2model_desktop.core.service import StagedInput
+from image2model_desktop.core.settings import Settings
+from image2model_desktop.gui.background import in_thread, spawn
+from image2model_desktop.gui.qt import (
+    QDragEnterEvent,
+    QDropEvent,
+    QFrame,
+    QHBoxLayout,
+    QImage,
+    QLabel,
+    QMimeData,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from image2model_desktop.gui.style import PRIMARY_BUTTON
+from image2model_desktop.gui.upload.dropzone import DropZone
+from image2model_desktop.gui.upload.model_choice import fal_name
+from image2model_desktop.gui.upload.parameters import ParametersPanel
+from image2model_desktop.gui.upload.photos import PhotoTray
+from image2model_desktop.gui.upload.views import ViewsPanel
+from image2model_desktop.gui.widgets.keymap import KEYMAP
+from image2model_desktop.gui.widgets.notice import Notice, NoticeKind
+from image2model_desktop.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class UploadPage(QWidget):
+    """Collect photos and parameters and submit the batch; ``batchStarted`` says it began.
+
+    Follows the settings itself: new default parameters replace the form's.
+    """
+
+    batchStarted = Signal(object, object)  # Job, the JobParameters it was made with
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service = runtime.service
+        self._staging = runtime.paths.staging
+        self._pasted = 0
+        self._unsubscribe: Callable[[], None] | None = runtime.subscribe_settings(self._on_settings)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.setSpacing(12)
+        title = QLabel("New batch")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        self.drop_zone = DropZone()
+        self.drop_zone.pathsDropped.connect(self.add_paths_soon)
+        self.drop_zone.browseRequested.connect(self.browse)
+        layout.addWidget(self.drop_zone)
+        self.notice = Notice()
+        layout.addWidget(self.notice)
+        self.tray = PhotoTray()
+        self.tray.changed.connect(self._refresh)
+        layout.addWidget(self.tray, 1)
+
+        card = QFrame()
+        card.setObjectName("card")
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(16, 14, 16, 14)
+        self.parameters = ParametersPanel()
+        self.parameters.set_parameters(service.settings.job_defaults())
+        self.parameters.changed.connect(self._refresh)
+        card_layout.addWidget(self.parameters)
+        # Views of one object (gui/views.py): offered while the model takes them.
+        self.views = ViewsPanel()
+        self.views.changed.connect(self._refresh)
+        card_layout.addWidget(self.views)
+        layout.addWidget(card)
+
+        footer = QHBoxLayout()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        self.cost_label = QLabel()
+        self.cost_label.setObjectName("costLabel")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.tray.clear_photos)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setAccessibleName("Generate models")
+        self.generate_button.setStyleSheet(PRIMARY_BUTTON)
+        self.generate_button.clicked.connect(self.generate)
+        footer.addWidget(self.count_label)
+        footer.addStretch(1)
+        footer.addWidget(self.cost_label)
+        footer.addSpacing(12)
+        footer.addWidget(self.clear_button)
+        footer.addWidget(self.generate_button)
+        layout.addLayout(footer)
+        KEYMAP.bind_button("upload:clear", self.clear_button, self)
+        KEYMAP.bind_button("upload:generate", self.generate_button, self)
+        self._refresh()
+
+    # -- adding photos ----------------------------------------------------------
+
+    def add_paths_soon(self, paths: list[Path]) -> None:
+        spawn(self.add_paths(paths), on_error=self._on_error)
+
+    async def add_paths(self, paths: list[Path]) -> None:
+        """Expand folders, keep within the batch limit, then check each photo."""
+        expansion = await in_thread(expand_paths, list(paths))
+        files, problems = expansion.files, expansion.problems
+        fresh = [f for f in files if not self.tray.known(f)]
+        room = MAX_FILES_PER_BATCH - len(self.tray.photos)
+        left_out = fresh[max(room, 0) :]
+        fresh = fresh[: max(room, 0)]
+        if left_out:
+            names = ", ".join(p.name for p in left_out[:5])
+            more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+            problems.insert(
+                0,
+                f"A batch holds at most {MAX_FILES_PER_BATCH} photos: {len(left_out)} were left "
+                f"out ({names}{more}). Generate these first, then add the rest.",
+            )
+        if problems:
+            self.notice.show_message(" ".join(problems), "warning")
+        else:
+            self.notice.clear_message()
+        await asyncio.gather(*(self.tray.add(f) for f in fresh))
+
+    def browse(self) -> None:
+        paths = self.ask_photo_paths()
+        if paths:
+            self.add_paths_soon(paths)
+
+    def ask_photo_paths(self) -> list[Path]:
+        """Show the open dialog (tests replace this method)."""
+        from image2model_desktop.gui.widgets.file_dialogs import open_photos
+
+        return open_photos(self)
+
+    def paste(self, mime: QMimeData) -> bool:
+        """Take photos from the clipboard: file paths, or image data saved as a PNG."""
+        from image2model_desktop.gui.upload.dropzone import local_paths
+
+        paths = local_paths(mime)
+        if paths:
+            self.add_paths_soon(paths)
+            return True
+        if mime.hasImage():
+            image = QImage(mime.imageData())
+            if image.isNull():
+                return False
+            self._staging.mkdir(parents=True, exist_ok=True)
+            self._pasted += 1
+            target = self._staging / f"pasted-{self._pasted}.png"
+            image.save(str(target))  # the .png suffix picks the format
+            self.add_paths_soon([target])
+            return True
+        return False
+
+    # -- state ------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        photos = self.tray.photos
+        valid = self.tray.valid_photos()
+        refused = sum(1 for p in photos if p.reason is not None)
+        parts = [f"{len(photos)} of {MAX_FILES_PER_BATCH} photos"]
+        if refused:
+            # Refused photos take a place in the list but not in the batch: say both.
+            parts = [f"{len(valid)} ready", f"{refused} refused (not in the batch)"]
+            parts.append(f"{len(photos)} of {MAX_FILES_PER_BATCH} places used")
+        self.count_label.setText("  ·  ".join(parts) if photos else "No photos yet")
+        label = (
+            f"Generate {len(valid)} model{'s' if len(valid) != 1 else ''}" if valid else "Generate"
+        )
+        self.generate_button.setText(label)
+        self.clear_button.setEnabled(bool(photos))
+        enabled, cost_text = self._cost(len(valid))
+        self.cost_label.setText(cost_text)
+        self.generate_button.setEnabled(enabled and bool(valid) and not self.tray.is_checking())
+        self._show_views_mode(enabled)
+
+    def _show_views_mode(self, engine_ready: bool) -> None:
+        """Offer the views mode for the chosen model; while on, the slots replace the tray."""
+        policy = self.parameters.policy
+        self.views.set_available(policy.max_views if policy is not None else 1)
+        active = self.views.active
+        self.drop_zone.setVisible(not active)
+        self.tray.setVisible(not active)
+        if not active:
+            return
+        count = self.views.view_count()
+        problem = self.views.problem()
+        self.count_label.setText(problem or f"{count} views of one object")
+        self.generate_button.setText(f"Generate 1 model from {count} views")
+        # One model is made (and billed) from all the views.
+        self.cost_label.setText(self._cost(1)[1])
+        self.generate_button.setEnabled(engine_ready and problem is None)
+        self.clear_button.setEnabled(False)
+
+    def _cost(self, count: int) -> tuple[bool, str]:
+        engine_choice = self.parameters.choice()[0]
+        try:
+            resolved = self._service.parameter_policy(engine_choice)
+        except Image2ModelError:
+            resolved = None
+        # A FAL model's own policy shows its controls even before a key is set.
+        self.parameters.apply_policy(resolved)
+        parameters = self.parameters.parameters()
+        try:
+            engine = self._service.resolve_engine(parameters.engine)
+            # Photos with a finished model of the same request are reused, not paid (core.reuse).
+            planned = self._service.planned_submissions(self._entries(), parameters)
+            reused = max(0, count - planned)
+            count = max(count - reused, 0 if reused else 1)
+            cost = self._service.estimate_cost(parameters, count)
+        except Image2ModelError:
+            return False, "FAL needs a key: add one in Settings, or pick the offline engine."
+        name = fal_name(self.parameters.policy) if engine == "fal" else engine
+        if cost is None and engine == "fal":
+            return True, f"Estimated cost: unknown — FAL publishes no price for {name}"
+        if cost is None:
+            return True, "Estimated cost: free (offline engine)"
+        free = f" ({reused} already made: reused for free)" if reused else ""
+        return True, f"Estimated cost: ${cost:.2f} for {count} with {name}{free}"
+
+    def refresh(self) -> None:
+        """Re-read the engine state (after Settings changed the key or defaults)."""
+        self._refresh()
+
+    def generate(self) -> None:
+        """Submit the batch (the views of one object, or every valid photo)."""
+        if self.views.active:
+            entry = self.views.entry()
+            if entry is not None:
+                self._submit_soon([entry], self.parameters.parameters())
+            return
+        if not self.tray.valid_photos() or self.tray.is_checking():
+            return
+        self._submit_soon(self._entries(), self.parameters.parameters())
+
+    def _submit_soon(self, entries: Sequence[BatchEntry], parameters: JobParameters) -> None:
+        spawn(self.submit(entries, parameters), on_error=self._submit_failed)
+
+    async def submit(self, entries: Sequence[BatchEntry], parameters: JobParameters) -> Job:
+        self.generate_button.setEnabled(False)
+        job = await self._service.submit(entries, parameters)
+        self.batch_submitted()
+        self.batchStarted.emit(job, parameters)
+        return job
+
+    def _submit_failed(self, error: BaseException) -> None:
+        self.refresh()
+        if isinstance(error, Image2ModelError):
+            self.show_message(error.user_message, "error")
+        else:
+            log.error("Submitting a batch failed", exc_info=error)
+            self.show_message(
+                "The batch could not be started; see the log file for details.", "error"
+            )
+
+    def _entries(self) -> list[StagedInput]:
+        return [
+            StagedInput(
+                source=p.path,
+                display_name=p.name,
+                file_size=p.info.file_size,
+                content_type=p.info.content_type,
+                pixel_hash=p.pixel_hash,
+            )
+            for p in self.tray.valid_photos()
+            if p.info is not None
+        ]
+
+    def batch_submitted(self) -> None:
+        """Empty the tray once the batch was accepted."""
+        self.tray.clear_photos()
+        self.notice.clear_message()
+
+    def set_parameters(self, parameters: JobParameters) -> None:
+        self.parameters.set_parameters(parameters)
+
+    def show_message(self, text: str, kind: NoticeKind = "info") -> None:
+        """Say one sentence in the page's notice strip."""
+        self.notice.show_message(text, kind)
+
+    def remove_selected_photos(self) -> int:
+        """Take the selected photos off the list; how many went."""
+        return self.tray.remove_selected()
+
+    def accept_drag(self, event: QDragEnterEvent) -> None:
+        """A drag over any part of the window is offered to the drop zone."""
+        self.drop_zone.dragEnterEvent(event)
+
+    def take_drop(self, event: QDropEvent) -> None:
+        self.drop_zone.dropEvent(event)
+
+    def _on_settings(self, old: Settings, new: Settings) -> None:
+        if new.job_defaults() != old.job_defaults():
+            self.set_parameters(new.job_defaults())
+
+    def detach(self) -> None:
+        """Stop following the settings (before the window goes away)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _on_error(self, error: BaseException) -> None:
+        message = getattr(error, "user_message", None) or "Those photos could not be added."
+        self.show_message(message, "error")

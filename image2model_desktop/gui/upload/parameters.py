@@ -1,0 +1,251 @@
+"""Batch parameters: engine, face limit (Auto, presets, slider), texture, PBR, seed."""
+
+from __future__ import annotations
+
+from image2model_desktop.core.models import DEFAULT_MODEL, JobParameters, TextureQuality
+from image2model_desktop.core.parameters import EngineParameters
+from image2model_desktop.gui.qt import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QStandardItemModel,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from image2model_desktop.gui.upload.model_choice import (
+    MODEL_ROLE,
+    Choice,
+    add_engine_choices,
+    choice_index,
+    model_policy,
+    taken_only,
+)
+
+FACE_PRESETS: tuple[tuple[str, int | None], ...] = (
+    ("Auto", None),
+    ("Low 5,000", 5_000),
+    ("Medium 10,000", 10_000),
+    ("High 20,000", 20_000),
+)
+SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = 1_000, 50_000, 500
+
+TEXTURES: tuple[tuple[str, TextureQuality], ...] = (
+    ("Standard", "standard"),
+    ("HD", "HD"),
+    ("No texture", "no"),
+)
+
+
+class FaceLimitInput(QWidget):
+    """Auto or a number of faces: four preset buttons plus a 1,000–50,000 slider."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("faceLimitInput")
+        self.setAccessibleName("Face limit")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        self._buttons: list[tuple[QPushButton, int | None]] = []
+        for label, value in FACE_PRESETS:
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setAccessibleName(f"Face limit {label}")
+            self._group.addButton(button)
+            buttons.addWidget(button)
+            button.clicked.connect(lambda _=False, v=value: self.set_value(v))
+            self._buttons.append((button, value))
+        slider_row = QHBoxLayout()
+        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider.setObjectName("faceLimitSlider")
+        self._slider.setAccessibleName("Face limit slider")
+        self._slider.setRange(SLIDER_MIN, SLIDER_MAX)
+        self._slider.setSingleStep(SLIDER_STEP)
+        self._slider.setPageStep(5_000)
+        self._slider.valueChanged.connect(self._on_slider)
+        self._value_label = QLabel()
+        self._value_label.setMinimumWidth(190)
+        slider_row.addWidget(self._slider, 1)
+        slider_row.addWidget(self._value_label)
+        layout.addLayout(buttons)
+        layout.addLayout(slider_row)
+        self._value: int | None = None
+        self._low, self._high = SLIDER_MIN, SLIDER_MAX
+        self.set_value(None)
+
+    def set_bounds(self, minimum: int, maximum: int) -> None:
+        """Keep the slider inside the engine's declared range (and its own 1,000–50,000)."""
+        self._low = max(SLIDER_MIN, minimum)
+        self._high = max(self._low, min(SLIDER_MAX, maximum))
+        self._slider.blockSignals(True)
+        self._slider.setRange(self._low, self._high)
+        self._slider.blockSignals(False)
+        for button, value in self._buttons:
+            button.setEnabled(value is None or minimum <= value <= maximum)
+
+    def value(self) -> int | None:
+        """The face limit, or None for Auto (the engine decides)."""
+        return self._value
+
+    def set_value(self, value: int | None) -> None:
+        self._value = value
+        self._slider.blockSignals(True)
+        self._slider.setValue(value if value is not None else 20_000)
+        self._slider.blockSignals(False)
+        self._sync()
+        self.changed.emit()
+
+    def _on_slider(self, raw: int) -> None:
+        # Snap to the step so the number shown is a round one.
+        self._value = min(self._high, max(self._low, round(raw / SLIDER_STEP) * SLIDER_STEP))
+        self._sync()
+        self.changed.emit()
+
+    def _sync(self) -> None:
+        for button, value in self._buttons:
+            button.setChecked(value == self._value)
+        # In Auto the slider shows no number of its own: it waits, greyed, for a preset.
+        self._slider.setEnabled(self._value is not None)
+        self._slider.setToolTip(
+            "Pick Low, Medium or High, then fine-tune here" if self._value is None else ""
+        )
+        if self._value is None:
+            self._value_label.setText("Auto: the engine decides")
+        else:
+            self._value_label.setText(f"{self._value:,} faces at most")
+
+
+class ParametersPanel(QWidget):
+    """Every parameter of a batch; ``parameters()`` returns them as ``JobParameters``."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(10)
+        self.engine = QComboBox()
+        self.engine.setObjectName("engineInput")
+        self.engine.setAccessibleName("Engine")
+        # Automatic, Offline, then one line per FAL generator (gui/model_choice.py).
+        add_engine_choices(self.engine)
+        self._default_model = DEFAULT_MODEL
+        self._policy: EngineParameters | None = None
+        self.face_limit = FaceLimitInput()
+        self.texture = QComboBox()
+        self.texture.setObjectName("textureInput")
+        self.texture.setAccessibleName("Texture")
+        for label, texture in TEXTURES:
+            self.texture.addItem(label, texture)
+        extras = QHBoxLayout()
+        self.pbr = QCheckBox("PBR materials")
+        self.pbr.setAccessibleName("PBR materials")
+        self.seed = QSpinBox()
+        self.seed.setObjectName("seedInput")
+        self.seed.setAccessibleName("Seed")
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setSpecialValueText("Random")
+        self.seed.setValue(-1)
+        self.seed_label = seed_label = QLabel("Seed")
+        self.seed.setMinimumWidth(140)
+        extras.addWidget(self.pbr)
+        extras.addSpacing(28)
+        extras.addWidget(seed_label)
+        extras.addSpacing(6)
+        extras.addWidget(self.seed)
+        extras.addStretch(1)
+        # Combos sized to their text, not stretched across the card.
+        for combo in (self.engine, self.texture):
+            combo.setMaximumWidth(420)
+        form.addRow("Engine", self.engine)
+        form.addRow("Face limit", self.face_limit)
+        form.addRow("Texture", self.texture)
+        form.addRow("", extras)
+        self.engine.currentIndexChanged.connect(self.changed)
+        self.face_limit.changed.connect(self.changed)
+        self.texture.currentIndexChanged.connect(self.changed)
+        self.pbr.toggled.connect(self.changed)
+        self.seed.valueChanged.connect(self.changed)
+
+    def apply_policy(self, policy: EngineParameters | None) -> None:
+        """Take bounds and choices from the engine's declaration; disable what it ignores.
+
+        A FAL generator's policy (one model) also hides what that model does not take.
+        """
+        policy = model_policy(self.choice(), policy)
+        self._policy = policy
+        if policy is None:
+            return
+        self.face_limit.set_bounds(policy.face_limit.minimum, policy.face_limit.maximum)
+        self.texture.setEnabled(bool(policy.textures))
+        self.pbr.setEnabled(policy.pbr)
+        self.seed.setEnabled(policy.seed)
+        self._show_only_taken(policy)
+
+    def _show_only_taken(self, policy: EngineParameters) -> None:
+        """Show the controls of what ``policy`` takes; texture choices it lacks are greyed."""
+        model_only = policy.model is not None
+        form = self.layout()
+        if isinstance(form, QFormLayout):
+            form.setRowVisible(self.face_limit, not model_only or policy.takes_face_limit)
+        self.pbr.setVisible(not model_only or policy.pbr)
+        self.seed.setVisible(not model_only or policy.seed)
+        self.seed_label.setVisible(not model_only or policy.seed)
+        model = self.texture.model()
+        allowed = policy.textures or tuple(
+            self.texture.itemData(i) for i in range(self.texture.count())
+        )
+        if isinstance(model, QStandardItemModel):
+            for index in range(self.texture.count()):
+                item = model.item(index)
+                if item is not None:
+                    item.setEnabled(self.texture.itemData(index) in allowed)
+        if self.texture.currentData() not in allowed:
+            self.texture.setCurrentIndex(self.texture.findData(allowed[0]))
+
+    def parameters(self) -> JobParameters:
+        seed = self.seed.value()
+        engine, model = self.choice()
+        return taken_only(
+            JobParameters(
+                engine=engine,
+                face_limit=self.face_limit.value(),
+                texture=self.texture.currentData(),
+                pbr=self.pbr.isChecked(),
+                seed=None if seed < 0 else seed,
+                model=model or self._default_model,
+            ),
+            self._policy,
+        )
+
+    @property
+    def policy(self) -> EngineParameters | None:
+        """What the chosen engine (FAL: the chosen model) takes, as last applied."""
+        return self._policy
+
+    def choice(self) -> Choice:
+        """The picker's (engine, model): FAL's entries name their generator."""
+        return (self.engine.currentData(), self.engine.currentData(MODEL_ROLE))
+
+    def set_parameters(self, parameters: JobParameters) -> None:
+        self._default_model = parameters.model
+        self.engine.setCurrentIndex(choice_index(self.engine, parameters))
+        self.face_limit.set_value(parameters.face_limit)
+        self.texture.setCurrentIndex(max(0, self.texture.findData(parameters.texture)))
+        self.pbr.setChecked(parameters.pbr)
+        self.seed.setValue(-1 if parameters.seed is None else parameters.seed)

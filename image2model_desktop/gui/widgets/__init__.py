@@ -1,0 +1,1 @@
+"""Small widgets and helpers shared by the pages: the in-place notice, file dialogs, the keymap."""
