@@ -109,12 +109,6 @@ class JobService:
     def settings(self) -> Settings:
         return self._settings
 
-    @settings.setter
-    def settings(self, settings: Settings) -> None:
-        # Kept for front ends that still assign (server/run.py, the window):
-        # the same path as Runtime.apply_settings.
-        self.configure(settings)
-
     def configure(self, settings: Settings) -> Settings:
         """Take new settings (call ``Runtime.apply_settings``, which also saves them)."""
         self._settings = settings.with_one_engine(self._settings)

@@ -268,11 +268,11 @@ async def test_health_probes(client: httpx.AsyncClient, library: Library) -> Non
     assert all(c["response_time_ms"] >= 0 for c in detailed["components"])
     # An engine that cannot take work makes the app not ready, with the reason.
     saved = library.service.settings
-    library.service.settings = saved.model_copy(update={"engine": "fal"})
+    library.service.configure(saved.model_copy(update={"engine": "fal"}))
     try:
         body = assert_envelope(await client.get("/api/v1/health/readiness"), 503)
     finally:
-        library.service.settings = saved
+        library.service.configure(saved)
     assert body["details"] == {"status": "not_ready", "failed_components": ["engine"]}
     assert "FAL key" in body["message"]
     assert (await client.get("/api/v1/health/liveness")).status_code == 200
