@@ -13,17 +13,18 @@ import pytest
 import trimesh
 from testkit import make_textured_sphere_glb
 
+from image2model_desktop.core.errors import ExportOptionsError, LengthError, UnknownFormatError
 from image2model_desktop.mesh.decimate import simplify
 from image2model_desktop.mesh.export import (
     export_with_options,
     prepare_export,
     preview_export,
 )
-from image2model_desktop.mesh.formats import ExportFormat, UnknownFormatError, format_for
+from image2model_desktop.mesh.formats import ExportFormat, format_for
 from image2model_desktop.mesh.holes import count_holes, shape_only
-from image2model_desktop.mesh.options import ExportOptions, ExportOptionsError, Pivot, Up
+from image2model_desktop.mesh.options import ExportOptions, Pivot, Up
 from image2model_desktop.mesh.scene import load_single_mesh
-from image2model_desktop.mesh.units import Length, LengthError
+from image2model_desktop.mesh.units import Length
 
 #: The duck as the offline engine makes it: Y up, metres, largest side 1.0, textured.
 BUDGET = 1000

@@ -10,8 +10,9 @@ import pytest
 import trimesh
 from PIL import Image
 
+from image2model_desktop.core.errors import UnknownFormatError
 from image2model_desktop.mesh.export import export_with_options
-from image2model_desktop.mesh.formats import ExportFormat, UnknownFormatError
+from image2model_desktop.mesh.formats import ExportFormat
 from image2model_desktop.mesh.inspect import inspect_mesh
 from image2model_desktop.mesh.options import ExportOptions
 

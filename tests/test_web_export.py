@@ -24,6 +24,7 @@ from PIL import Image
 from testkit import make_textured_sphere_glb
 
 from image2model_desktop.cli import main
+from image2model_desktop.core.errors import WebProfileError
 from image2model_desktop.mesh.export import load_single_mesh, texture_image
 from image2model_desktop.mesh.options import ExportOptions
 from image2model_desktop.mesh.web import (
@@ -33,7 +34,6 @@ from image2model_desktop.mesh.web import (
     MIN_BUDGET_FACES,
     MIN_BUDGET_TEXTURE,
     WebProfile,
-    WebProfileError,
     export_web,
     format_size,
     lod_paths,

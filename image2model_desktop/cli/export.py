@@ -16,7 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from image2model_desktop.core.errors import SetupError
+from image2model_desktop.core.errors import (
+    ExportOptionsError,
+    LengthError,
+    PrintError,
+    SetupError,
+    UnknownFormatError,
+    WebProfileError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +109,6 @@ def add_export_parser(commands: Any) -> None:
 def run_export(args: argparse.Namespace) -> int:
     """Export as the arguments say; usage problems raise SetupError (exit 2)."""
     from image2model_desktop.mesh.export import prepare_export, write_export
-    from image2model_desktop.mesh.options import ExportOptionsError
-    from image2model_desktop.mesh.printing.profiles import PrintError
 
     options = _options(args)
     src, dest = args.src, args.dest
@@ -178,7 +183,7 @@ def _run_web(src: Path, dest: Path, options: Any, profile: Any) -> int:
 
 def _web_profile(args: argparse.Namespace) -> Any:
     from image2model_desktop.mesh.formats import ExportFormat, format_for
-    from image2model_desktop.mesh.web import WebProfile, WebProfileError, parse_size
+    from image2model_desktop.mesh.web import WebProfile, parse_size
 
     if format_for(args.dest) is not ExportFormat.GLB:
         raise SetupError(f"The web profile writes GLB files: name DEST {args.dest.stem}.glb.")
@@ -196,8 +201,8 @@ def _web_profile(args: argparse.Namespace) -> Any:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from image2model_desktop.mesh.options import ExportOptions, ExportOptionsError, Pivot, Up
-    from image2model_desktop.mesh.units import Length, LengthError
+    from image2model_desktop.mesh.options import ExportOptions, Pivot, Up
+    from image2model_desktop.mesh.units import Length
 
     try:
         return ExportOptions(
@@ -218,7 +223,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def _check_paths(src: Path, dest: Path) -> None:
-    from image2model_desktop.mesh.formats import UnknownFormatError, format_for
+    from image2model_desktop.mesh.formats import format_for
 
     try:
         format_for(dest)

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from image2model_desktop.core.errors import SetupError
+from image2model_desktop.core.errors import ParameterError, SetupError
 from image2model_desktop.core.intake import check_photos, expand_paths, merge_parameters
 from image2model_desktop.core.models import JobParameters
-from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
+from image2model_desktop.core.parameters import face_limit_sentence
 
 from .batch import (
     COST_WAIT_SECONDS,

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from image2model_desktop.core.errors import SetupError
+from image2model_desktop.core.errors import LengthError, PrintSettingsError, SetupError
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +118,8 @@ def _exit_code(verdict: str) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from image2model_desktop.mesh.printing.profiles import (
-        PrinterKind,
-        PrintSettings,
-        PrintSettingsError,
-    )
-    from image2model_desktop.mesh.units import Length, LengthError
+    from image2model_desktop.mesh.printing.profiles import PrinterKind, PrintSettings
+    from image2model_desktop.mesh.units import Length
 
     try:
         height = None if args.height is None else Length.parse(args.height).metres * 1000

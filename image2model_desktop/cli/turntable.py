@@ -12,13 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from image2model_desktop.mesh.turntable import (
-    DEFAULT_FPS,
-    DEFAULT_FRAMES,
-    DEFAULT_SIZE,
-    TurntableError,
-    parse_size,
-)
+from image2model_desktop.core.errors import TurntableError
+from image2model_desktop.mesh.turntable import DEFAULT_FPS, DEFAULT_FRAMES, DEFAULT_SIZE, parse_size
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MODEL_SUFFIXES = (".glb", ".gltf", ".obj", ".stl", ".ply")

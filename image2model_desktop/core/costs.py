@@ -16,7 +16,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from .engine import CostUnavailable, Engine
+from image2model_desktop.core.errors import CostUnavailable
+
+from .engine import Engine
 from .errors import SetupError, StoreError
 from .ledger import Ledger
 from .models import EngineName

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from image2model_desktop.core.errors import CostUnavailable
+
 from .models import EngineName, FileItem, JobParameters
 from .parameters import EngineParameters
 from .states import FileState
@@ -30,11 +32,6 @@ class AccountBalance:
     #: Credit left in USD; None when it cannot be read (``reason`` says why).
     usd: float | None
     reason: str | None = None
-
-
-class CostUnavailable(Exception):
-    """The engine will never tell what this file's request cost (free engine,
-    a key without permission to read billing): stop asking."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from image2model_desktop.core.errors import IllegalTransitionError
+
 from .events import EventBus, FileUpdated, JobCreated, JobFinished, JobProgress, Subscription
 from .models import FileItem, Job
-from .states import FileState, IllegalTransitionError, band_progress, can_transition
+from .states import FileState, band_progress, can_transition
 from .store import Store
 
 

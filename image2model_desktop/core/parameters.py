@@ -17,20 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import SetupError
+from image2model_desktop.core.errors import ParameterError
+
 from .models import EngineName, JobParameters, TextureQuality
-
-
-class ParameterError(SetupError):
-    """A parameter is outside what the chosen engine accepts (CLI exit 2, HTTP 400)."""
-
-    code = "INVALID_PARAMETER"
-
-    def __init__(self, field: str, message: str, allowed: dict[str, object] | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        #: What the field accepts, for machine-readable answers (``minimum``, ``choices``…).
-        self.allowed = allowed or {}
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .engine import Engine, EngineOutput, ModelStats
 from .errors import (
     AuthError,
     EngineError,
+    GenerationTimeoutError,
     Image2ModelError,
     OutputError,
     SetupError,
@@ -318,9 +319,8 @@ class FileRunner:
                 raise
             await _cancel_remote_quietly(engine, run.file)
             minutes = max(1, round(timeout / 60))
-            raise EngineError(
-                f"Timed out after {minutes} min without a result; retry it later.",
-                code="TIMEOUT",
+            raise GenerationTimeoutError(
+                f"Timed out after {minutes} min without a result; retry it later."
             ) from None
 
     async def _finish(self, run: _FileRun, output: EngineOutput, started: float) -> None:

@@ -78,10 +78,6 @@ PROGRESS_BANDS: dict[FileState, tuple[float, float]] = {
 }
 
 
-class IllegalTransitionError(ValueError):
-    """A state change the machine does not allow (a programming error)."""
-
-
 def can_transition(old: FileState, new: FileState) -> bool:
     """Tell whether ``old → new`` is a legal move.
 

@@ -18,16 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from image2model_desktop.core.errors import SelfTestFailure
 from image2model_desktop.resources import sample_photos
 
 SELF_TEST_TIMEOUT = 180.0
 #: Share of the preview's pixels that must differ from the background.
 MIN_MODEL_PIXELS = 0.01
 EXIT_OK, EXIT_FAILED, EXIT_TIMEOUT = 0, 1, 3
-
-
-class SelfTestFailure(Exception):
-    """A step of the self-test did not work; the message says which."""
 
 
 async def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:

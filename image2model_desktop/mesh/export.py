@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from image2model_desktop.core.errors import ExportOptionsError
 from image2model_desktop.core.fsutil import atomic_destination
 from image2model_desktop.mesh.formats import ExportFormat, format_for
 from image2model_desktop.mesh.options import ExportOptions, Up
@@ -179,7 +180,6 @@ def prepare_export(
 
 
 def _check_print_options(fmt: ExportFormat, options: ExportOptions) -> None:
-    from image2model_desktop.mesh.options import ExportOptionsError
 
     if options.for_print_only and not fmt.for_printing:
         raise ExportOptionsError(

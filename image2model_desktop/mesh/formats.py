@@ -11,9 +11,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-
-class UnknownFormatError(ValueError):
-    """The destination's extension names no format we write."""
+from image2model_desktop.core.errors import UnknownFormatError
 
 
 class ExportFormat(enum.Enum):

@@ -10,16 +10,13 @@ import enum
 import math
 from dataclasses import dataclass
 
+from image2model_desktop.core.errors import ExportOptionsError
 from image2model_desktop.mesh.units import Length
 
 #: Fewer faces than this cannot describe a solid.
 MIN_FACES = 4
 #: Most colours a colour 3MF gets (multi-filament printers hold 4–8 spools, most often 4).
 MAX_COLORS = 8
-
-
-class ExportOptionsError(ValueError):
-    """Options that contradict each other or are out of range; one sentence for the user."""
 
 
 class Pivot(enum.Enum):

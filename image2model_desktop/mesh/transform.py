@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from image2model_desktop.core.errors import ExportOptionsError
 from image2model_desktop.mesh.formats import ExportFormat
-from image2model_desktop.mesh.options import ExportOptions, ExportOptionsError, Pivot, Up
+from image2model_desktop.mesh.options import ExportOptions, Pivot, Up
 from image2model_desktop.mesh.units import METRES_PER_UNIT
 
 Vector = tuple[float, float, float]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from image2model_desktop.core.errors import TurntableError
 from image2model_desktop.core.fsutil import atomic_destination
 from image2model_desktop.mesh import stage
 
@@ -26,10 +27,6 @@ MAX_FRAMES = 720
 MAX_SIDE = 2048
 
 _staged: dict[tuple[str, float, tuple[int, int]], object] = {}
-
-
-class TurntableError(ValueError):
-    """The request cannot be met (format, frame count, size); the message says why."""
 
 
 def check_request(out: Path, frames: int, size: tuple[int, int]) -> None:

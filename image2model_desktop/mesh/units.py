@@ -10,14 +10,12 @@ import math
 import re
 from dataclasses import dataclass
 
+from image2model_desktop.core.errors import LengthError
+
 #: Metres per unit, in the order a unit menu shows them.
 METRES_PER_UNIT: dict[str, float] = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}
 
 _LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*")
-
-
-class LengthError(ValueError):
-    """A length that cannot be read; the message is one sentence for the user."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from image2model_desktop.core.errors import WebProfileError
 from image2model_desktop.core.fsutil import atomic_write_bytes
 from image2model_desktop.mesh.gltf_draco import Image, Look, draco_glb, encode_geometry
 from image2model_desktop.mesh.options import MIN_FACES, ExportOptions
@@ -56,10 +57,6 @@ _GEOMETRY_TRIES = 3
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9}
-
-
-class WebProfileError(ValueError):
-    """A web profile setting out of range; one sentence for the user."""
 
 
 @dataclass(frozen=True)

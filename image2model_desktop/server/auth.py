@@ -14,8 +14,9 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from image2model_desktop.core.errors import ApiError
+
 from .context import ServerContext, get_context
-from .errors import ApiError
 
 API_KEY_ENV = "IMAGE2MODEL_API_KEY"
 

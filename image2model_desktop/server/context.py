@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
+from image2model_desktop.core.errors import ApiError
 from image2model_desktop.core.settings import ApiServerSettings
 
-from .errors import ApiError
 from .links import API_PREFIX, Links, LinkSigner, base_url
 
 if TYPE_CHECKING:

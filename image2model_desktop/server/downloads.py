@@ -20,11 +20,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.convertors import PathConvertor, register_url_convertor
 
+from image2model_desktop.core.errors import ApiError
 from image2model_desktop.core.states import FileState
 
 from .auth import check_key_or_query, require_key_or_query
 from .context import API_PREFIX, ServerContext, check_job_id, get_context
-from .errors import ApiError
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from image2model_desktop.core.errors import ApiError
+
 log = logging.getLogger(__name__)
 
 VALIDATION_ERROR = "VALIDATION_ERROR"
@@ -30,26 +32,6 @@ _ROUTING_MESSAGES = {
     404: "Not found: no such endpoint or resource.",
     405: "Method not allowed on this endpoint.",
 }
-
-
-class ApiError(Exception):
-    """An error the API answers with on purpose; raised from endpoints and dependencies."""
-
-    def __init__(
-        self,
-        status_code: int,
-        message: str,
-        *,
-        error_code: str | None = None,
-        details: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
-        self.error_code = error_code or f"HTTP_{status_code}"
-        self.details: dict[str, Any] = dict(details or {})
-        self.headers: dict[str, str] = dict(headers or {})
 
 
 def envelope(

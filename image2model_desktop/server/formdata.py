@@ -21,30 +21,12 @@ from typing import IO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
+from image2model_desktop.core.errors import FileTooLargeError, FormError, NotMultipartError
+
 #: Text fields are parameters such as ``face_limit``: a few bytes each.
 MAX_FIELD_BYTES = 4096
 #: Parts of any kind in one body; far above 25 files and a few fields.
 MAX_PARTS = 1000
-
-
-class FormError(Exception):
-    """The body cannot be accepted; ``kind`` tells the endpoint which answer to give."""
-
-    def __init__(self, kind: str, message: str, filename: str | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.filename = filename
-
-
-class NotMultipartError(FormError):
-    def __init__(self) -> None:
-        super().__init__("not_multipart", "The body is not multipart/form-data.")
-
-
-class FileTooLargeError(FormError):
-    def __init__(self, filename: str) -> None:
-        super().__init__("file_too_large", "A file is over the size limit.", filename)
 
 
 @dataclass

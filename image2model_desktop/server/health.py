@@ -18,10 +18,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from image2model_desktop import __version__
-from image2model_desktop.core.errors import SetupError
+from image2model_desktop.core.errors import ApiError, SetupError
 
 from .context import ServerContext, get_context
-from .errors import ApiError
 
 router = APIRouter(tags=["health"])
 Context = Annotated[ServerContext, Depends(get_context)]

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from image2model_desktop.core.errors import ApiError
+
 from . import payloads
 from .auth import require_key
 from .context import ServerContext, check_job_id, get_context
-from .errors import ApiError
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(require_key)])
 Context = Annotated[ServerContext, Depends(get_context)]

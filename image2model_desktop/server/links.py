@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from .errors import ApiError
+from image2model_desktop.core.errors import ApiError
 
 #: Where every path of the API lives (the original backend's prefix).
 API_PREFIX = "/api/v1"

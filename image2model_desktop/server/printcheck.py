@@ -13,10 +13,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from image2model_desktop.core.errors import ApiError, PrintSettingsError
+
 from .auth import require_key
 from .context import ServerContext, check_job_id, get_context
 from .downloads import check_filename, require_job, resolve_output
-from .errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,7 @@ async def print_check(
 ) -> dict[str, Any]:
     from image2model_desktop.core.workers import run_in_process
     from image2model_desktop.mesh.printing.check import check_print
-    from image2model_desktop.mesh.printing.profiles import (
-        PrinterKind,
-        PrintSettings,
-        PrintSettingsError,
-    )
+    from image2model_desktop.mesh.printing.profiles import PrinterKind, PrintSettings
 
     check_filename(filename)
     job_id = check_job_id(job_id)

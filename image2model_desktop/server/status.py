@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from image2model_desktop.core.errors import ApiError
+
 from . import payloads
 from .auth import optional_key, require_key, require_key_or_query
 from .context import ServerContext, check_job_id, check_task_id, get_context
-from .errors import ApiError
 from .sse import event_stream, event_stream_response
 
 router = APIRouter(prefix="/status", tags=["status"])

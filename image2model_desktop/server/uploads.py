@@ -16,7 +16,16 @@ from typing import Annotated, Any, NoReturn
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
-from image2model_desktop.core.errors import Image2ModelError, InvalidImageError, SetupError
+from image2model_desktop.core.errors import (
+    ApiError,
+    FileTooLargeError,
+    FormError,
+    Image2ModelError,
+    InvalidImageError,
+    NotMultipartError,
+    ParameterError,
+    SetupError,
+)
 from image2model_desktop.core.images import (
     MAX_FILE_BYTES,
     MAX_FILES_PER_BATCH,
@@ -25,20 +34,13 @@ from image2model_desktop.core.images import (
 )
 from image2model_desktop.core.intake import merge_parameters
 from image2model_desktop.core.models import JobParameters
-from image2model_desktop.core.parameters import ParameterError, face_limit_sentence
+from image2model_desktop.core.parameters import face_limit_sentence
 from image2model_desktop.core.service import NO_FAL_KEY, StagedInput
 
 from .auth import require_key
 from .context import ServerContext, get_context
-from .errors import FILE_TOO_LARGE, FILE_VALIDATION_ERROR, ApiError, validation_error
-from .formdata import (
-    FileTooLargeError,
-    FormError,
-    NotMultipartError,
-    ReceivedFile,
-    ReceivedForm,
-    receive_form,
-)
+from .errors import FILE_TOO_LARGE, FILE_VALIDATION_ERROR, validation_error
+from .formdata import ReceivedFile, ReceivedForm, receive_form
 from .ratelimit import retry_after_header
 
 log = logging.getLogger(__name__)

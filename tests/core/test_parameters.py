@@ -8,9 +8,10 @@ import pytest
 from engines_for_tests import ScriptedEngine
 from testkit import open_test_runtime
 
+from image2model_desktop.core.errors import ParameterError
 from image2model_desktop.core.intake import StagedInput
 from image2model_desktop.core.models import JobParameters
-from image2model_desktop.core.parameters import EngineParameters, ParameterError
+from image2model_desktop.core.parameters import EngineParameters
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.engines import ENGINE_PARAMETERS
 

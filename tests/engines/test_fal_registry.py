@@ -13,13 +13,16 @@ import fal_client
 import httpx
 import pytest
 
-from image2model_desktop.core.errors import EngineError, OutputError
+from image2model_desktop.core.errors import (
+    EngineError,
+    OutputError,
+    UnknownModelError,
+    UnsupportedParameterError,
+)
 from image2model_desktop.core.models import JobParameters
 from image2model_desktop.engines.fal import registry
 from image2model_desktop.engines.fal.registry import (
     GENERATORS,
-    UnknownModelError,
-    UnsupportedParameterError,
     endpoint_for,
     extract_outputs,
     request_arguments,

@@ -7,13 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from image2model_desktop.core.errors import PrintSettingsError
 from image2model_desktop.mesh.printing.check import check_print
 from image2model_desktop.mesh.printing.model import load_print_model
-from image2model_desktop.mesh.printing.profiles import (
-    PrinterKind,
-    PrintSettings,
-    PrintSettingsError,
-)
+from image2model_desktop.mesh.printing.profiles import PrinterKind, PrintSettings
 from image2model_desktop.mesh.printing.report import (
     Fix,
     Severity,

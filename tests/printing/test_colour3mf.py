@@ -12,10 +12,10 @@ import pytest
 import trimesh
 from testkit import make_textured_sphere_glb
 
+from image2model_desktop.core.errors import ColourError, ExportOptionsError
 from image2model_desktop.mesh.export import export_with_options, load_single_mesh
-from image2model_desktop.mesh.options import ExportOptions, ExportOptionsError
+from image2model_desktop.mesh.options import ExportOptions
 from image2model_desktop.mesh.printing.colour3mf import (
-    ColourError,
     colour_3mf_bytes,
     painting_code,
     preview_colours,

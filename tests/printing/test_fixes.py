@@ -10,8 +10,9 @@ import pytest
 import trimesh
 from testkit import make_textured_sphere_glb
 
+from image2model_desktop.core.errors import HollowError
 from image2model_desktop.mesh.export import load_single_mesh
-from image2model_desktop.mesh.printing.hollow import HollowError, hollow
+from image2model_desktop.mesh.printing.hollow import hollow
 from image2model_desktop.mesh.printing.orient import suggest_orientation, support_share
 from image2model_desktop.mesh.printing.repair import make_printable
 from image2model_desktop.mesh.printing.topology import inspect_topology

@@ -28,7 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from image2model_desktop.core.errors import EngineError, UnconfirmedSubmitError
+from image2model_desktop.core.errors import (
+    EngineError,
+    StreamUnavailable,
+    SubmitUnconfirmed,
+)
 
 from .errors import RESULT, classify, classify_http, error_body
 from .timeouts import FalTimeouts
@@ -82,18 +86,6 @@ def platform_url(hosts: FalHosts | None) -> str:
     return (os.environ.get(API_URL_ENV) or FAL_API_URL).rstrip("/")
 
 
-class SubmitUnconfirmed(UnconfirmedSubmitError):
-    """The submit's body was sent and no answer was read: FAL may have enqueued it.
-
-    An ``EngineError`` that is not retryable, so no retry loop sends it again;
-    ``paid.PaidRequests.submit`` words it with the request's price.
-    """
-
-    def __init__(self, why: str) -> None:
-        super().__init__(f"FAL may have received this request ({why}); it was not sent again.")
-        self.why = why
-
-
 @dataclass(frozen=True)
 class Queued:
     position: int
@@ -110,18 +102,6 @@ class Completed:
 
 
 Status = Queued | InProgress | Completed
-
-
-class StreamUnavailable(Exception):
-    """The status stream cannot be used for this request now: poll instead.
-
-    ``refused``: FAL answered the stream request with 404/405 (no stream here);
-    otherwise it ended before COMPLETED (a cut connection, silence, EOF).
-    """
-
-    def __init__(self, reason: str, *, refused: bool) -> None:
-        super().__init__(reason)
-        self.refused = refused
 
 
 def parse_status(data: Any) -> Status:

@@ -14,14 +14,12 @@ from pathlib import Path
 import httpx
 
 from image2model_desktop.core.errors import (
-    EngineError,
     OutputError,
-    ResultGoneError,
     TransientError,
 )
 from image2model_desktop.core.fsutil import partial_path
 
-from .errors import DOWNLOAD
+from .errors import classify_http
 from .timeouts import FalTimeouts
 
 GLB_MAGIC = b"glTF"
@@ -40,7 +38,8 @@ class Downloader:
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             async with self._client().stream("GET", url) as response:
-                _check_status(response.status_code)
+                if response.status_code != 200:
+                    raise classify_http(response.status_code, None, None, file_server=True)
                 size = await stream_to(response, tmp)
             if isinstance(expected_size, int) and expected_size > 0 and size != expected_size:
                 raise TransientError(
@@ -68,18 +67,6 @@ class Downloader:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=self._timeout, follow_redirects=True)
         return self._http
-
-
-def _check_status(status: int) -> None:
-    if status in (404, 410):
-        raise ResultGoneError(
-            "FAL no longer has this model (results are kept about an hour); "
-            "retry it to generate it again."
-        )
-    if status == 429 or status >= 500:
-        raise TransientError(f"FAL's file server answered {status}.")
-    if status != 200:
-        raise EngineError(f"FAL's file server refused the download ({status}).", code=DOWNLOAD)
 
 
 async def stream_to(response: httpx.Response, path: Path) -> int:

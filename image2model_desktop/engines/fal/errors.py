@@ -59,8 +59,25 @@ def classify(exc: BaseException) -> EngineError:
     return EngineError("FAL answered in a way this app does not understand; retry it.")
 
 
-def classify_http(status: int, error_type: str | None, detail: Any) -> EngineError:
-    """Map FAL's HTTP status (and error type) to what the job engine should do."""
+def classify_http(
+    status: int, error_type: str | None, detail: Any, *, file_server: bool = False
+) -> EngineError:
+    """The one map from FAL's HTTP statuses to what the job engine should do.
+
+    ``file_server``: the answer came from FAL's file server (a result's download
+    URL), where 401/403/404/410 all mean the file is no longer handed out.
+    """
+    if status in (404, 410) or (file_server and status in (401, 403)):
+        what = "this model" if file_server else "this request"
+        return ResultGoneError(
+            f"FAL no longer has {what} (results are kept about an hour); retry it to "
+            "generate it again."
+        )
+    if status in (408, 409, 429) or status >= 500:
+        what = f" ({error_type})" if error_type else ""
+        return TransientError(f"FAL is busy or had a server problem{what}.")
+    if file_server:
+        return EngineError(f"FAL's file server refused the download ({status}).", code=DOWNLOAD)
     if status == 401:
         return AuthError(
             "FAL rejected the API key — set a valid key "
@@ -77,14 +94,6 @@ def classify_http(status: int, error_type: str | None, detail: Any) -> EngineErr
         return RejectedInputError(
             f"FAL could not use this image: {reasons(detail)}", code=VALIDATION
         )
-    if status == 404:
-        return ResultGoneError(
-            "FAL no longer has this request (results are kept about an hour); retry it to "
-            "generate it again."
-        )
-    if status in (408, 409, 429) or status >= 500:
-        what = f" ({error_type})" if error_type else ""
-        return TransientError(f"FAL is busy or had a server problem{what}.")
     return EngineError(f"FAL refused the request (HTTP {status}): {reasons(detail)}")
 
 

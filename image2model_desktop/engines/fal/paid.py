@@ -33,21 +33,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from image2model_desktop.core.engine import AccountBalance, CostUnavailable
-from image2model_desktop.core.errors import EngineError, UnconfirmedSubmitError
-
-from .client import (
-    Completed,
-    FalClient,
-    FalHosts,
-    InProgress,
-    Queued,
-    Status,
+from image2model_desktop.core.engine import AccountBalance
+from image2model_desktop.core.errors import (
+    CostUnavailable,
+    EngineError,
+    PlatformRefused,
     StreamUnavailable,
     SubmitUnconfirmed,
+    UnconfirmedSubmitError,
 )
+
+from .client import Completed, FalClient, FalHosts, InProgress, Queued, Status
 from .errors import classify
-from .platform import FalPlatform, PlatformRefused
+from .platform import FalPlatform
 from .polling import LogLines, PollClock, latest_log, learn
 from .pricing import PRICES_FILE, PriceBook, Quote
 from .registry import Generator, Texture

@@ -28,19 +28,13 @@ from typing import Any
 
 import httpx
 
+from image2model_desktop.core.errors import PlatformRefused
+
 from .client import FalHosts, platform_url
 from .timeouts import FalTimeouts
 
 #: What FAL's billing events count in: nano-USD (``cost_estimate_nano_usd``).
 _NANO = 1_000_000_000
-
-
-class PlatformRefused(Exception):
-    """FAL refused this key the platform call (401/403): it will not change by retrying."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from image2model_desktop.core.errors import PlatformRefused
 from image2model_desktop.core.fsutil import atomic_write_bytes
 
 from .client import FalHosts
-from .platform import FalPlatform, FalPrice, PlatformRefused
+from .platform import FalPlatform, FalPrice
 from .registry import GENERATORS, TABLE_DATE, Generator, Texture
 from .timeouts import FalTimeouts
 

@@ -51,7 +51,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from image2model_desktop.core.errors import EngineError, Image2ModelError, OutputError
+from image2model_desktop.core.errors import (
+    EngineError,
+    OutputError,
+    UnknownModelError,
+    UnsupportedParameterError,
+)
 from image2model_desktop.core.models import DEFAULT_MODEL as CORE_DEFAULT_MODEL
 from image2model_desktop.core.parameters import pbr_without_texture
 
@@ -80,14 +85,6 @@ class NeutralParameters(Protocol):
     def pbr(self) -> bool: ...
     @property
     def seed(self) -> int | None: ...
-
-
-class UnknownModelError(Image2ModelError):
-    code = "UNKNOWN_MODEL"
-
-
-class UnsupportedParameterError(Image2ModelError):
-    code = "UNSUPPORTED_PARAMETER"
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import functools
 
+from image2model_desktop.core.errors import GLUnavailableError
 from image2model_desktop.gui.qt import (
     QOffscreenSurface,
     QOpenGLContext,
     QSurfaceFormat,
 )
-
-
-class GLUnavailableError(RuntimeError):
-    """This computer gives no OpenGL 3.2 core context (VTK's minimum)."""
 
 
 @functools.cache

@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from image2model_desktop.gui.preview.glcheck import GLUnavailableError, opengl_renderer
+from image2model_desktop.core.errors import GLUnavailableError
+from image2model_desktop.gui.preview.glcheck import opengl_renderer
 from image2model_desktop.gui.preview.view_input import ViewInput
 from image2model_desktop.gui.qt import Qt, QTimer, QVBoxLayout, QWidget, Signal
 from image2model_desktop.mesh import overlays, stage

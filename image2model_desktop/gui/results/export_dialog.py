@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from image2model_desktop.core.errors import UnknownFormatError
 from image2model_desktop.core.models import OutputInfo
 from image2model_desktop.gui.qt import (
     QCheckBox,
@@ -29,7 +30,7 @@ from image2model_desktop.gui.qt import (
 )
 from image2model_desktop.gui.results.saving import preview_save
 from image2model_desktop.gui.style import PRIMARY_BUTTON
-from image2model_desktop.mesh.formats import ExportFormat, UnknownFormatError, format_for
+from image2model_desktop.mesh.formats import ExportFormat, format_for
 from image2model_desktop.mesh.options import MIN_FACES, ExportOptions, Pivot, Up
 from image2model_desktop.mesh.units import Length
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from image2model_desktop.core.errors import TurntableError
 from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
@@ -380,7 +381,6 @@ class ResultsPage(QWidget):
         return target
 
     def _turntable_failed(self, error: BaseException) -> None:
-        from image2model_desktop.mesh.turntable import TurntableError
 
         if isinstance(error, TurntableError):
             self.notice.show_message(str(error), "error")

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from image2model_desktop.mesh.printing.profiles import PrintError
+from image2model_desktop.core.errors import ColourError
 
 Rgb = tuple[int, int, int]
 
@@ -65,10 +65,6 @@ _RELS = (
     'Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/>'
     "</Relationships>\n"
 )
-
-
-class ColourError(PrintError):
-    """A colour request that cannot be met."""
 
 
 @dataclass(frozen=True)

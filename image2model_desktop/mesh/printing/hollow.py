@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from image2model_desktop.core.errors import HollowError
 from image2model_desktop.mesh.printing.manifolds import faces_from, from_trimesh, to_trimesh
-from image2model_desktop.mesh.printing.profiles import PrintError
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -33,10 +33,6 @@ _MAX_CELLS = 160
 #: Drain holes reach this far (in diameters) above the cavity's floor: a floor rising within the
 #: hole's radius would otherwise be cut into a thin ledge by the hole's flat top.
 _DRAIN_REACH = 1.0
-
-
-class HollowError(PrintError):
-    """The model cannot be hollowed as asked."""
 
 
 @dataclass(frozen=True)

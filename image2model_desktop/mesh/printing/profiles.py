@@ -16,13 +16,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-
-class PrintError(ValueError):
-    """A print tool cannot do what was asked; the message is one sentence for the user."""
-
-
-class PrintSettingsError(PrintError):
-    """A setting out of range."""
+from image2model_desktop.core.errors import PrintSettingsError
 
 
 class PrinterKind(enum.Enum):
