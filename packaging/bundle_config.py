@@ -16,6 +16,7 @@ e.g. the Viskores filters, IOSS, HDF5, NetCDF, the web/VR renderers) is excluded
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,13 +194,21 @@ DEV_EXCLUDED = (
 
 #: Installed for the tests, or optional in a library, and never used by the app:
 #: trimesh imports ``skimage`` only in functions the app never calls (voxel
-#: remeshing); the tests use its bundled photographs. ``lxml.objectify`` and
-#: CPython's test extensions: no process loads them (packaging/import_usage.py).
-#: A change that needs one of them fails tests/test_bundle_layout.py until it is
-#: taken off this list.
+#: remeshing); the tests use its bundled photographs. The rest: no process
+#: loads them (packaging/import_usage.py lists what the bundle carries and no
+#: run loaded): lxml's objectify and HTML tools (trimesh writes 3MF with
+#: lxml.etree), scipy's Cython API module, matplotlib's contour and triangulation
+#: code (pyvista takes colormaps from matplotlib, never plots), CPython's test
+#: extensions. A change that needs one of them fails tests/test_bundle_layout.py
+#: until it is taken off this list.
 OPTIONAL_EXCLUDED = (
     "skimage",
     "lxml.objectify",
+    "lxml.html",
+    "scipy.special.cython_special",
+    "contourpy",
+    "matplotlib._tri",
+    "matplotlib._qhull",
     "_testcapi",
     "_testbuffer",
     "_testinternalcapi",
@@ -248,6 +257,16 @@ BINARY_EXCLUDED_PREFIXES = (
     "PySide6/Qt/plugins/platforms/libqvnc.so",
     "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
     "PySide6/Qt/plugins/egldeviceintegrations/",
+    # Raw input devices (evdev, TUIO) for kiosks without X11 or Wayland, and the
+    # network-status backends of QNetworkInformation, which the app never asks.
+    "PySide6/Qt/plugins/generic/",
+    "PySide6/Qt/plugins/networkinformation/",
+    # Image formats the app never reads with Qt (photos are JPEG or PNG, icons PNG/SVG).
+    "PySide6/Qt/plugins/imageformats/libqtiff.so",
+    "PySide6/Qt/plugins/imageformats/libqwebp.so",
+    "PySide6/Qt/plugins/imageformats/libqtga.so",
+    "PySide6/Qt/plugins/imageformats/libqwbmp.so",
+    "PySide6/Qt/plugins/imageformats/libqicns.so",
     "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so",
     "PySide6/Qt/lib/libQt6EglFsKmsSupport.so",
 )
@@ -347,6 +366,27 @@ def with_small_ffmpeg(datas: list[tuple[str, str, str]], small: str) -> list[tup
         (dest, small, kind) if _posix(dest).startswith(WHEEL_FFMPEG_PREFIX) else (dest, src, kind)
         for dest, src, kind in datas
     ]
+
+
+def link_duplicate_libraries(internal: Path) -> int:
+    """Replace same-named, same-content copies in the wheels' ``*.libs`` folders by links.
+
+    auditwheel names a vendored library after its content, and numpy and scipy
+    vendor the same libgfortran (2.7 MB); the loader takes whichever loads
+    first for both. Return the bytes saved.
+    """
+    seen: dict[tuple[str, str], Path] = {}
+    saved = 0
+    for path in sorted(internal.glob("*.libs/*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        key = (path.name, hashlib.sha256(path.read_bytes()).hexdigest())
+        first = seen.setdefault(key, path)
+        if first is not path:
+            saved += path.stat().st_size
+            path.unlink()
+            path.symlink_to(Path("..") / first.parent.name / first.name)
+    return saved
 
 
 def keep_data(dest: str) -> bool:
