@@ -58,24 +58,19 @@ LOADER = frozenset({"ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "linux-vdso
 
 DESCRIPTION = """\
 turn photos into textured 3D models
- Image2Model Desktop turns JPEG and PNG photos into textured 3D models, through
- FAL.AI's Tripo3D in the cloud or with a built-in offline engine, shows them in
- an interactive 3D preview, and saves them as GLB, OBJ, STL, PLY and more. The same
- engine answers on a local HTTP API and from the command line (image2model).
+ Image2Model Desktop turns JPEG and PNG photos into textured 3D models,
+ through FAL.AI's Tripo3D in the cloud or with a built-in offline engine,
+ shows them in an interactive 3D preview, and saves them as GLB, OBJ, STL,
+ PLY and more. The same engine answers on a local HTTP API and from the
+ command line (image2model).
  .
  This package carries its own Python, Qt and VTK in /opt/image2model."""
 
-#: What lintian reports that a self-contained bundle in /opt does on purpose.
+#: What lintian reports that a self-contained bundle in /opt does on purpose
+#: (docs/packaging.md lists every finding).
 LINTIAN_OVERRIDES = """\
-# A vendor bundle: the FHS leaves /opt to add-on packages.
-{pkg}: dir-or-file-in-opt [opt/image2model/*]
-# The bundle carries its Python, Qt, VTK and their libraries (PyInstaller).
-{pkg}: embedded-library *
-# Wheels' libraries keep their symbol tables where stripping breaks them
-# (auditwheel's patchelf edits); packaging/strip.py strips the rest.
-{pkg}: unstripped-binary-or-object *
-# Built by the wheels' own toolchains, not Debian's hardening flags.
-{pkg}: hardening-no-* *
+# Python extension modules that call only the Python API link no libc of their own.
+{pkg}: library-not-linked-against-libc [opt/image2model/_internal/*]
 """
 
 
@@ -241,14 +236,12 @@ def stage(bundle: Path, root: Path, version: str) -> None:
 
 
 def normalise_modes(root: Path) -> None:
-    """0755 for folders and programs, 0644 for the rest (wheels ship odd modes)."""
+    """0755 for folders and programs, 0644 for the rest: libraries too (wheels ship them 0755)."""
     for path in [root, *root.rglob("*")]:
         if path.is_symlink():
             continue
-        if path.is_dir() or (path.stat().st_mode & 0o111 and is_elf(path)):
-            path.chmod(0o755)
-        else:
-            path.chmod(0o644)
+        program = path.is_file() and ".so" not in path.name and is_elf(path)
+        path.chmod(0o755 if path.is_dir() or program else 0o644)
 
 
 def copyright_text() -> str:
@@ -262,7 +255,7 @@ def copyright_text() -> str:
         " Debian 12's ffmpeg and x264 source packages by tools/build-ffmpeg.sh.\n"
         "\n"
         "Files: *\n"
-        "Copyright: Image2Model Desktop authors\n"
+        "Copyright: 2026 The Image2Model Desktop authors\n"
         "License: MIT\n"
         "\n"
         "License: MIT\n"

@@ -272,3 +272,34 @@ def test_qt_asks_icu_only_for_what_the_trimmed_data_keeps() -> None:
         }
     )
     assert removed == ["brkitr/cjdict.dict", "de.res", "euc-jp-2007.cnv", "lang/de.res"]
+
+
+def elf_with_runpath(runpath: bytes) -> bytes:
+    """A 64-bit ELF whose dynamic section names ``runpath`` (one PT_LOAD maps the file 1:1)."""
+    strtab = b"\0libfoo.so\0" + runpath + b"\0"
+    header_size, phdr_size = 64, 56
+    dynamic_at = header_size + 2 * phdr_size
+    strtab_at = dynamic_at + 48  # three 16-byte entries
+    dynamic = struct.pack("<qQqQqQ", 5, strtab_at, 29, 11, 0, 0)  # DT_STRTAB, DT_RUNPATH, DT_NULL
+    size = strtab_at + len(strtab)
+    header = bytearray(header_size)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 32, header_size)
+    struct.pack_into("<HH", header, 54, phdr_size, 2)
+    load = struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, size, size, 4096)
+    dyn = struct.pack("<IIQQQQQQ", 2, 6, dynamic_at, dynamic_at, dynamic_at, 48, 48, 8)
+    return bytes(header) + load + dyn + dynamic + strtab
+
+
+def test_a_build_machine_search_path_is_replaced_by_origin(tmp_path: Path) -> None:
+    pyenv = tmp_path / "_asyncio.so"
+    pyenv.write_bytes(elf_with_runpath(b"/root/.pyenv/versions/3.11.7/lib"))
+    wheel = tmp_path / "wheel.so"
+    wheel.write_bytes(elf_with_runpath(b"$ORIGIN/../numpy.libs"))
+
+    assert strip.build_search_path(wheel) is None
+    assert strip.without_build_search_path(pyenv)
+    assert strip.build_search_path(pyenv) is None
+    data = pyenv.read_bytes()
+    assert b"/root/.pyenv" not in data and b"$ORIGIN\0" in data
+    assert len(data) == len(elf_with_runpath(b"/root/.pyenv/versions/3.11.7/lib"))
