@@ -53,6 +53,9 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 #: and the configuration (and through it a font) of the bundled libfontconfig.
 EXTRA_DEPENDS = ("libgl1-mesa-dri", "libegl-mesa0", "fontconfig-config")
 
+#: Debian's GTK 3, for the GTK theme plugin's libraries this machine lacks.
+GTK_PACKAGE = "libgtk-3-0"
+
 #: Provided by the dynamic loader itself, not by a library file.
 LOADER = frozenset({"ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "linux-vdso.so.1"})
 
@@ -151,13 +154,15 @@ def relations(bundle: Path) -> Relations:
     general, gtk = system_libraries(bundle)
     paths = library_paths()
     depends, recommends, unresolved = set(EXTRA_DEPENDS), set(), []
-    for names, into in ((general, depends), (gtk, recommends)):
-        for name in sorted(names):
-            package = owning_package(paths.get(name, []))
-            if package is None:
-                unresolved.append(name)
-            else:
-                into.add(package)
+    for name in sorted(general):
+        package = owning_package(paths.get(name, []))
+        if package is None:
+            unresolved.append(name)
+        else:
+            depends.add(package)
+    for name in sorted(gtk):
+        # GTK itself brings every library of its stack (a build machine may lack them).
+        recommends.add(owning_package(paths.get(name, [])) or GTK_PACKAGE)
     return Relations(sorted(depends), sorted(recommends - depends), unresolved)
 
 
