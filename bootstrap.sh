@@ -4,6 +4,7 @@
 #   ./bootstrap.sh            set up, then open the window (offline engine unless a FAL key is set)
 #   ./bootstrap.sh test       set up, then run every check (lint, types, tests, self-test, bundle)
 #   ./bootstrap.sh bundle     set up, then build the PyInstaller bundle into dist/Image2Model
+#   ./bootstrap.sh deb        set up, build the bundle, then dist/image2model_<version>_<arch>.deb
 #   ./bootstrap.sh cli ARGS   set up, then run `image2model ARGS` (e.g. generate resources/samples/*)
 #
 # Works on a fresh Debian 12 as root (installs system packages with apt); as a
@@ -27,8 +28,14 @@ APT_RUN=(
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libdbus-1-3 libfontconfig1 libglib2.0-0
 )
 # What building the bundle adds: PyInstaller needs objdump and the Python shared
-# library (added by install_system_packages), the strip step needs strip.
-APT_BUNDLE=(binutils)
+# library (added by install_system_packages), the strip step needs strip; the
+# small ffmpeg (tools/build-ffmpeg.sh) a C compiler, nasm and curl; the smaller
+# ICU data for Qt (packaging/icu.py) ICU's own tools.
+APT_BUNDLE=(binutils gcc libc6-dev make nasm pkg-config curl xz-utils icu-devtools)
+# What the Debian package adds (dpkg-deb is part of dpkg): its dependencies are
+# read from the libraries installed here, so the ones only Qt's Wayland plugin
+# links must be installed too.
+APT_DEB=(libwayland-cursor0 libwayland-egl1)
 # What the tests add on top of running and bundling: the API's real-browser test
 # (Debian's Chromium, driven by Playwright; no browser download). Playwright's
 # own Node.js links libatomic.so.1, which a minimal Debian lacks (the browser
@@ -155,12 +162,17 @@ main() {
       install_system_packages "${APT_RUN[@]}" "${APT_BUNDLE[@]}"
       setup_venv bundle
       exec "$VENV/bin/python" bench/bundle.py --build "$@" ;;
+    deb)
+      install_system_packages "${APT_RUN[@]}" "${APT_BUNDLE[@]}" "${APT_DEB[@]}"
+      setup_venv bundle
+      "$VENV/bin/python" bench/bundle.py --build "$@"
+      exec "$VENV/bin/python" packaging/deb.py ;;
     test)
       install_system_packages "${APT_RUN[@]}" "${APT_BUNDLE[@]}" "${APT_TEST[@]}"
       install_npm
       setup_venv dev bundle
       run_tests "$@" ;;
-    *) say "Unknown command '$command' (use: app, test, bundle, cli)"; exit 2 ;;
+    *) say "Unknown command '$command' (use: app, test, bundle, deb, cli)"; exit 2 ;;
   esac
 }
 

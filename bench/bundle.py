@@ -56,7 +56,13 @@ VISIBLE_SHARE = 0.25
 
 
 def build() -> float:
-    """Run PyInstaller with build.spec into dist/; return the seconds it took."""
+    """Run PyInstaller with build.spec into dist/; return the seconds it took.
+
+    On Linux the small ffmpeg is built first (tools/build-ffmpeg.sh; once, then kept).
+    """
+    start = time.monotonic()
+    if sys.platform.startswith("linux"):
+        subprocess.run(["bash", str(ROOT / "tools" / "build-ffmpeg.sh")], cwd=ROOT, check=True)
     command = [
         sys.executable,
         "-m",
@@ -72,7 +78,6 @@ def build() -> float:
         str(ROOT / "build.spec"),
     ]
     print("building:", " ".join(command[2:]), flush=True)
-    start = time.monotonic()
     subprocess.run(command, cwd=ROOT, check=True)
     return time.monotonic() - start
 

@@ -37,8 +37,13 @@ from bundle_config import VTK_KEEP, excludes  # noqa: E402
 HOOK = """
 import atexit, os, sys
 def _dump():
-    with open(os.path.join(os.environ["IMPORT_USAGE_DIR"], f"{os.getpid()}.txt"), "w") as f:
+    folder = os.environ["IMPORT_USAGE_DIR"]
+    with open(os.path.join(folder, f"{os.getpid()}.txt"), "w") as f:
         f.write("\\n".join(sorted(sys.modules)))
+    with open("/proc/self/maps") as maps:
+        libraries = sorted({line.split()[-1] for line in maps if ".so" in line})
+    with open(os.path.join(folder, f"{os.getpid()}.maps"), "w") as f:
+        f.write("\\n".join(libraries))
 atexit.register(_dump)
 """
 
@@ -111,10 +116,45 @@ view.release()
 
 #: Imported only when installed, and excluded on purpose: pyvista.typing.mypy_plugin
 #: imports mypy (and with it librt, mypy_extensions) when ``find_spec("mypy")``
-#: finds it, as in a development environment; the bundle runs without it.
+#: finds it, as in a development environment. The bundle runs without them.
 ONLY_WHEN_INSTALLED = ("mypy", "mypy_extensions", "librt")
 
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
+
+
+def report_unloaded(loaded: set[str]) -> None:
+    """List the built bundle's shared libraries that no process of the runs above loaded."""
+    internal = ROOT / "dist" / "Image2Model" / "_internal"
+    if not internal.is_dir():
+        print("\n(no dist/Image2Model: build it to list the libraries it carries but never loads)")
+        return
+    # A wheel's library keeps its path below site-packages; a system library lands at
+    # the top under its soname, while /proc/<pid>/maps names the file the soname links to.
+    names = {Path(p).name for p in loaded} | {soname(p) for p in loaded if "site-packages" not in p}
+    unloaded = []
+    for path in internal.rglob("*.so*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        relative = path.relative_to(internal).as_posix()
+        if "/" in relative:
+            used = any(p.endswith("/" + relative) for p in loaded)
+        else:
+            used = path.name in names
+        if not used:
+            unloaded.append((path.stat().st_size, relative))
+    unloaded.sort(reverse=True)
+    total = sum(size for size, _ in unloaded)
+    print(f"\nbundled shared libraries no process loaded: {len(unloaded)}, {total / 2**20:.0f} MB")
+    for size, relative in unloaded[:40]:
+        print(f"  {size / 2**20:6.1f} MB  {relative}")
+
+
+def soname(path: str) -> str:
+    result = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=False)
+    for line in result.stdout.splitlines():
+        if "(SONAME)" in line:
+            return line.split("[", 1)[1].rstrip("]")
+    return Path(path).name
 
 
 def main() -> int:
@@ -168,6 +208,9 @@ def main() -> int:
         used: set[str] = set()
         for dump in (work / "dumps").glob("*.txt"):
             used.update(dump.read_text().split())
+        loaded: set[str] = set()
+        for dump in (work / "dumps").glob("*.maps"):
+            loaded.update(dump.read_text().split())
     stdlib = set(sys.stdlib_module_names)
     tops = sorted({n.split(".")[0] for n in used} - stdlib - {"sitecustomize"})
     print(f"\ntop-level packages imported besides the standard library ({len(tops)}):")
@@ -176,6 +219,7 @@ def main() -> int:
     print(f"\nvtkmodules extension modules imported ({len(vtk)}):")
     print("  " + " ".join(vtk))
     print(f"in VTK_KEEP but not imported this time: {sorted(VTK_KEEP - set(vtk)) or 'none'}")
+    report_unloaded(loaded)
     dropped = [e for e in excludes() if e not in ONLY_WHEN_INSTALLED]
     hits = sorted(n for n in used if any(n == e or n.startswith(e + ".") for e in dropped))
     if hits:

@@ -8,6 +8,9 @@ loader refuses them ("ELF load command address/offset not page-aligned",
 measured on numpy's OpenBLAS). So here each library is stripped into a cache, its program headers
 are checked the way the loader checks them, and only a copy that passes (and
 is smaller) replaces the original in the bundle; anything else ships as it was.
+
+The same copies lose any search path (RUNPATH) that names a folder of the
+build machine: see :func:`build_search_path`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import subprocess
 from pathlib import Path
 
 _PT_LOAD = 1
+_PT_DYNAMIC = 2
+_DT_STRTAB, _DT_RPATH, _DT_RUNPATH = 5, 15, 29
 
 
 def load_segments(path: Path) -> list[tuple[int, int, int]] | None:
@@ -54,6 +59,63 @@ def loadable(path: Path, original: Path) -> bool:
     )
 
 
+def build_search_path(path: Path) -> tuple[int, bytes] | None:
+    """The file offset and text of a RUNPATH/RPATH that names a folder of the build machine.
+
+    pyenv's Python builds its extension modules with ``RUNPATH`` set to its own
+    ``lib`` folder (``/root/.pyenv/versions/3.11.7/lib`` here): on a user's
+    machine the loader would search that path, and lintian rejects it.
+    ``$ORIGIN``-relative paths (the wheels' own) are fine.
+    """
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    phoff = struct.unpack_from("<Q", data, 32)[0]
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    loads, dynamic = [], None
+    for index in range(phnum):
+        p_type, _flags, offset, vaddr, _paddr, filesz = struct.unpack_from(
+            "<IIQQQQ", data, phoff + index * phentsize
+        )
+        if p_type == _PT_LOAD:
+            loads.append((offset, vaddr, filesz))
+        elif p_type == _PT_DYNAMIC:
+            dynamic = (offset, filesz)
+    if dynamic is None:
+        return None
+    entries = {}
+    for at in range(dynamic[0], dynamic[0] + dynamic[1], 16):
+        tag, value = struct.unpack_from("<qQ", data, at)
+        if tag == 0:
+            break
+        entries[tag] = value
+    search = entries.get(_DT_RUNPATH, entries.get(_DT_RPATH))
+    if search is None or _DT_STRTAB not in entries:
+        return None
+    table = entries[_DT_STRTAB]
+    strtab = next((off + table - va for off, va, size in loads if va <= table < va + size), None)
+    if strtab is None:
+        return None
+    start = strtab + search
+    text = data[start : data.index(b"\0", start)]
+    if all(part.startswith(b"$ORIGIN") for part in text.split(b":") if part):
+        return None
+    return start, text
+
+
+def without_build_search_path(path: Path) -> bool:
+    """Overwrite a build machine RUNPATH/RPATH in place with ``$ORIGIN``; tell if one was there."""
+    found = build_search_path(path)
+    if found is None:
+        return False
+    start, text = found
+    replacement = b"$ORIGIN" if len(text) >= len(b"$ORIGIN") else b""
+    with path.open("r+b") as handle:
+        handle.seek(start)
+        handle.write(replacement.ljust(len(text), b"\0"))
+    return True
+
+
 def stripped_copy(source: Path, cache: Path) -> Path:
     """Return a stripped copy of ``source`` from ``cache``, or ``source`` if stripping is unsafe."""
     digest = hashlib.sha1(f"{source.resolve()}:{source.stat().st_mtime_ns}".encode()).hexdigest()
@@ -62,6 +124,12 @@ def stripped_copy(source: Path, cache: Path) -> Path:
         return target
     if load_segments(source) is None:
         return source
+    if build_search_path(source) is not None:
+        # The search path is fixed in a copy (the original belongs to the Python install).
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        without_build_search_path(target)
+        source = target
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.with_suffix(target.suffix + ".tmp")
     shutil.copyfile(source, scratch)

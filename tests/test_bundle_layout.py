@@ -13,6 +13,7 @@ import importlib.metadata
 import importlib.util
 import re
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -187,3 +188,118 @@ def test_the_spec_ships_the_metadata_the_about_dialog_reads() -> None:
     assert read == shipped
     for dist in shipped:
         assert importlib.metadata.version(dist)
+
+
+def test_the_gtk_theme_takes_its_libraries_and_glib_from_the_system() -> None:
+    binaries = [
+        ("PySide6/Qt/lib/libQt6Core.so.6", "/w/QtCore", "BINARY"),
+        (bundle_config.GTK_THEME_PLUGIN, "/w/qgtk3", "BINARY"),
+        ("libgtk-3.so.0", "/s/gtk", "BINARY"),
+        ("libX11.so.6", "/s/x11", "BINARY"),
+        ("libglib-2.0.so.0", "/s/glib", "BINARY"),
+        ("libpython3.11.so.1.0", "/s/python", "BINARY"),
+    ]
+    # Each binary's needs, its libraries' needs included (as ldd lists them).
+    needs = {
+        "/w/QtCore": {"libglib-2.0.so.0", "libX11.so.6"},
+        "/w/qgtk3": {"libgtk-3.so.0", "libX11.so.6", "libglib-2.0.so.0", "libQt6Core.so.6"},
+        "/s/gtk": {"libX11.so.6", "libglib-2.0.so.0"},
+        "/s/x11": set(),
+        "/s/glib": set(),
+        "/s/python": set(),
+    }
+    left = bundle_config.desktop_libraries(binaries, lambda src: needs[src])
+    # GTK only serves the theme; X11 serves Qt too; GLib is shared with the system's GTK.
+    assert left == {"libgtk-3.so.0", "libglib-2.0.so.0"}
+
+
+def test_the_small_ffmpeg_takes_the_wheels_place_on_linux() -> None:
+    entries = [
+        ("imageio_ffmpeg/binaries/ffmpeg-linux-x86_64-v7.0.2", "/wheel/ffmpeg", "BINARY"),
+        ("imageio_ffmpeg/binaries/README.md", "/wheel/README.md", "DATA"),
+    ]
+    swapped = bundle_config.with_small_ffmpeg(entries, "/build/ffmpeg")
+    assert swapped[0] == (entries[0][0], "/build/ffmpeg", "BINARY")
+    assert swapped[1] == entries[1]
+    script = (REPO / "tools" / "build-ffmpeg.sh").read_text()
+    assert bundle_config.SMALL_FFMPEG in script
+    # The two commands the app runs through it (mesh/turntable.py via imageio-ffmpeg).
+    assert "--enable-encoder=libx264" in script and "--enable-muxer=mp4,null" in script
+
+
+def test_duplicate_vendored_libraries_become_links(tmp_path: Path) -> None:
+    for folder in ("numpy.libs", "scipy.libs"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "libgfortran-040039e1.so.5").write_bytes(b"same")
+    (tmp_path / "scipy.libs" / "libopenblas-1.so").write_bytes(b"scipy's")
+    assert bundle_config.link_duplicate_libraries(tmp_path) == 4
+    link = tmp_path / "scipy.libs" / "libgfortran-040039e1.so.5"
+    assert link.is_symlink() and link.read_bytes() == b"same"
+    assert not (tmp_path / "scipy.libs" / "libopenblas-1.so").is_symlink()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ELF libraries, nm")
+def test_qt_asks_icu_only_for_what_the_trimmed_data_keeps() -> None:
+    import icu
+
+    pyside = importlib.util.find_spec("PySide6")
+    assert pyside is not None and pyside.origin is not None
+    qt = Path(pyside.origin).parent / "Qt"
+    used = set()
+    for library in [*qt.glob("lib/libQt6*.so.*"), *qt.glob("plugins/*/*.so")]:
+        result = subprocess.run(
+            ["nm", "-D", "--undefined-only", str(library)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        used |= set(re.findall(r"\b(u[a-z]*)_[A-Za-z0-9]+_\d+\b", result.stdout))
+    # Collation, time zone names, converters, case mapping: what packaging/icu.py keeps.
+    assert used <= {"ucol", "ucal", "ucnv", "u"}, sorted(used)
+    removed = icu.unused_items(
+        {
+            "coll/de.res": 900,
+            "zone/de.res": 900,
+            "root.res": 900,
+            "res_index.res": 9,
+            "pool.res": 9,
+            "supplementalData.res": 9,
+            "ibm-5348_P100-1997.cnv": 1500,
+            "euc-jp-2007.cnv": 90_000,
+            "lang/de.res": 9,
+            "brkitr/cjdict.dict": 9,
+            "de.res": 9,
+        }
+    )
+    assert removed == ["brkitr/cjdict.dict", "de.res", "euc-jp-2007.cnv", "lang/de.res"]
+
+
+def elf_with_runpath(runpath: bytes) -> bytes:
+    """A 64-bit ELF whose dynamic section names ``runpath`` (one PT_LOAD maps the file 1:1)."""
+    strtab = b"\0libfoo.so\0" + runpath + b"\0"
+    header_size, phdr_size = 64, 56
+    dynamic_at = header_size + 2 * phdr_size
+    strtab_at = dynamic_at + 48  # three 16-byte entries
+    dynamic = struct.pack("<qQqQqQ", 5, strtab_at, 29, 11, 0, 0)  # DT_STRTAB, DT_RUNPATH, DT_NULL
+    size = strtab_at + len(strtab)
+    header = bytearray(header_size)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 32, header_size)
+    struct.pack_into("<HH", header, 54, phdr_size, 2)
+    load = struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, size, size, 4096)
+    dyn = struct.pack("<IIQQQQQQ", 2, 6, dynamic_at, dynamic_at, dynamic_at, 48, 48, 8)
+    return bytes(header) + load + dyn + dynamic + strtab
+
+
+def test_a_build_machine_search_path_is_replaced_by_origin(tmp_path: Path) -> None:
+    pyenv = tmp_path / "_asyncio.so"
+    pyenv.write_bytes(elf_with_runpath(b"/root/.pyenv/versions/3.11.7/lib"))
+    wheel = tmp_path / "wheel.so"
+    wheel.write_bytes(elf_with_runpath(b"$ORIGIN/../numpy.libs"))
+
+    assert strip.build_search_path(wheel) is None
+    assert strip.without_build_search_path(pyenv)
+    assert strip.build_search_path(pyenv) is None
+    data = pyenv.read_bytes()
+    assert b"/root/.pyenv" not in data and b"$ORIGIN\0" in data
+    assert len(data) == len(elf_with_runpath(b"/root/.pyenv/versions/3.11.7/lib"))

@@ -1,9 +1,11 @@
 """Still pictures of models without a window: grid pictures, the offline engine's preview.
 
-``pv.Plotter(off_screen=True)`` draws them in a pool worker (with no display
-VTK renders through EGL on Mesa's llvmpipe). A worker keeps one plotter per
-picture size, so only the first picture pays for the imports and the GL
-context (measured in ``bench/render.py``: cold about 1.6 s, warm 0.2–0.8 s).
+``pv.Plotter(off_screen=True)`` draws them in the app's one picture worker
+(``core.workers.draws_pictures``; with no display VTK renders through EGL on
+Mesa's llvmpipe). The worker keeps one plotter, resized for each picture size,
+so only the first picture pays for the imports and the GL context (measured
+in ``bench/render.py``: cold about 1.6 s, warm 0.2–0.8 s); one plotter per
+size cost 15–30 MB more per size (``bench/memory.py``).
 Pictures use the preview's lights, background and three-quarter view
 (:mod:`.stage`), drawn at twice the size and reduced, which smooths edges
 for less than llvmpipe's multisampling costs.
@@ -19,14 +21,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from image2model_desktop.core.fsutil import atomic_destination
+from image2model_desktop.core.workers import draws_pictures
 from image2model_desktop.mesh import stage
 
 #: Each output pixel averages SUPERSAMPLE² drawn pixels.
 SUPERSAMPLE = 2
 
-_plotters: dict[tuple[int, int], Any] = {}
+_plotters: list[Any] = []
 
 
+@draws_pictures
 def render_preview(model_path: Path, out_png: Path, size: int = 512) -> Path:
     """Render ``model_path`` in three-quarter view to a ``size``² PNG at ``out_png``."""
     pixels = render_model(model_path, (size, size))
@@ -93,26 +97,26 @@ class Staged:
 
 
 def _plotter(size: tuple[int, int]) -> Any:
-    """The worker's plotter for pictures of ``size`` (made once, then reused)."""
-    plotter: Any = _plotters.get(size)
-    if plotter is None:
-        # Off-screen pictures need no display: EGL keeps workers off the X server (a
-        # worker holding an X connection dies noisily when the display goes first), and
-        # without a display VTK would try X first and print "bad X server connection".
-        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-        import pyvista as pv
+    """The worker's plotter (made once, then reused), sized for pictures of ``size``."""
+    width, height = size
+    window = [width * SUPERSAMPLE, height * SUPERSAMPLE]
+    if _plotters:
+        warm: Any = _plotters[0]
+        if list(warm.window_size) != window:
+            warm.window_size = window
+        return warm
+    # Off-screen pictures need no display: EGL keeps workers off the X server (a
+    # worker holding an X connection dies noisily when the display goes first), and
+    # without a display VTK would try X first and print "bad X server connection".
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    import pyvista as pv
 
-        width, height = size
-        plotter = pv.Plotter(
-            off_screen=True,
-            window_size=[width * SUPERSAMPLE, height * SUPERSAMPLE],
-            lighting="none",
-        )
-        # Multisampling is llvmpipe's largest single cost; the supersampled reduction smooths.
-        plotter.ren_win.SetMultiSamples(0)
-        stage.set_background(plotter.renderer)
-        stage.set_lights(plotter.renderer, stage.Lighting.SOFT)
-        _plotters[size] = plotter
+    plotter: Any = pv.Plotter(off_screen=True, window_size=window, lighting="none")
+    # Multisampling is llvmpipe's largest single cost; the supersampled reduction smooths.
+    plotter.ren_win.SetMultiSamples(0)
+    stage.set_background(plotter.renderer)
+    stage.set_lights(plotter.renderer, stage.Lighting.SOFT)
+    _plotters.append(plotter)
     return plotter
 
 
@@ -134,7 +138,6 @@ def save_png(pixels: NDArray[np.uint8], out_png: Path) -> None:
 
 
 def close_plotters() -> None:
-    """Release the worker's plotters (tests and benches measuring cold starts)."""
+    """Release the worker's plotter (tests and benches measuring cold starts)."""
     while _plotters:
-        _, plotter = _plotters.popitem()
-        plotter.close()
+        _plotters.pop().close()

@@ -1,7 +1,7 @@
 """Turntable animations and contact sheets, drawn off-screen with PyVista.
 
-A turntable is one orbit of the model around its up axis, rendered in a pool
-worker (:mod:`.render` keeps the plotter warm) in chunks, so the window can
+A turntable is one orbit of the model around its up axis, rendered in the
+picture worker (:mod:`.render` keeps the plotter warm) in chunks, so the window can
 show progress and stay responsive, then encoded: GIF with Pillow, MP4 with
 imageio-ffmpeg (H.264, the ffmpeg binary ships inside that wheel).
 """
@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from image2model_desktop.core.errors import TurntableError
 from image2model_desktop.core.fsutil import atomic_destination
+from image2model_desktop.core.workers import draws_pictures
 from image2model_desktop.mesh import stage
 
 FORMATS = (".gif", ".mp4")
@@ -52,10 +53,11 @@ def even(size: tuple[int, int]) -> tuple[int, int]:
     return size[0] - size[0] % 2, size[1] - size[1] % 2
 
 
+@draws_pictures
 def render_frames(
     model: Path, folder: Path, first: int, stop: int, frames: int, size: tuple[int, int]
 ) -> int:
-    """Draw frames ``first`` … ``stop - 1`` of ``frames`` into ``folder`` (pool worker).
+    """Draw frames ``first`` … ``stop - 1`` of ``frames`` into ``folder`` (picture worker).
 
     The model stays loaded in this worker between chunks of the same turntable.
     """
@@ -163,6 +165,7 @@ SHEET_CAPTION = 34
 SHEET_GAP = 12
 
 
+@draws_pictures
 def contact_sheet(models: Sequence[Path], out: Path, captions: Sequence[str] = ()) -> Path:
     """One PNG with a picture of every model in a grid, each captioned with its name."""
     from PIL import Image, ImageDraw, ImageFont

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from image2model_desktop.core.engine import Engine, EngineOutput, FileRun, ModelStats
 from image2model_desktop.core.states import FileState
-from image2model_desktop.core.workers import run_in_process
+from image2model_desktop.core.workers import draws_pictures, run_in_process
 
 from .parameters import PARAMETERS
 
@@ -23,12 +23,12 @@ PREVIEW_SUFFIX, PREVIEW_SIZE = ".preview.png", 512
 
 
 def build_in_worker(
-    input_path: Path, out_glb: Path, face_limit: int, out_preview: Path | None = None
-) -> tuple[ModelStats, bool, str | None]:
-    """Turn a photo into a GLB, measure it, and draw its picture.
+    input_path: Path, out_glb: Path, face_limit: int
+) -> tuple[ModelStats, str | None]:
+    """Turn a photo into a GLB and measure it (mesh pool).
 
-    Return the stats, whether the picture was made, and the builder's warning
-    (no clear subject in the photo) for the person.
+    Return the stats and the builder's warning (no clear subject in the photo) for the
+    person.
     """
     from image2model_desktop.core.images import load_rgba_array
     from image2model_desktop.engines.stats import measure
@@ -37,15 +37,13 @@ def build_in_worker(
 
     rgba = load_rgba_array(input_path, max_side=_MAX_SIDE)
     built = build_offline_model(rgba, out_glb, face_limit)
-    # Measured and drawn in the same worker call: the numbers and the picture every
-    # other engine's models get, without more trips through the process pool.
-    stats = measure(out_glb)
-    drawn = out_preview is not None and _draw_preview(out_glb, out_preview)
-    return stats, drawn, built.warning
+    del rgba  # the photo is in the GLB's texture now: not held while measuring
+    return measure(out_glb), built.warning
 
 
-def _draw_preview(model: Path, target: Path) -> bool:
-    """Draw the API's ``rendered_image`` with PyVista off-screen; a model is kept without one."""
+@draws_pictures
+def draw_preview(model: Path, target: Path) -> bool:
+    """Draw the API's ``rendered_image`` off-screen; a model is kept without one."""
     import logging
 
     from image2model_desktop.mesh.render import render_preview
@@ -68,9 +66,10 @@ class OfflineEngine(Engine):
         out = run.output_path(".glb")
         preview = run.output_path(PREVIEW_SUFFIX)
         face_limit = run.parameters.face_limit or PARAMETERS.face_limit.default or 0
-        stats, drawn, warning = await run_in_process(
-            build_in_worker, run.input_path, out, face_limit, preview
-        )
+        stats, warning = await run_in_process(build_in_worker, run.input_path, out, face_limit)
+        # Drawn in the picture worker, not here: a mesh worker that drew would keep
+        # VTK and a GL context (about 200 MB) for the rest of its life.
+        drawn = await run_in_process(draw_preview, out, preview)
         return EngineOutput(
             model_path=out,
             stats=stats,
