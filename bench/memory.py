@@ -64,8 +64,9 @@ def child(photos: int, idle: float) -> int:
         print(f"PHASE {name} {time.monotonic():.3f}", flush=True)
 
     async def drive(window: object, paths: list[Path]) -> str:
-        from image2model_desktop.gui.app import load_3d_stack, wait_exposed
         from image2model_desktop.gui.header import Phase
+
+        from image2model_desktop.gui.app import load_3d_stack, wait_exposed
 
         w: object = window
         await wait_exposed(w)  # type: ignore[arg-type]
