@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from testkit import make_photo
+
+from tests.fakefal import FakeFal
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "resources" / "samples"
@@ -21,6 +24,28 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.delenv("FAL_KEY", raising=False)
     monkeypatch.delenv("IMAGE2MODEL_API_KEY", raising=False)
     yield data
+
+
+@pytest.fixture
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeFal]:
+    """The FAL fake (tests/fakefal): FAL's queue protocol on loopback HTTPS. The one fixture.
+
+    Options, per module (``pytestmark``) or per test: ``pytest.mark.fal_fake(
+    generation_seconds=0.5, patch=True, max_attempts=2)``. ``patch`` points this
+    process's fal-client at the fake with its retries lowered (a CLI subprocess gets
+    the fake through its environment instead). The fake must end with no error of its own.
+    """
+    marker = request.node.get_closest_marker("fal_fake")
+    options = dict(marker.kwargs) if marker is not None else {}
+    seconds = float(options.pop("generation_seconds", 0.5))
+    patch = bool(options.pop("patch", True))
+    attempts = int(options.pop("max_attempts", 2))
+    assert not options, f"unknown fal_fake options: {sorted(options)}"
+    with FakeFal(generation_seconds=seconds) as server:
+        patched = server.patch_fal_client(max_attempts=attempts) if patch else None
+        with patched or contextlib.nullcontext():
+            yield server
+        assert server.server_errors() == []
 
 
 @pytest.fixture

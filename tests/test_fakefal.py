@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ import fal_client
 import fal_client.client as fal_module
 import httpx
 import pytest
+
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.3)
 
 try:
     from tests.fakefal import DEFAULT_KEY, TRIPO_ENDPOINT, FakeFal, Scenario
@@ -36,13 +38,6 @@ TRIPO_ARGS: dict[str, Any] = {
     "auto_size": False,
     "orientation": "default",
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.3) as running, running.patch_fal_client():
-        yield running
-    assert running.server_errors() == []
 
 
 @asynccontextmanager

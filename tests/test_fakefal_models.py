@@ -19,6 +19,8 @@ import pytest
 
 from tests.fakefal import ENDPOINTS, MODEL_ENDPOINTS, FakeFal, Scenario
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.3, patch=False)
+
 PHOTO = "https://example.invalid/photos/chair.png"
 VIEWS = [f"https://example.invalid/photos/{v}.png" for v in ("front", "left", "back", "right")]
 
@@ -44,13 +46,6 @@ OUTPUT_KEYS: dict[str, tuple[str, str | None]] = {
     "fal-ai/trellis-2": ("model_glb", None),
     "fal-ai/hyper3d/rodin/v2.5": ("model_mesh", None),
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.3) as running:
-        yield running
-    assert running.server_errors() == []
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ and, end to end, through the real fal-client against the loopback fake."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from image2model_desktop.engines.fal.registry import (
 )
 from tests.fakefal import ENDPOINTS, FakeFal
 from tests.fakefal.models import validate
+
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.2)
 
 PHOTO = "https://example.invalid/chair.png"
 VIEWS = [f"https://example.invalid/{view}.png" for view in registry.VIEW_ORDER]
@@ -265,13 +267,6 @@ def test_another_models_result_fails_the_photo_with_a_sentence() -> None:
 
 
 # -- end to end: the real fal-client against the fake -------------------------------
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.2) as running, running.patch_fal_client():
-        yield running
-    assert running.server_errors() == []
 
 
 @asynccontextmanager

@@ -22,20 +22,12 @@ def _process_pool() -> Iterator[None]:
     shutdown_process_pool()
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.5) as server:
-        yield server
-        assert server.server_errors() == []
-
-
 #: The engine's retry schedule (5 tries, doubling) but in milliseconds.
 QUICK_RETRIES = FalTimeouts(backoff_base=0.02)
 
 
 @pytest_asyncio.fixture
 async def rig(fake: FakeFal, isolated_environment: Path) -> AsyncIterator[FalRig]:
-    with fake.patch_fal_client(max_attempts=2):
-        r = FalRig(isolated_environment, fake, QUICK_RETRIES, concurrency=4)
-        yield r
-        await r.close()
+    r = FalRig(isolated_environment, fake, QUICK_RETRIES, concurrency=4)
+    yield r
+    await r.close()

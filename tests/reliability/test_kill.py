@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,15 +22,10 @@ from testkit import make_photo, subprocess_env
 
 from tests.fakefal import FakeFal, Scenario
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=1.0, patch=False)
+
 CLI = [sys.executable, "-m", "image2model_desktop"]
 FILES = 3
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=1.0) as server:
-        yield server
-        assert server.server_errors() == []
 
 
 def _uploading(fake: FakeFal) -> bool:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,10 @@ from testkit import make_photo, subprocess_env
 
 from tests.fakefal import FakeFal, Scenario
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=1.0, patch=False)
+
 CLI = [sys.executable, "-m", "image2model_desktop"]
 REFUSAL = "already using this library"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=1.0) as server:
-        yield server
-        assert server.server_errors() == []
 
 
 class Child:

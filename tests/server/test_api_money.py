@@ -6,7 +6,7 @@ upload's ``fal_retention`` field reaches FAL's CDN."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -24,14 +24,7 @@ from tests.fakefal import FakeFal
 
 from .api_helpers import API_KEY, AUTH, WAIT, upload_files
 
-pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.3) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
+pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=0.3)]
 
 
 @pytest_asyncio.fixture

@@ -7,7 +7,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,9 @@ from testkit import make_photo, subprocess_env
 
 from tests.fakefal import FakeFal
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=4.0, patch=False)
+
 CLI = [sys.executable, "-m", "image2model_desktop"]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=4.0) as server:
-        yield server
-        assert server.server_errors() == []
 
 
 def test_kill_9_after_every_submit_then_resume(

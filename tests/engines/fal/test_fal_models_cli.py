@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,9 @@ from testkit import make_photo, subprocess_env
 from image2model_desktop.engines.fal import registry
 from tests.fakefal import FakeFal
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.5, patch=False)
+
 CLI = [sys.executable, "-m", "image2model_desktop"]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.5) as server:
-        yield server
-        assert server.server_errors() == []
 
 
 def run_cli(fake: FakeFal, *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,16 +21,9 @@ from image2model_desktop.engines.fal.engine import FalEngine
 from image2model_desktop.runtime import Runtime
 from tests.fakefal import FakeFal, Scenario
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=0.5)]
 MODELS = list(registry.GENERATORS)
 WAIT = 60.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.5) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
 
 
 def runtime(root: Path, fake: FakeFal) -> Runtime:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +31,10 @@ from image2model_desktop.engines.fal.engine import FalEngine
 from image2model_desktop.engines.stats import model_stats
 from tests.fakefal import FakeFal, Scenario
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=0.4)]
 FAL = JobParameters(engine="fal")
 WAIT = 60.0
 TRIPO = "tripo3d/tripo/v2.5/image-to-3d"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.4) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
 
 
 class Rig:

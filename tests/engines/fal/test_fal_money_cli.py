@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,10 @@ from testkit import make_photo, subprocess_env
 
 from tests.fakefal import FakeFal
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.3, patch=False)
+
 CLI = [sys.executable, "-m", "image2model_desktop"]
 TRIPO = "tripo3d/tripo/v2.5/image-to-3d"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.3) as server:
-        yield server
-        assert server.server_errors() == []
 
 
 def run_cli(

@@ -9,7 +9,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,16 +26,11 @@ from image2model_desktop.core.summary import batch_summary
 from image2model_desktop.engines.fal.engine import FalEngine
 from tests.fakefal import FakeFal
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.5)
+
 CLI = [sys.executable, "-m", "image2model_desktop"]
 FAL = JobParameters(engine="fal", face_limit=8000, texture="HD")
 WAIT = 60.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.5) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
 
 
 class Rig:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +20,9 @@ from image2model_desktop.core.states import FileState
 from image2model_desktop.engines.fal.engine import FalEngine
 from tests.fakefal import FakeFal, Scenario
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=1.0)]
 FAL = JobParameters(engine="fal")
 WAIT = 60.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=1.0) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
 
 
 class Rig:

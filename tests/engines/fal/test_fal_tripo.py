@@ -8,7 +8,7 @@ uploaded file's name (the engine uploads under the photo's own name).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,16 +24,9 @@ from image2model_desktop.engines.fal.engine import FalEngine
 from image2model_desktop.engines.fal.tripo import tripo_arguments
 from tests.fakefal import FakeFal
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=1.0)]
 FAL = JobParameters(engine="fal", face_limit=8000, texture="HD", seed=7)
 WAIT = 60.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=1.0) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
 
 
 class Rig:
