@@ -14,7 +14,7 @@ from image2model_desktop.core.parameters import EngineParameters, FaceLimitRange
 from .registry import GENERATORS, VIEW_ORDER, Generator
 
 #: FAL answers 422 to a non-positive face limit and its schema gives Tripo v2.5 no
-#: bounds; 2,000,000 is the bound this app has always sent (engines/fal/tripo.py).
+#: bounds; 2,000,000 is the bound this app has always sent (docs/fal-models.md).
 _OPEN_FACE_RANGE = (1, 2_000_000)
 
 

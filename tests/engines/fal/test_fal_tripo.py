@@ -21,7 +21,6 @@ from image2model_desktop.core.models import Job, JobParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.states import FileState
 from image2model_desktop.engines.fal.engine import FalEngine
-from image2model_desktop.engines.fal.tripo import tripo_arguments
 from tests.fakefal import FakeFal
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=1.0)]
@@ -106,10 +105,17 @@ async def test_ten_files_at_concurrency_four(tmp_path: Path, fake: FakeFal) -> N
 async def test_arguments_sent_to_tripo(rig: Rig, tmp_path: Path) -> None:
     await rig.run(photos(tmp_path, "lamp.png"))
     (submit,) = rig.fake.submits()
-    expected = tripo_arguments(submit.arguments["image_url"], FAL)
-    assert submit.arguments == expected
-    assert expected["face_limit"] == 8000 and expected["texture"] == "HD"
-    assert "style" not in expected and "quad" not in expected
+    # Tripo v2.5's body as the app has always sent it (FAL's schema: docs/fal-models.md).
+    assert submit.arguments == {
+        "image_url": submit.arguments["image_url"],
+        "texture": "HD",
+        "pbr": False,
+        "texture_alignment": "original_image",
+        "orientation": "default",
+        "face_limit": 8000,
+        "seed": 7,
+        "texture_seed": 7,
+    }
 
 
 async def test_rejected_image_fails_alone_with_the_models_reason(rig: Rig, tmp_path: Path) -> None:
