@@ -42,20 +42,12 @@ class FileState(StrEnum):
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATES
 
-    @property
-    def is_active(self) -> bool:
-        """True while an engine is working on it (between pending and an end)."""
-        return self in ACTIVE_STATES
-
 
 TERMINAL_STATES = frozenset(
     {FileState.COMPLETED, FileState.FAILED, FileState.CANCELLED, FileState.UNCONFIRMED}
 )
 #: Endings any live state may move to (the others are reached by the forward path).
 _ENDINGS = frozenset({FileState.FAILED, FileState.CANCELLED, FileState.UNCONFIRMED})
-ACTIVE_STATES = frozenset(
-    {FileState.UPLOADING, FileState.QUEUED, FileState.GENERATING, FileState.DOWNLOADING}
-)
 
 #: The order of the forward path; a file never moves to an earlier step.
 _ORDER: dict[FileState, int] = {

@@ -135,9 +135,3 @@ def save_png(pixels: NDArray[np.uint8], out_png: Path) -> None:
     with atomic_destination(out_png) as tmp:
         # Level 3 writes a few percent more bytes than the default 6, in a third of the time.
         Image.fromarray(pixels).save(tmp, format="PNG", compress_level=3)
-
-
-def close_plotters() -> None:
-    """Release the worker's plotter (tests and benches measuring cold starts)."""
-    while _plotters:
-        _plotters.pop().close()

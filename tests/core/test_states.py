@@ -40,7 +40,7 @@ def test_any_live_state_can_fail_be_cancelled_or_end_unconfirmed(state: FileStat
 
 
 def test_unconfirmed_is_an_ending_without_a_band() -> None:
-    assert FileState.UNCONFIRMED.is_terminal and not FileState.UNCONFIRMED.is_active
+    assert FileState.UNCONFIRMED.is_terminal
     assert FileState.UNCONFIRMED not in PROGRESS_BANDS
 
 
