@@ -465,10 +465,12 @@ def test_platform_dialogs_are_asked_for_on_linux_desktops(monkeypatch, desktop, 
     from image2model_desktop.gui.app import platform_dialogs
 
     monkeypatch.setenv("XDG_CURRENT_DESKTOP", desktop)
+    # Set first, so monkeypatch restores the variable whatever platform_dialogs writes
+    # (a delenv of an absent variable records nothing: the portal theme leaked into
+    # later tests' window processes).
+    monkeypatch.setenv("QT_QPA_PLATFORMTHEME", preset or "")
     if preset is None:
-        monkeypatch.delenv("QT_QPA_PLATFORMTHEME", raising=False)
-    else:
-        monkeypatch.setenv("QT_QPA_PLATFORMTHEME", preset)
+        monkeypatch.delenv("QT_QPA_PLATFORMTHEME")
     platform_dialogs()
     assert os.environ.get("QT_QPA_PLATFORMTHEME") == expected
 
