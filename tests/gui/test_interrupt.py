@@ -8,7 +8,6 @@ test's Xvfb) it goes to the window's process alone.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -45,14 +44,15 @@ def start_window(library: Path, command: list[str], env: dict[str, str]) -> subp
     )
 
 
-def close_with_ctrl_c(window: subprocess.Popen[str], library: Path, *, group: bool) -> str:
+def close_with_ctrl_c(run, window: subprocess.Popen[str], library: Path, *, group: bool) -> str:
     """Wait until the window is up, send SIGINT, and return what it printed on stderr."""
     try:
 
         def up() -> bool:
             return socket_path(library).exists() or window.poll() is not None
 
-        asyncio.run(until(up, timeout=60, what="the window to open"))
+        # On the suite's Qt loop: asyncio.run would leave the thread with no current loop.
+        run(until(up, timeout=60, what="the window to open"))
         assert window.poll() is None, window.communicate()[1]
         if group:
             os.killpg(window.pid, signal.SIGINT)
@@ -72,20 +72,20 @@ def assert_clean(err: str) -> None:
 
 
 @pytest.mark.slow
-def test_ctrl_c_closes_the_headless_window_cleanly(tmp_path: Path) -> None:
+def test_ctrl_c_closes_the_headless_window_cleanly(run, tmp_path: Path) -> None:
     library = tmp_path / "library"
     env = subprocess_env(IMAGE2MODEL_DATA_DIR=str(library))
     env.pop("DISPLAY", None)
     screen = str(REPO / "tools" / "virtual-screen.sh")
     window = start_window(library, [screen, sys.executable, "-m", "image2model_desktop"], env)
-    assert_clean(close_with_ctrl_c(window, library, group=True))
+    assert_clean(close_with_ctrl_c(run, window, library, group=True))
     assert not socket_path(library).exists()
 
 
 @pytest.mark.slow
-def test_ctrl_c_closes_the_window_on_a_display(tmp_path: Path) -> None:
+def test_ctrl_c_closes_the_window_on_a_display(run, tmp_path: Path) -> None:
     library = tmp_path / "library"
     env = subprocess_env(IMAGE2MODEL_DATA_DIR=str(library))
     assert env.get("DISPLAY"), "pytest-xvfb gives this test a display"
     window = start_window(library, [sys.executable, "-m", "image2model_desktop"], env)
-    assert_clean(close_with_ctrl_c(window, library, group=False))
+    assert_clean(close_with_ctrl_c(run, window, library, group=False))
