@@ -547,11 +547,18 @@ def test_upload_words_count_ready_photos_and_name_those_left_out(
     run(until(lambda: not upload.tray.is_checking(), timeout=10, what="the checks"))
     text = upload.count_label.text()
     assert text.startswith("1 ready") and "1 refused (not in the batch)" in text
+    assert "1 of 25 places used: refused photos take none" in text
     many = []
-    for number in range(26):
+    for number in range(27):
         target = tmp_path / f"extra_{number:02}.jpg"
-        shutil.copy(photos[0], target)
+        if number == 3:
+            target.write_text("refused too")  # frees its place for the next photo
+        else:
+            shutil.copy(photos[0], target)
         many.append(target)
     run(upload.add_paths(many))
     notice = upload.notice.text()
-    assert "3 were left out (extra_23.jpg, extra_24.jpg, extra_25.jpg)" in notice
+    # Refused photos take no place: 25 ready photos, and only the two beyond them left out.
+    assert "2 were left out (extra_25.jpg, extra_26.jpg)" in notice, notice
+    assert len(upload.tray.valid_photos()) == 25
+    assert "25 ready" in upload.count_label.text() and "2 refused" in upload.count_label.text()
