@@ -163,3 +163,79 @@ def test_spent_and_estimated_prices_with_their_source(
     assert "~$0.36/model (FAL, today)" in lines["tripo-v2.5"], lines["tripo-v2.5"]
     assert "price unknown" in lines["hunyuan3d-v3"]
     assert len(fake.log("pricing")) == 1
+
+
+def test_settings_show_the_balance_and_set_how_long_fal_keeps_the_photos(
+    open_window, run, fake: FakeFal, data_dir: Path, tmp_path: Path
+) -> None:
+    from image2model_desktop.core.settings import Settings
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
+
+    fake.balance_usd = 12.5
+    window = open_window(runtime=fal_runtime(data_dir, fake), with_3d=False).window
+
+    def settings_dialog() -> SettingsDialog:
+        dialog = SettingsDialog(
+            window.runtime.settings,
+            data_dir,
+            "k",
+            "Off.",
+            False,
+            window,
+            balance=window.service.account_balance,
+        )
+        dialog.show()
+        return dialog
+
+    dialog = settings_dialog()
+    # Asked in the background: the dialog is up before FAL answers.
+    assert dialog.balance.text() == "Asking FAL…"
+    run(until(lambda: "$" in dialog.balance.text(), timeout=10, what="the balance"))
+    assert dialog.balance.text() == "$12.50 left on the FAL account"
+    assert dialog.retention.currentText() == "1 day"
+    dialog.retention.setCurrentIndex(dialog.retention.findData("1h"))
+    window.save_settings(dialog.result_settings())
+    dialog.close()
+    dialog.deleteLater()
+    assert Settings.load(data_dir / "settings.json").defaults.fal_retention == "1h"
+
+    # A key that may not read billing: the dialog says why, in a sentence.
+    fake.billing_access = False
+    refused = settings_dialog()
+    run(until(lambda: "admin key" in refused.balance.text(), timeout=10, what="why not"))
+    assert refused.retention.currentText() == "1 hour"
+    refused.close()
+    refused.deleteLater()
+
+    # The window's next batch uploads with that lifetime.
+    upload = window.upload
+    pick(upload, "tripo-v2.5")
+    run(upload.add_paths([make_photo(tmp_path / "mug.png", 64)]))
+    run(until(upload.generate_button.isEnabled, timeout=10, what="Generate enabled"))
+    click(upload.generate_button)
+    run(until(lambda: fake.upload_lifecycles(), timeout=20, what="the upload"))
+    assert fake.upload_lifecycles() == [("mug.png", {"expiration_duration_seconds": 3600})]
+    run(window.service.wait_finished(window.current_job_id))
+
+
+def test_pbr_is_greyed_while_a_model_that_needs_a_texture_has_none(
+    open_window, fake: FakeFal, data_dir: Path
+) -> None:
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
+
+    window = open_window(runtime=fal_runtime(data_dir, fake), with_3d=False).window
+    dialog = SettingsDialog(window.runtime.settings, data_dir, "k", "Off.", False, window)
+    for panel in (window.upload.parameters, dialog.defaults):
+        pick_in = panel.engine
+        pick_in.setCurrentIndex(
+            next(
+                i for i in range(pick_in.count()) if pick_in.itemData(i, MODEL_ROLE) == "tripo-v2.5"
+            )
+        )
+        panel.pbr.setChecked(True)
+        panel.texture.setCurrentIndex(panel.texture.findData("no"))
+        assert not panel.pbr.isEnabled() and "need a texture" in panel.pbr.toolTip()
+        assert panel.parameters().pbr is False
+        panel.texture.setCurrentIndex(panel.texture.findData("standard"))
+        assert panel.pbr.isEnabled() and panel.parameters().pbr is True
+    dialog.deleteLater()

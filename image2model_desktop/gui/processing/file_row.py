@@ -16,6 +16,7 @@ from image2model_desktop.gui.qt import (
     Signal,
 )
 from image2model_desktop.gui.style import repolish
+from image2model_desktop.gui.widgets.elided import ElidedLabel
 
 THUMB = 48
 
@@ -73,7 +74,8 @@ class FileRow(QWidget):
         middle = QVBoxLayout()
         middle.setSpacing(3)
         top = QHBoxLayout()
-        self.name = QLabel(item.filename)
+        # Cut short, not wrapped or widening: the row fits a 1024-px window whatever the name.
+        self.name = ElidedLabel(item.filename, minimum=80)
         self.name.setObjectName("rowName")
         self.state = QLabel()
         self.state.setObjectName("fileState")
@@ -82,6 +84,7 @@ class FileRow(QWidget):
         self.money = QLabel()
         self.money.setObjectName("muted")
         self.money.setAccessibleName(f"Cost of {item.filename}")
+        top.setSpacing(10)
         top.addWidget(self.name, 1)
         top.addWidget(self.queue)
         top.addWidget(self.money)

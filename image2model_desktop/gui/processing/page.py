@@ -131,8 +131,7 @@ class ProcessingPage(QWidget):
         self.list.clear()
         self.notice.clear_message()
         noun = "photo" if len(job.files) == 1 else "photos"
-        engine = "FAL Tripo3D" if job.engine == "fal" else "the offline engine"
-        self.title.setText(f"{len(job.files)} {noun} with {engine}")
+        self.title.setText(f"{len(job.files)} {noun} with {_engine_words(job)}")
         self._build_rows(FIRST_ROWS)
         self._schedule_build()
         self._show_overall(job.progress, job.summary_message())
@@ -311,6 +310,21 @@ class ProcessingPage(QWidget):
     def _on_error(self, error: BaseException) -> None:
         message = getattr(error, "user_message", None) or "That could not be started again."
         self.notice.show_message(message, "error")
+
+
+def _engine_words(job: Job) -> str:
+    """``FAL Tripo v2.5``, ``several FAL models`` (a compare batch) or ``the offline engine``."""
+    if job.engine != "fal":
+        return "the offline engine"
+    from image2model_desktop.gui.upload.model_choice import fal_catalog, fal_name
+
+    models = {f.model or job.parameters.model for f in job.files}
+    if len(models) != 1:
+        return "several FAL models"
+    try:
+        return fal_name(fal_catalog().for_model(models.pop()))
+    except Image2ModelError:  # a model this version no longer lists
+        return "FAL"
 
 
 def _overall_state(job: Job) -> str:

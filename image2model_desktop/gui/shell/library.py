@@ -31,6 +31,9 @@ STATUS_WORDS = {
     JobStatus.CANCELLED: "cancelled",
 }
 LIST_LIMIT = 500
+#: Wide enough for an entry's lines ("spent $0.99 · estimated $1.32"); with the
+#: upload page's own minimum it still fits a 1024-px window.
+MINIMUM_WIDTH = 200
 
 
 class LibraryList(QListWidget):
@@ -55,6 +58,10 @@ class LibraryList(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The window's splitter squashed the list to ~70 px at 1024×700 (issue 24):
+        # a minimum it keeps, and lines cut short with "…" (the tooltip has them whole).
+        self.setMinimumWidth(MINIMUM_WIDTH)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setSpacing(1)
         self.itemClicked.connect(self._on_clicked)
         self.itemActivated.connect(self._on_clicked)
@@ -170,7 +177,9 @@ def _entry_size(job: Job) -> QSize:
 def _tooltip(job: Job) -> str:
     names = [f.filename for f in job.files]
     shown = "\n".join(names[:12]) + (f"\n… and {len(names) - 12} more" if len(names) > 12 else "")
-    return f"{batch_time(job)}\n{shown}"
+    money = job_money(job)
+    lines = [batch_time(job), job.summary_message(), *([money] if money else []), shown]
+    return "\n".join(lines)
 
 
 def _describe(job: Job) -> str:
@@ -180,6 +189,10 @@ def _describe(job: Job) -> str:
     status = STATUS_WORDS.get(job.status, job.status.value)
     if job.status == JobStatus.PROCESSING:
         status = f"{job.progress:.0f}%"
+    elif job.unconfirmed_count:
+        # Not a failure: FAL may have the request, and the person decides. The count
+        # of models made says the rest.
+        status = f"{job.unconfirmed_count} sent, no answer"
     models = f"{job.completed_count}/{len(names)}" if job.completed_count != len(names) else ""
     count = f"{models or len(names)} model{'s' if len(names) != 1 else ''}"
     # Short lines: the sidebar is about 250 px wide in a 1024-px window.

@@ -345,6 +345,7 @@ class MainWindow(QMainWindow):
             self.api.available(),
             self,
             start_api=self._start_api,
+            balance=self.service.account_balance if key_before else None,
         )
         if dialog.exec():
             self.save_settings(dialog.result_settings())
@@ -355,6 +356,7 @@ class MainWindow(QMainWindow):
         if load_fal_key(self.runtime.paths.root) != key_before:
             # The FAL engine holds the key it was made with (and any verdict on it).
             self.service.reset_engine("fal")
+            self.upload.ask_prices()
         self.upload.refresh()
 
     def save_settings(self, settings: Settings) -> None:

@@ -24,6 +24,7 @@ from image2model_desktop.gui.qt import (
     QLabel,
     QMimeData,
     QPushButton,
+    Qt,
     QTimer,
     QVBoxLayout,
     QWidget,
@@ -100,9 +101,12 @@ class UploadPage(QWidget):
         self.generate_button.setAccessibleName("Generate models")
         self.generate_button.setStyleSheet(PRIMARY_BUTTON)
         self.generate_button.clicked.connect(self.generate)
+        # Both lines wrap rather than widen the page (and the window) at 1024 px.
+        self.count_label.setWordWrap(True)
+        self.cost_label.setWordWrap(True)
+        self.cost_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         footer.addWidget(self.count_label)
-        footer.addStretch(1)
-        footer.addWidget(self.cost_label)
+        footer.addWidget(self.cost_label, 1)
         footer.addSpacing(12)
         footer.addWidget(self.clear_button)
         footer.addWidget(self.generate_button)
@@ -363,9 +367,7 @@ class UploadPage(QWidget):
     def _on_settings(self, old: Settings, new: Settings) -> None:
         # The retention is read at Generate: a change of it alone keeps the form's choices.
         kept = {"fal_retention": "1d"}
-        if new.job_defaults().model_copy(update=kept) != old.job_defaults().model_copy(
-            update=kept
-        ):
+        if new.job_defaults().model_copy(update=kept) != old.job_defaults().model_copy(update=kept):
             self.set_parameters(new.job_defaults())
 
     def detach(self) -> None:
