@@ -16,7 +16,7 @@ from testkit import subprocess_env, until
 
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.gui import style
-from image2model_desktop.gui.qt import QDialog, Qt
+from image2model_desktop.gui.qt import QDialog, QPoint, Qt
 from image2model_desktop.gui.shell.header import Phase
 
 
@@ -40,7 +40,11 @@ def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
             start_api=window._start_api,
         )
         dialog.show()
-        QTest.mouseClick(dialog.api_enabled, Qt.MouseButton.LeftButton)
+        # The dialog scrolls on a small screen: the API's group is below the fold.
+        dialog.scroll.ensureWidgetVisible(dialog.api_enabled)
+        # On the box and its words (the row is wider than they are).
+        box = QPoint(12, dialog.api_enabled.height() // 2)
+        QTest.mouseClick(dialog.api_enabled, Qt.MouseButton.LeftButton, pos=box)
         dialog.api_port.setValue(taken)
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         run(

@@ -26,7 +26,6 @@ from image2model_desktop.gui.qt import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QShowEvent,
     QSpinBox,
     Qt,
     QVBoxLayout,
@@ -67,7 +66,6 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(620)
         self._settings = settings
         self._data_dir = data_dir
-        self._fitted = False
         # Save starts the API first when its settings change: a failure is said here, in place.
         self._start_api = start_api
         outer = QVBoxLayout(self)
@@ -219,6 +217,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
         self._show_key_status()
+        self._fit_screen(buttons)
 
     async def _show_balance(self, balance: Callable[[], Awaitable[AccountBalance]]) -> None:
         answer = await balance()
@@ -230,24 +229,25 @@ class SettingsDialog(QDialog):
     def _no_balance(self, error: BaseException) -> None:
         self.balance.setText("FAL could not be asked for the balance now.")
 
-    def showEvent(self, event: QShowEvent) -> None:
-        """As tall as the groups need, but never taller than the screen the dialog is on."""
-        super().showEvent(event)
-        if self._fitted:
-            return
-        self._fitted = True
+    def _fit_screen(self, buttons: QDialogButtonBox) -> None:
+        """As large as the groups need, but never larger than the screen (sized before it
+        is shown: a dialog resized once on screen took clicks at its old size)."""
+        outer = self.layout()
+        assert outer is not None
+        margins = outer.contentsMargins()
         content = self.scroll.widget().sizeHint()
         bar = self.scroll.verticalScrollBar().sizeHint().width()
-        width = content.width() + bar + self.width() - self.scroll.width()
-        height = content.height() + self.height() - self.scroll.height()
-        screen = self.screen().availableGeometry()
-        self.resize(
-            min(max(width, self.width()), screen.width()), min(height, screen.height() - 40)
+        width = content.width() + bar + margins.left() + margins.right()
+        height = (
+            content.height()
+            + buttons.sizeHint().height()
+            + outer.spacing()
+            + margins.top()
+            + margins.bottom()
         )
-        self.move(
-            max(screen.left(), min(self.x(), screen.right() - self.width())),
-            max(screen.top(), min(self.y(), screen.bottom() - self.height())),
-        )
+        parent = self.parentWidget()
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(min(width, screen.width()), min(height, screen.height() - 40))
 
     def _show_api_status(self, text: str, failed: bool) -> None:
         self.api_status.setText(text)

@@ -131,8 +131,9 @@ class MainWindow(QMainWindow):
             self.upload.set_parameters(last)
         self.bridge.jobFinished.connect(self._on_job_finished)
         self.notifier = Notifier(self, icon or QIcon(), self.bridge)
-        self.watch = WatchFolder(runtime, self.bridge)
+        self.watch = WatchFolder(runtime, self.bridge, self)
         self.watch.problem.connect(lambda text: self.upload.show_message(text, "error"))
+        self.watch.said.connect(lambda text: self.upload.show_message(text, "success"))
         self._unsubscribe = runtime.subscribe_settings(lambda _old, _new: self.apply_theme())
         self.apply_theme()
         # "As the system" follows the OS switching while the window is open.

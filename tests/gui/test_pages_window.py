@@ -1,0 +1,132 @@
+"""The window's pages on a small screen and by keyboard, the watch folder that asks, and
+folders opened only by a file manager (issue 24 points 2, 7, 9 and 10)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtTest import QTest
+from testkit import until
+
+from image2model_desktop.gui.qt import QMessageBox, Qt
+
+
+def click(widget) -> None:  # type: ignore[no-untyped-def]
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def test_watch_folder_that_asks_every_time_asks_and_says_what_it_did(
+    open_window, photos, run, tmp_path
+):
+    inbox, out = tmp_path / "inbox", tmp_path / "chosen"
+    inbox.mkdir()
+    harness = open_window(with_3d=False)
+    window = harness.window
+    settings = harness.runtime.settings
+    assert settings.output_folder is None  # "Ask every time"
+    window.save_settings(settings.model_copy(update={"watch_folder": str(inbox)}))
+    watch = window.watch
+
+    def asked() -> QMessageBox | None:
+        question = watch.question
+        return question if question is not None and question.isVisible() else None
+
+    shutil.copy(photos[0], inbox / photos[0].name)
+    question = run(until(asked, timeout=120, what="the question where to save the model"))
+    assert "1 model from the watched folder is ready" in question.text()
+    (not_now,) = [b for b in question.buttons() if b.text() == "Not now"]
+    click(not_now)
+    run(until(lambda: window.upload.notice.isVisible(), timeout=5, what="the sentence"))
+    assert "stayed in the library only" in window.upload.notice.text()
+
+    shutil.copy(photos[1], inbox / photos[1].name)
+    question = run(until(asked, timeout=120, what="the second question"))
+    watch.ask_folder = lambda: str(out)
+    (save,) = [b for b in question.buttons() if b.text() == "Save…"]
+    click(save)
+    model = out / f"{photos[1].stem}.glb"
+    run(until(model.exists, timeout=30, what="the model copied to the chosen folder"))
+    run(
+        until(
+            lambda: "Copied 1 model" in window.upload.notice.text(),
+            timeout=10,
+            what="the sentence saying where",
+        )
+    )
+    assert window.upload.notice.text() == (f"Copied 1 model from the watched folder to {out}.")
+    assert not (out / f"{photos[0].stem}.glb").exists()  # Not now copied nothing
+
+
+def fake_desktop(tmp_path: Path, handler: str, entry: str) -> tuple[dict[str, str], Path]:
+    """A PATH whose xdg-mime names ``handler`` for folders, and whose xdg-open writes down
+    what it was asked to open; ``entry`` is that handler's desktop entry."""
+    bin_dir, data = tmp_path / "bin", tmp_path / "share"
+    bin_dir.mkdir(parents=True)
+    (data / "applications").mkdir(parents=True)
+    (data / "applications" / handler).write_text(entry)
+    opened = tmp_path / "opened.txt"
+    scripts = {
+        "xdg-mime": f'#!/bin/sh\n[ "$3" = inode/directory ] && echo {handler}\n',
+        "xdg-open": f'#!/bin/sh\necho "$1" >> {opened}\n',
+    }
+    for name, text in scripts.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env = {"PATH": str(bin_dir), "XDG_DATA_HOME": str(data), "XDG_DATA_DIRS": str(data)}
+    return env, opened
+
+
+FILES = "[Desktop Entry]\nName=Files\nExec=files %U\nCategories=System;FileTools;FileManager;\n"
+CHROMIUM = (
+    "[Desktop Entry]\nName=Chromium\nExec=/usr/bin/chromium %U\nCategories=Network;WebBrowser;\n"
+    "MimeType=text/html;x-scheme-handler/http;x-scheme-handler/https;\n"
+)
+
+
+def test_folders_open_in_a_file_manager_never_in_a_browser(tmp_path):
+    from image2model_desktop.gui.widgets.file_manager import folder_opener
+
+    files_env, _ = fake_desktop(tmp_path / "a", "org.example.Files.desktop", FILES)
+    assert folder_opener(files_env) == "org.example.Files.desktop"
+    browser_env, _ = fake_desktop(tmp_path / "b", "chromium.desktop", CHROMIUM)
+    assert folder_opener(browser_env) is None
+    # A browser that only says so by the links it opens.
+    quiet = CHROMIUM.replace("Categories=Network;WebBrowser;\n", "")
+    quiet_env, _ = fake_desktop(tmp_path / "c", "web.desktop", quiet)
+    assert folder_opener(quiet_env) is None
+    # Named, but with no entry to read (xdg-open would fall back to a browser).
+    gone_env = dict(files_env, XDG_DATA_HOME=str(tmp_path), XDG_DATA_DIRS=str(tmp_path))
+    assert folder_opener(gone_env) is None
+    assert folder_opener({"PATH": str(tmp_path / "nowhere")}) is None  # no xdg-mime at all
+
+
+def test_open_folder_uses_the_file_manager_and_shows_the_path_instead_of_a_browser(
+    open_window, run, tmp_path, monkeypatch
+):
+    window = open_window(with_3d=False).window
+    results = window.results
+    folder = tmp_path / "models"
+    folder.mkdir()
+    results._last_folder = folder  # where the last Save put models
+    results.open_folder_button.setEnabled(True)
+
+    env, opened = fake_desktop(tmp_path / "browser", "chromium.desktop", CHROMIUM)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    click(results.open_folder_button)
+    message = results.folder_message
+    assert message is not None and message.isVisible()
+    assert message.path.text() == str(folder)
+    assert not opened.exists()  # the browser was never started
+    message.close()
+
+    env, opened = fake_desktop(tmp_path / "files", "org.example.Files.desktop", FILES)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    results.folder_message = None
+    click(results.open_folder_button)
+    assert results.folder_message is None
+    # Qt starts xdg-open detached: wait for what it wrote down.
+    text = run(until(lambda: opened.exists() and opened.read_text(), timeout=10, what="xdg-open"))
+    assert text.strip() in (folder.as_uri(), str(folder))
