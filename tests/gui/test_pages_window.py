@@ -10,6 +10,7 @@ from PySide6.QtTest import QTest
 from testkit import until
 
 from image2model_desktop.gui.qt import QMessageBox, Qt
+from image2model_desktop.gui.upload.model_choice import MODEL_ROLE
 
 
 def click(widget) -> None:  # type: ignore[no-untyped-def]
@@ -130,3 +131,117 @@ def test_open_folder_uses_the_file_manager_and_shows_the_path_instead_of_a_brows
     # Qt starts xdg-open detached: wait for what it wrote down.
     text = run(until(lambda: opened.exists() and opened.read_text(), timeout=10, what="xdg-open"))
     assert text.strip() in (folder.as_uri(), str(folder))
+
+
+def tab_walk(start, steps: int = 120) -> list:  # type: ignore[no-untyped-def]
+    """The widgets Tab gives focus to, from ``start`` round the focus chain back to it."""
+    from image2model_desktop.gui.qt import QApplication
+
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    seen = [QApplication.focusWidget()]
+    for _ in range(steps):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        now = QApplication.focusWidget()
+        if now is seen[0]:
+            break
+        seen.append(now)
+    return seen
+
+
+def controls(root) -> list:  # type: ignore[no-untyped-def]
+    """Every control under ``root`` a person can use now: shown, enabled, taking Tab focus."""
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        QWidget,
+    )
+
+    from image2model_desktop.gui.upload.dropzone import DropZone
+
+    kinds = (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        DropZone,
+    )
+    found = []
+    for widget in root.findChildren(QWidget):
+        if not isinstance(widget, kinds):
+            continue
+        inner = isinstance(widget, QLineEdit) and isinstance(
+            widget.parentWidget(), QAbstractSpinBox | QComboBox
+        )
+        # Buttons of an exclusive group are reached as radio buttons are (``group_reached``).
+        grouped = isinstance(widget, QAbstractButton) and widget.group() is not None
+        inner = inner or grouped
+        tab = widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        if not inner and tab and widget.isVisibleTo(root) and widget.isEnabled():
+            found.append(widget)
+    return found
+
+
+def reached(widget, visited: list) -> bool:  # type: ignore[no-untyped-def]
+    return any(v is widget or (v is not None and widget.isAncestorOf(v)) for v in visited)
+
+
+def group_reached(buttons: list, visited: list) -> None:  # type: ignore[type-arg]
+    """Tab reaches the group (one of its buttons); from there the arrow keys reach each."""
+    from image2model_desktop.gui.qt import QApplication
+
+    entered = [b for b in buttons if reached(b, visited)]
+    assert entered, [name_of(b) for b in buttons]
+    buttons[0].setFocus(Qt.FocusReason.TabFocusReason)
+    for button in buttons[1:]:
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+        assert QApplication.focusWidget() is button, name_of(QApplication.focusWidget())
+
+
+def name_of(widget) -> str:  # type: ignore[no-untyped-def]
+    text = widget.text() if hasattr(widget, "text") else ""
+    return widget.accessibleName() or text or widget.objectName() or type(widget).__name__
+
+
+def test_every_control_of_the_upload_page_and_settings_is_reached_with_tab(
+    open_window, run, photos
+):
+    from image2model_desktop.gui.settings.dialog import SettingsDialog
+
+    window = open_window(with_3d=False).window
+    window.activateWindow()
+    run(until(window.isActiveWindow, timeout=5, what="the window to be active"))
+    upload = window.upload
+    run(upload.add_paths(photos[:2]))
+    run(until(lambda: not upload.tray.is_checking(), timeout=10, what="the checks"))
+    # A FAL model (its own policy, even with no key) shows every control, the slider live.
+    combo = upload.parameters.engine
+    combo.setCurrentIndex(
+        next(i for i in range(combo.count()) if combo.itemData(i, MODEL_ROLE) == "tripo-v2.5")
+    )
+    upload.parameters.face_limit.set_value(10_000)
+    from image2model_desktop.gui.qt import QPushButton
+
+    visited = tab_walk(window.header.findChild(QPushButton, "newBatchButton"))
+    every = controls(upload)
+    assert len(every) >= 11, [name_of(w) for w in every]
+    assert [name_of(w) for w in every if not reached(w, visited)] == []
+    group_reached([b for b, _ in upload.parameters.face_limit._buttons], visited)
+
+    root = window.runtime.paths.root
+    dialog = SettingsDialog(window.runtime.settings, root, "k", "Off.", True, window)
+    dialog.show()
+    dialog.activateWindow()
+    run(until(dialog.isActiveWindow, timeout=5, what="the dialog to be active"))
+    every = controls(dialog)
+    assert len(every) > 15, [name_of(w) for w in every]
+    visited = tab_walk(every[0])
+    assert [name_of(w) for w in every if not reached(w, visited)] == []
+    group_reached([b for b, _ in dialog.defaults.face_limit._buttons], visited)
+    dialog.close()
+    dialog.deleteLater()
