@@ -41,7 +41,7 @@ def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
         )
         dialog.show()
         # The dialog scrolls on a small screen: the API's group is below the fold.
-        dialog.scroll.ensureWidgetVisible(dialog.api_enabled)
+        dialog.groups.ensureWidgetVisible(dialog.api_enabled)
         # On the box and its words (the row is wider than they are).
         box = QPoint(12, dialog.api_enabled.height() // 2)
         QTest.mouseClick(dialog.api_enabled, Qt.MouseButton.LeftButton, pos=box)

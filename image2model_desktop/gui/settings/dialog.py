@@ -74,12 +74,12 @@ class SettingsDialog(QDialog):
         content.setObjectName("settingsContent")
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 6, 0)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(content)
-        outer.addWidget(self.scroll, 1)
+        self.groups = QScrollArea()
+        self.groups.setWidgetResizable(True)
+        self.groups.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.groups.setFrameShape(QFrame.Shape.NoFrame)
+        self.groups.setWidget(content)
+        outer.addWidget(self.groups, 1)
 
         fal = QGroupBox("FAL.AI (the cloud engine)")
         fal_form = QFormLayout(fal)
@@ -103,8 +103,8 @@ class SettingsDialog(QDialog):
         self.retention.setToolTip(
             "FAL keeps each uploaded photo on its CDN, readable by anyone with its link, until then"
         )
-        for label, value in RETENTIONS:
-            self.retention.addItem(label, value)
+        for words, retention in RETENTIONS:
+            self.retention.addItem(words, retention)
         self.retention.setCurrentIndex(
             max(0, self.retention.findData(settings.defaults.fal_retention))
         )
@@ -217,7 +217,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
         self._show_key_status()
-        self._fit_screen(buttons)
+        self._fit_screen(outer, content, buttons)
 
     async def _show_balance(self, balance: Callable[[], Awaitable[AccountBalance]]) -> None:
         answer = await balance()
@@ -229,14 +229,12 @@ class SettingsDialog(QDialog):
     def _no_balance(self, error: BaseException) -> None:
         self.balance.setText("FAL could not be asked for the balance now.")
 
-    def _fit_screen(self, buttons: QDialogButtonBox) -> None:
+    def _fit_screen(self, outer: QVBoxLayout, groups: QWidget, buttons: QDialogButtonBox) -> None:
         """As large as the groups need, but never larger than the screen (sized before it
         is shown: a dialog resized once on screen took clicks at its old size)."""
-        outer = self.layout()
-        assert outer is not None
         margins = outer.contentsMargins()
-        content = self.scroll.widget().sizeHint()
-        bar = self.scroll.verticalScrollBar().sizeHint().width()
+        content = groups.sizeHint()
+        bar = self.groups.verticalScrollBar().sizeHint().width()
         width = content.width() + bar + margins.left() + margins.right()
         height = (
             content.height()
