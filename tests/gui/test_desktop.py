@@ -469,8 +469,11 @@ def test_platform_dialogs_are_asked_for_on_linux_desktops(monkeypatch, desktop, 
     from image2model_desktop.gui.app import platform_dialogs
 
     monkeypatch.setenv("XDG_CURRENT_DESKTOP", desktop)
+    # Set first, so the teardown restores what was there before: platform_dialogs
+    # writes os.environ itself, and its theme leaked into every later subprocess.
+    monkeypatch.setenv("QT_QPA_PLATFORMTHEME", preset or "")
     if preset is None:
-        monkeypatch.delenv("QT_QPA_PLATFORMTHEME", raising=False)
+        monkeypatch.delenv("QT_QPA_PLATFORMTHEME")
     else:
         monkeypatch.setenv("QT_QPA_PLATFORMTHEME", preset)
     platform_dialogs()

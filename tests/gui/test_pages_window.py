@@ -245,3 +245,37 @@ def test_every_control_of_the_upload_page_and_settings_is_reached_with_tab(
     group_reached([b for b, _ in dialog.defaults.face_limit._buttons], visited)
     dialog.close()
     dialog.deleteLater()
+
+
+def test_at_1024x700_the_library_stays_readable_and_no_page_widens_the_window(
+    open_window, run, photos, model_glb, tmp_path
+):
+    from image2model_desktop.gui.qt import QApplication
+    from image2model_desktop.gui.shell.header import Phase
+    from image2model_desktop.gui.shell.library import MINIMUM_WIDTH
+
+    from .conftest import GatedEngine
+
+    engine = GatedEngine(model_glb)  # closed: the batch stays on the processing page
+    window = open_window(engine, with_3d=False).window
+    window.resize(1024, 700)
+    run(until(lambda: window.width() == 1024, timeout=5, what="the window at 1024 px"))
+    long_name = tmp_path / ("a photo with a very long name from a phone camera " * 2 + ".jpg")
+    shutil.copy(photos[0], long_name)
+    run(window.upload.add_paths([long_name, photos[1]]))
+    run(until(window.upload.generate_button.isEnabled, timeout=10, what="Generate"))
+    QApplication.processEvents()
+    assert window.width() == 1024 and window.library.width() >= MINIMUM_WIDTH
+    click(window.upload.generate_button)
+    run(until(lambda: window.header.phase == Phase.PROCESSING, timeout=10, what="processing"))
+    run(until(lambda: len(engine.started) == 2, timeout=10, what="both files at the engine"))
+    QApplication.processEvents()
+    assert window.width() == 1024, window.processing.minimumSizeHint()
+    assert window.library.width() >= MINIMUM_WIDTH
+    row = window.processing.rows()[0]
+    from image2model_desktop.gui.qt import QLabel
+
+    assert row.name.text() == long_name.name and QLabel.text(row.name).endswith("…")
+    entry = window.library.item(0)
+    # Each line is cut short in the list; the tooltip has the batch whole.
+    assert long_name.name in entry.toolTip() and "in progress" in entry.toolTip()

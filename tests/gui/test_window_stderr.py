@@ -35,6 +35,7 @@ def test_a_25_photo_window_batch_on_fal_writes_nothing_to_stderr(
     library = tmp_path / "library"
     env = subprocess_env(**fake.env(), IMAGE2MODEL_DATA_DIR=str(library))
     env.pop("QT_QPA_PLATFORM", None)  # the Xvfb display pytest-xvfb started, as a desktop's
+    env.pop("QT_QPA_PLATFORMTHEME", None)  # the app picks its own (gui.app.platform_dialogs)
     result = subprocess.run(
         [sys.executable, "-m", "tests.gui.window_batch", str(library), *photos],
         capture_output=True,

@@ -26,6 +26,7 @@ from image2model_desktop.gui.qt import (
     QMainWindow,
     QMessageBox,
     QSettings,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -258,6 +259,12 @@ class MainWindow(QMainWindow):
         page = {Phase.UPLOAD: self.upload_holder, Phase.PROCESSING: self.processing}.get(
             phase, self.results
         )
+        # A stacked widget is as wide as its widest page, shown or not: the hidden
+        # pages' minimums are ignored, so only the page on screen sets the window's.
+        for index in range(self.pages.count()):
+            other = self.pages.widget(index)
+            policy = QSizePolicy.Policy.Preferred if other is page else QSizePolicy.Policy.Ignored
+            other.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
         self.pages.setCurrentWidget(page)
         self.header.set_phase(phase)
 
