@@ -113,7 +113,7 @@ class UploadPage(QWidget):
         layout.addLayout(footer)
         KEYMAP.bind_button("upload:clear", self.clear_button, self)
         KEYMAP.bind_button("upload:generate", self.generate_button, self)
-        self.parameters.relabel_models(self._price_of)
+        self._relabel_models()
         self._refresh()
         # FAL's own prices, read once the window is up (never awaited by it).
         QTimer.singleShot(0, self.ask_prices)
@@ -133,8 +133,13 @@ class UploadPage(QWidget):
             await self._service.refresh_prices("fal")
         finally:
             self._asking_prices = False
-        self.parameters.relabel_models(self._price_of)
+        self._relabel_models()
         self._refresh()
+
+    def _relabel_models(self) -> None:
+        # Without a key the engine cannot be made (each try reads the keyring): the table.
+        has_key = self._service.resolve_engine("auto") == "fal"
+        self.parameters.relabel_models(self._price_of if has_key else table_price)
 
     def _prices_failed(self, error: BaseException) -> None:
         log.warning("FAL's prices were not read", exc_info=error)
