@@ -261,8 +261,7 @@ class MainWindow(QMainWindow):
         )
         # A stacked widget is as wide as its widest page, shown or not: the hidden
         # pages' minimums are ignored, so only the page on screen sets the window's.
-        for index in range(self.pages.count()):
-            other = self.pages.widget(index)
+        for other in (self.upload_holder, self.processing, self.results):
             policy = QSizePolicy.Policy.Preferred if other is page else QSizePolicy.Policy.Ignored
             other.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
         self.pages.setCurrentWidget(page)
