@@ -116,7 +116,7 @@ class UploadPage(QWidget):
         self._relabel_models()
         self._refresh()
         # FAL's own prices, read once the window is up (never awaited by it).
-        QTimer.singleShot(0, self.ask_prices)
+        QTimer.singleShot(0, self, self.ask_prices)
 
     # -- prices -------------------------------------------------------------------
 
