@@ -62,6 +62,7 @@ class Palette:
             "completed": self.success,
             "failed": self.error,
             "cancelled": self.cancelled,
+            "unconfirmed": self.warning,
         }
 
 

@@ -24,6 +24,9 @@ import pytest
 # Never the user's keyring: every test gets the "no keyring here" backend.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("FAL_KEY", None)
+# The window asks FAL's platform API for prices once a key is set: never the real one from a
+# test (a test with a key of its own and no fake gets a refused connection, so the table).
+os.environ["IMAGE2MODEL_FAL_API_URL"] = "https://127.0.0.1:9/v1"
 
 from testkit import make_textured_sphere_glb
 
@@ -157,9 +160,15 @@ def open_window(
     made: list[WindowHarness] = []
 
     def factory(
-        engine: GatedEngine | None = None, *, with_3d: bool = True, photos: list[Path] = ()
+        engine: GatedEngine | None = None,
+        *,
+        with_3d: bool = True,
+        photos: list[Path] = (),
+        runtime: Runtime | None = None,
     ) -> WindowHarness:
-        runtime = gated_runtime(data_dir, engine) if engine else open_runtime(data_dir)
+        """A window on the test's library (``runtime``: one the test wired, e.g. to fake FAL)."""
+        if runtime is None:
+            runtime = gated_runtime(data_dir, engine) if engine else open_runtime(data_dir)
         window = MainWindow(runtime, app_icon())
         window.show()
         harness = WindowHarness(window, runtime, engine)

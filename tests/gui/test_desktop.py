@@ -16,7 +16,7 @@ from testkit import subprocess_env, until
 
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.gui import style
-from image2model_desktop.gui.qt import QDialog, Qt
+from image2model_desktop.gui.qt import QDialog, QPoint, Qt
 from image2model_desktop.gui.shell.header import Phase
 
 
@@ -40,7 +40,11 @@ def test_taken_port_is_said_in_the_settings_dialog(open_window, data_dir, run):
             start_api=window._start_api,
         )
         dialog.show()
-        QTest.mouseClick(dialog.api_enabled, Qt.MouseButton.LeftButton)
+        # The dialog scrolls on a small screen: the API's group is below the fold.
+        dialog.groups.ensureWidgetVisible(dialog.api_enabled)
+        # On the box and its words (the row is wider than they are).
+        box = QPoint(12, dialog.api_enabled.height() // 2)
+        QTest.mouseClick(dialog.api_enabled, Qt.MouseButton.LeftButton, pos=box)
         dialog.api_port.setValue(taken)
         QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         run(
@@ -549,11 +553,18 @@ def test_upload_words_count_ready_photos_and_name_those_left_out(
     run(until(lambda: not upload.tray.is_checking(), timeout=10, what="the checks"))
     text = upload.count_label.text()
     assert text.startswith("1 ready") and "1 refused (not in the batch)" in text
+    assert "1 of 25 places used: refused photos take none" in text
     many = []
-    for number in range(26):
+    for number in range(27):
         target = tmp_path / f"extra_{number:02}.jpg"
-        shutil.copy(photos[0], target)
+        if number == 3:
+            target.write_text("refused too")  # frees its place for the next photo
+        else:
+            shutil.copy(photos[0], target)
         many.append(target)
     run(upload.add_paths(many))
     notice = upload.notice.text()
-    assert "3 were left out (extra_23.jpg, extra_24.jpg, extra_25.jpg)" in notice
+    # Refused photos take no place: 25 ready photos, and only the two beyond them left out.
+    assert "2 were left out (extra_25.jpg, extra_26.jpg)" in notice, notice
+    assert len(upload.tray.valid_photos()) == 25
+    assert "25 ready" in upload.count_label.text() and "2 refused" in upload.count_label.text()

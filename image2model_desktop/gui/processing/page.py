@@ -20,7 +20,9 @@ from image2model_desktop.gui.qt import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
+    QResizeEvent,
     QSize,
     QTimer,
     QVBoxLayout,
@@ -52,6 +54,11 @@ class ProcessingPage(QWidget):
         bridge.jobFinished.connect(self.on_job_finished)
         self.job_id: str | None = None
         self._rows: dict[str, FileRow] = {}
+        self._entries: dict[str, QListWidgetItem] = {}
+        #: The latest version of every file of the shown job, built or not, in batch order.
+        self._items: dict[str, FileItem] = {}
+        #: The question asked before a file sent without an answer is sent again.
+        self.resend_question: QMessageBox | None = None
         #: Files of the shown job whose rows are not built yet, with their latest state.
         self._unbuilt: dict[str, FileItem] = {}
         self._build_generation = 0
@@ -117,13 +124,14 @@ class ProcessingPage(QWidget):
         """
         self.job_id = job.job_id
         self._rows.clear()
+        self._entries.clear()
+        self._items = {item.file_id: item for item in job.files}
         self._unbuilt = {item.file_id: item for item in job.files}
         self._build_generation += 1
         self.list.clear()
         self.notice.clear_message()
         noun = "photo" if len(job.files) == 1 else "photos"
-        engine = "FAL Tripo3D" if job.engine == "fal" else "the offline engine"
-        self.title.setText(f"{len(job.files)} {noun} with {engine}")
+        self.title.setText(f"{len(job.files)} {noun} with {_engine_words(job)}")
         self._build_rows(FIRST_ROWS)
         self._schedule_build()
         self._show_overall(job.progress, job.summary_message())
@@ -149,12 +157,41 @@ class ProcessingPage(QWidget):
             row.cancelClicked.connect(self._cancel_file)
             row.retryClicked.connect(self._retry_file)
             row.againClicked.connect(self.generate_again)
+            row.resendClicked.connect(self.ask_resend)
             entry = QListWidgetItem(self.list)
-            entry.setSizeHint(QSize(0, THUMB + 40))
             self.list.setItemWidget(entry, row)
             self._rows[file_id] = row
+            self._entries[file_id] = entry
+            self._fit(file_id)
             if item.input_name:
                 spawn(self._load_thumbnail(row, inputs / item.input_name))
+        self._show_places()
+
+    def _fit(self, file_id: str) -> None:
+        """Give a row the height its text needs (a wrapped warning takes two or three lines)."""
+        row, entry = self._rows[file_id], self._entries[file_id]
+        height = THUMB + 40
+        if row.hasHeightForWidth():
+            # The stylesheet pads each list item by 2 px a side: the row gets that much less.
+            width = self.list.viewport().width() - 4
+            height = max(height, row.heightForWidth(width) + 4)
+        if entry.sizeHint().height() != height:
+            entry.setSizeHint(QSize(0, height))
+
+    def _show_places(self) -> None:
+        """Tell each waiting row its place among this batch's waiting files (1: next)."""
+        place = 0
+        for file_id, item in self._items.items():
+            waiting = item.state == FileState.PENDING
+            place += waiting
+            row = self._rows.get(file_id)
+            if row is not None:
+                row.set_place(place if waiting else None)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        for file_id in self._rows:
+            self._fit(file_id)
 
     async def _load_thumbnail(self, row: FileRow, path: Path) -> None:
         try:
@@ -169,12 +206,19 @@ class ProcessingPage(QWidget):
     def on_file_updated(self, item: FileItem) -> None:
         if item.job_id != self.job_id:
             return
+        before = self._items.get(item.file_id)
+        self._items[item.file_id] = item
+        if before is not None and (before.state == FileState.PENDING) != (
+            item.state == FileState.PENDING
+        ):
+            self._show_places()
         if item.file_id in self._unbuilt:
             self._unbuilt[item.file_id] = item
             return
         row = self._rows.get(item.file_id)
         if row is not None:
             row.update_file(item)
+            self._fit(item.file_id)
 
     def on_progress(self, event: JobProgress) -> None:
         if event.job_id == self.job_id:
@@ -222,6 +266,38 @@ class ProcessingPage(QWidget):
         if self.job_id is not None:
             spawn(self._service.retry(self.job_id, [file_id]), on_error=self._on_error)
 
+    def ask_resend(self, file_id: str) -> None:
+        """Send again a file sent without an answer, once the person agrees it may cost twice.
+
+        The question is not modal to the loop (``open``, not ``exec``): batches
+        keep running while it is on screen.
+        """
+        item = self._items.get(file_id)
+        if self.job_id is None or item is None:
+            return
+        cost = f" (about ${item.estimated_usd:.2f} more)" if item.estimated_usd else ""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Send again?", "", parent=self)
+        box.setObjectName("resendQuestion")
+        box.setText(f"Send “{item.filename}” to FAL again?")
+        box.setInformativeText(
+            "FAL may have received the first request and may bill it. Sending again may "
+            f"pay twice{cost}. If fal.ai/dashboard shows the request, wait for it instead."
+        )
+        send = box.addButton("Send again", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        job_id = self.job_id
+
+        def answered() -> None:
+            if box.clickedButton() is send:
+                spawn(self._service.resend(job_id, [file_id]), on_error=self._on_error)
+            box.deleteLater()
+            if self.resend_question is box:
+                self.resend_question = None
+
+        box.finished.connect(answered)
+        self.resend_question = box
+        box.open()
+
     def generate_again(self, file_id: str) -> None:
         """A new batch of that photo that asks the engine anew (no reuse, a new seed)."""
         if self.job_id is not None:
@@ -232,8 +308,23 @@ class ProcessingPage(QWidget):
         self.jobStarted.emit(job.job_id)
 
     def _on_error(self, error: BaseException) -> None:
-        message = getattr(error, "user_message", None) or "That could not be retried."
+        message = getattr(error, "user_message", None) or "That could not be started again."
         self.notice.show_message(message, "error")
+
+
+def _engine_words(job: Job) -> str:
+    """``FAL Tripo v2.5``, ``several FAL models`` (a compare batch) or ``the offline engine``."""
+    if job.engine != "fal":
+        return "the offline engine"
+    from image2model_desktop.gui.upload.model_choice import fal_catalog, fal_name
+
+    models = {f.model or job.parameters.model for f in job.files}
+    if len(models) != 1:
+        return "several FAL models"
+    try:
+        return fal_name(fal_catalog().for_model(models.pop()))
+    except Image2ModelError:  # a model this version no longer lists
+        return "FAL"
 
 
 def _overall_state(job: Job) -> str:

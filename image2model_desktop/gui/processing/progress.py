@@ -58,6 +58,7 @@ class ProgressStrip(QWidget):
             fill.setWidth(max(rect.height(), round(rect.width() * self._value / self._maximum)))
             fills = {"completed": palette.success, "failed": palette.error}
             fills["cancelled"] = palette.cancelled
+            fills["unconfirmed"] = palette.warning
             painter.setBrush(QColor(fills.get(self._state, palette.accent)))
             painter.drawRoundedRect(fill, radius, radius)
         painter.end()

@@ -51,8 +51,14 @@ class FolderMessage(QDialog):
 
 
 def open_folder(folder: Path, parent: QWidget | None = None) -> FolderMessage | None:
-    """Show ``folder`` in the file manager; when none takes it, show its path (returned)."""
-    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+    """Show ``folder`` in the file manager; when none takes it, show its path (returned).
+
+    Never in a web browser: without a file manager, xdg-open opened folders in
+    Chromium (``widgets.file_manager``).
+    """
+    from image2model_desktop.gui.widgets.file_manager import folder_opener
+
+    if folder_opener() is not None and QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
         return None
     message = FolderMessage(folder, parent)
     message.open()

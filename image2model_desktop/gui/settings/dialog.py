@@ -1,11 +1,15 @@
-"""The Settings dialog: FAL key, concurrency, default parameters, output folder, local API."""
+"""The Settings dialog: FAL key, photos' lifetime on FAL and the account's balance,
+concurrency, default parameters, output folder, watch folder, colours, local API."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from image2model_desktop.core import credentials
+from image2model_desktop.core.engine import AccountBalance
+from image2model_desktop.core.models import FalRetention
 from image2model_desktop.core.settings import ApiServerSettings, Settings
 from image2model_desktop.gui.background import spawn
 from image2model_desktop.gui.qt import (
@@ -15,12 +19,15 @@ from image2model_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +36,13 @@ from image2model_desktop.gui.upload.parameters import ParametersPanel
 from image2model_desktop.gui.widgets.file_dialogs import choose_folder
 
 THEMES = (("As the system", "system"), ("Light", "light"), ("Dark", "dark"))
+#: How long FAL keeps a batch's photos on its CDN (public to anyone with the link).
+RETENTIONS: tuple[tuple[str, FalRetention], ...] = (
+    ("1 hour", "1h"),
+    ("1 day", "1d"),
+    ("7 days", "7d"),
+    ("As the FAL account says", "account"),
+)
 
 
 class SettingsDialog(QDialog):
@@ -44,6 +58,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         start_api: Callable[[ApiServerSettings], Awaitable[tuple[bool, str]]] | None = None,
+        balance: Callable[[], Awaitable[AccountBalance]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -53,9 +68,20 @@ class SettingsDialog(QDialog):
         self._data_dir = data_dir
         # Save starts the API first when its settings change: a failure is said here, in place.
         self._start_api = start_api
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        # The groups scroll: all of them are 780 px tall, more than a 1024×700 screen.
+        content = QWidget()
+        content.setObjectName("settingsContent")
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 6, 0)
+        self.groups = QScrollArea()
+        self.groups.setWidgetResizable(True)
+        self.groups.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.groups.setFrameShape(QFrame.Shape.NoFrame)
+        self.groups.setWidget(content)
+        outer.addWidget(self.groups, 1)
 
-        fal = QGroupBox("FAL.AI key (Tripo3D cloud engine)")
+        fal = QGroupBox("FAL.AI (the cloud engine)")
         fal_form = QFormLayout(fal)
         self.key_status = QLabel()
         self.key_input = QLineEdit()
@@ -71,10 +97,35 @@ class SettingsDialog(QDialog):
         key_buttons.addWidget(self.save_key_button)
         key_buttons.addWidget(self.clear_key_button)
         key_buttons.addStretch(1)
+        self.retention = QComboBox()
+        self.retention.setObjectName("falRetentionInput")
+        self.retention.setAccessibleName("Delete my photos from FAL after")
+        self.retention.setToolTip(
+            "FAL keeps each uploaded photo on its CDN, readable by anyone with its link, until then"
+        )
+        for words, retention in RETENTIONS:
+            self.retention.addItem(words, retention)
+        self.retention.setCurrentIndex(
+            max(0, self.retention.findData(settings.defaults.fal_retention))
+        )
+        self.balance = QLabel()
+        self.balance.setObjectName("falBalance")
+        self.balance.setWordWrap(True)
         fal_form.addRow("Status", self.key_status)
         fal_form.addRow("New key", self.key_input)
         fal_form.addRow("", key_buttons)
+        fal_form.addRow("Delete my photos from FAL after", self.retention)
+        fal_form.addRow("Balance", self.balance)
         layout.addWidget(fal)
+        self._balance_task: asyncio.Task[None] | None = None
+        if balance is None:
+            self.balance.setText("Set a FAL key to see the account's balance.")
+        else:
+            # Asked in the background: the dialog is usable while FAL answers (or not).
+            self.balance.setText("Asking FAL…")
+            task = spawn(self._show_balance(balance), on_error=self._no_balance)
+            self._balance_task = task
+            self.finished.connect(lambda _result: task.cancel())
 
         work = QGroupBox("Processing")
         work_form = QFormLayout(work)
@@ -164,8 +215,37 @@ class SettingsDialog(QDialog):
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        outer.addWidget(buttons)
         self._show_key_status()
+        self._fit_screen(outer, content, buttons)
+
+    async def _show_balance(self, balance: Callable[[], Awaitable[AccountBalance]]) -> None:
+        answer = await balance()
+        if answer.usd is None:
+            self.balance.setText(answer.reason or "FAL did not say.")
+        else:
+            self.balance.setText(f"${answer.usd:,.2f} left on the FAL account")
+
+    def _no_balance(self, error: BaseException) -> None:
+        self.balance.setText("FAL could not be asked for the balance now.")
+
+    def _fit_screen(self, outer: QVBoxLayout, groups: QWidget, buttons: QDialogButtonBox) -> None:
+        """As large as the groups need, but never larger than the screen (sized before it
+        is shown: a dialog resized once on screen took clicks at its old size)."""
+        margins = outer.contentsMargins()
+        content = groups.sizeHint()
+        bar = self.groups.verticalScrollBar().sizeHint().width()
+        width = content.width() + bar + margins.left() + margins.right()
+        height = (
+            content.height()
+            + buttons.sizeHint().height()
+            + outer.spacing()
+            + margins.top()
+            + margins.bottom()
+        )
+        parent = self.parentWidget()
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(min(width, screen.width()), min(height, screen.height() - 40))
 
     def _show_api_status(self, text: str, failed: bool) -> None:
         self.api_status.setText(text)
@@ -239,7 +319,9 @@ class SettingsDialog(QDialog):
         return self._settings.model_copy(
             update={
                 "concurrency": self.concurrency.value(),
-                "defaults": self.defaults.parameters(),
+                "defaults": self.defaults.parameters().model_copy(
+                    update={"fal_retention": self.retention.currentData()}
+                ),
                 "output_folder": folder,
                 "api": api,
                 "theme": self.theme.currentData(),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from image2model_desktop.core.events import JobProgress
-from image2model_desktop.core.models import Job, JobStatus
+from image2model_desktop.core.models import FileItem, Job, JobStatus
 from image2model_desktop.core.service import JobService
 from image2model_desktop.gui.bridge import EngineBridge
+from image2model_desktop.gui.processing.file_row import money_words
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -30,6 +31,9 @@ STATUS_WORDS = {
     JobStatus.CANCELLED: "cancelled",
 }
 LIST_LIMIT = 500
+#: Wide enough for an entry's lines ("spent $0.99 · estimated $1.32"); with the
+#: upload page's own minimum it still fits a 1024-px window.
+MINIMUM_WIDTH = 200
 
 
 class LibraryList(QListWidget):
@@ -47,11 +51,17 @@ class LibraryList(QListWidget):
         bridge.jobCreated.connect(self.update_job)
         bridge.jobProgress.connect(self._on_progress)
         bridge.jobFinished.connect(self.update_job)
+        # What FAL billed arrives after the batch ended, one file at a time.
+        bridge.fileUpdated.connect(self._on_file_updated)
         self.setObjectName("libraryList")
         self.setAccessibleName("Library of past batches")
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The window's splitter squashed the list to ~70 px at 1024×700 (issue 24):
+        # a minimum it keeps, and lines cut short with "…" (the tooltip has them whole).
+        self.setMinimumWidth(MINIMUM_WIDTH)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setSpacing(1)
         self.itemClicked.connect(self._on_clicked)
         self.itemActivated.connect(self._on_clicked)
@@ -75,8 +85,15 @@ class LibraryList(QListWidget):
             if entry.data(Qt.ItemDataRole.UserRole) == job.job_id:
                 entry.setText(_describe(job))
                 entry.setToolTip(_tooltip(job))
+                entry.setSizeHint(_entry_size(job))
                 return
         self.insertItem(0, self._entry(job))
+
+    def _on_file_updated(self, item: FileItem) -> None:
+        if item.spent_usd is not None and item.state.is_terminal:
+            job = self._service.find_job(item.job_id)
+            if job is not None:
+                self.update_job(job)
 
     def _on_progress(self, event: JobProgress) -> None:
         job = self._service.find_job(event.job_id)
@@ -122,7 +139,7 @@ class LibraryList(QListWidget):
         entry = QListWidgetItem(_describe(job))
         entry.setToolTip(_tooltip(job))
         entry.setData(Qt.ItemDataRole.UserRole, job.job_id)
-        entry.setSizeHint(QSize(0, 62))
+        entry.setSizeHint(_entry_size(job))
         return entry
 
     def _on_clicked(self, entry: QListWidgetItem) -> None:
@@ -143,10 +160,26 @@ def batch_time(job: Job) -> str:
     return time.strftime("%b %d, %H:%M:%S", time.localtime(job.created))
 
 
+def job_money(job: Job) -> str:
+    """What a batch cost: ``spent $0.60 · estimated $0.60``, "" for a free engine."""
+    estimated = [f.estimated_usd for f in job.files if f.estimated_usd is not None]
+    spent = [f.spent_usd for f in job.files if f.spent_usd is not None]
+    return money_words(
+        round(sum(estimated), 2) if estimated else None, round(sum(spent), 2) if spent else None
+    )
+
+
+def _entry_size(job: Job) -> QSize:
+    # Three lines, four with the money line (FAL's batches).
+    return QSize(0, 80 if job_money(job) else 62)
+
+
 def _tooltip(job: Job) -> str:
     names = [f.filename for f in job.files]
     shown = "\n".join(names[:12]) + (f"\n… and {len(names) - 12} more" if len(names) > 12 else "")
-    return f"{batch_time(job)}\n{shown}"
+    money = job_money(job)
+    lines = [batch_time(job), job.summary_message(), *([money] if money else []), shown]
+    return "\n".join(lines)
 
 
 def _describe(job: Job) -> str:
@@ -156,7 +189,12 @@ def _describe(job: Job) -> str:
     status = STATUS_WORDS.get(job.status, job.status.value)
     if job.status == JobStatus.PROCESSING:
         status = f"{job.progress:.0f}%"
+    elif job.unconfirmed_count:
+        # Not a failure: FAL may have the request, and the person decides. The count
+        # of models made says the rest.
+        status = f"{job.unconfirmed_count} sent, no answer"
     models = f"{job.completed_count}/{len(names)}" if job.completed_count != len(names) else ""
     count = f"{models or len(names)} model{'s' if len(names) != 1 else ''}"
-    # Three short lines: the sidebar is about 250 px wide in a 1024-px window.
-    return f"{title}\n{count} · {status}\n{when}"
+    # Short lines: the sidebar is about 250 px wide in a 1024-px window.
+    money = job_money(job)
+    return f"{title}\n{count} · {status}\n{when}" + (f"\n{money}" if money else "")

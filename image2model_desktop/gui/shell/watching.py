@@ -2,8 +2,11 @@
 
 Uses the same ``FolderWatcher`` as ``image2model watch``; the batches get the
 default parameters and appear in the library like any other (it follows the
-bridge). When Settings has an output folder, each finished batch's models are
-copied there. It follows the settings itself: a new folder is watched at once.
+bridge). Each finished batch's models are copied to the output folder Settings
+names; when it says "Ask every time", a question that does not stop the window
+offers Save… (a folder of the person's choice) or Not now (they stay in the
+library). Either way ``said`` tells what happened. It follows the settings
+itself: a new folder is watched at once.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from image2model_desktop.core.models import Job
 from image2model_desktop.core.watch import POLL_SECONDS, FolderWatcher, batches, copy_models
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.bridge import EngineBridge
-from image2model_desktop.gui.qt import QObject, QTimer, Signal
+from image2model_desktop.gui.qt import QMessageBox, QObject, QTimer, QWidget, Signal
 from image2model_desktop.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,9 +30,17 @@ class WatchFolder(QObject):
     """Poll one folder while set; ``problem`` says, in one sentence, what went wrong."""
 
     problem = Signal(str)
+    said = Signal(str)  # what became of a finished batch's models, in one sentence
 
-    def __init__(self, runtime: Runtime, bridge: EngineBridge) -> None:
+    def __init__(
+        self, runtime: Runtime, bridge: EngineBridge, window: QWidget | None = None
+    ) -> None:
         super().__init__()
+        self._window = window
+        #: Finished watched batches waiting for the person's answer (Ask every time).
+        self._unsaved: list[Job] = []
+        #: The open "where to?" question, if any (one for every batch waiting).
+        self.question: QMessageBox | None = None
         self._service = runtime.service
         self._outputs = runtime.paths.outputs
         self._watcher: FolderWatcher | None = None
@@ -68,6 +79,10 @@ class WatchFolder(QObject):
     def stop(self) -> None:
         """Stop watching and following the settings (the window is closing)."""
         self.watch(None)
+        if self.question is not None:
+            self.question.finished.disconnect()
+            self.question.close()
+            self.question = None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -94,16 +109,73 @@ class WatchFolder(QObject):
         self.problem.emit(f"Photos from the watched folder could not be queued: {error}")
 
     def job_finished(self, job: Job) -> None:
-        """Copy a watched batch's models into the output folder (if one is set)."""
+        """Copy a watched batch's models into the output folder, or ask where to."""
         if job.job_id not in self.jobs:
             return
         self.jobs.discard(job.job_id)
+        if not job.completed_count:
+            return
         folder = self._service.settings.output_folder
         if folder:
-            spawn(self._copy(job, Path(folder)))
+            spawn(self._copy([job], Path(folder)), on_error=self._failed)
+        else:
+            self._unsaved.append(job)
+            self._ask()
 
-    async def _copy(self, job: Job, out: Path) -> None:
+    def _ask(self) -> None:
+        """Ask (or update the open question) where the waiting batches' models go."""
+        count = sum(job.completed_count for job in self._unsaved)
+        text = (
+            f"{count} model{'s' if count != 1 else ''} from the watched folder "
+            f"{'are' if count != 1 else 'is'} ready. Save a copy in a folder?"
+        )
+        if self.question is not None:
+            self.question.setText(text)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Watch folder", text, parent=self._window)
+        box.setObjectName("watchQuestion")
+        box.setInformativeText(
+            "They are in the library either way. To have them copied without asking, "
+            "choose “Save models in” in Settings."
+        )
+        save = box.addButton("Save…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(save)
+
+        def answered() -> None:
+            jobs, self._unsaved = self._unsaved, []
+            self.question = None
+            box.deleteLater()
+            folder = self.ask_folder() if box.clickedButton() is save else ""
+            if folder:
+                spawn(self._copy(jobs, Path(folder)), on_error=self._failed)
+            else:
+                count = sum(job.completed_count for job in jobs)
+                self.said.emit(
+                    f"{count} model{'s' if count != 1 else ''} from the watched folder "
+                    "stayed in the library only (open the batch to save them)."
+                )
+
+        box.finished.connect(answered)
+        self.question = box
+        box.open()
+
+    def ask_folder(self) -> str:
+        """The folder dialog for Save… (tests replace this method)."""
+        from image2model_desktop.gui.widgets.file_dialogs import choose_folder
+
+        return choose_folder(self._window, "Save the watched folder's models in", "output")
+
+    async def _copy(self, jobs: list[Job], out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
-        _, problems = await in_thread(copy_models, job, self._outputs(job.job_id), out)
-        for problem in problems:
-            self.problem.emit(problem)
+        count = 0
+        for job in jobs:
+            copied, problems = await in_thread(copy_models, job, self._outputs(job.job_id), out)
+            # A model's copy has its model's suffix (.glb); its picture, an image's.
+            suffixes = {Path(f.output.model_filename).suffix for f in job.files if f.output}
+            count += sum(1 for path in copied if path.suffix in suffixes)
+            for problem in problems:
+                self.problem.emit(problem)
+        self.said.emit(
+            f"Copied {count} model{'s' if count != 1 else ''} from the watched folder to {out}."
+        )

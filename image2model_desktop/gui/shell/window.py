@@ -26,6 +26,7 @@ from image2model_desktop.gui.qt import (
     QMainWindow,
     QMessageBox,
     QSettings,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -131,8 +132,9 @@ class MainWindow(QMainWindow):
             self.upload.set_parameters(last)
         self.bridge.jobFinished.connect(self._on_job_finished)
         self.notifier = Notifier(self, icon or QIcon(), self.bridge)
-        self.watch = WatchFolder(runtime, self.bridge)
+        self.watch = WatchFolder(runtime, self.bridge, self)
         self.watch.problem.connect(lambda text: self.upload.show_message(text, "error"))
+        self.watch.said.connect(lambda text: self.upload.show_message(text, "success"))
         self._unsubscribe = runtime.subscribe_settings(lambda _old, _new: self.apply_theme())
         self.apply_theme()
         # "As the system" follows the OS switching while the window is open.
@@ -257,6 +259,11 @@ class MainWindow(QMainWindow):
         page = {Phase.UPLOAD: self.upload_holder, Phase.PROCESSING: self.processing}.get(
             phase, self.results
         )
+        # A stacked widget is as wide as its widest page, shown or not: the hidden
+        # pages' minimums are ignored, so only the page on screen sets the window's.
+        for other in (self.upload_holder, self.processing, self.results):
+            policy = QSizePolicy.Policy.Preferred if other is page else QSizePolicy.Policy.Ignored
+            other.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
         self.pages.setCurrentWidget(page)
         self.header.set_phase(phase)
 
@@ -345,6 +352,7 @@ class MainWindow(QMainWindow):
             self.api.available(),
             self,
             start_api=self._start_api,
+            balance=self.service.account_balance if key_before else None,
         )
         if dialog.exec():
             self.save_settings(dialog.result_settings())
@@ -355,6 +363,7 @@ class MainWindow(QMainWindow):
         if load_fal_key(self.runtime.paths.root) != key_before:
             # The FAL engine holds the key it was made with (and any verdict on it).
             self.service.reset_engine("fal")
+            self.upload.ask_prices()
         self.upload.refresh()
 
     def save_settings(self, settings: Settings) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 from image2model_desktop.core.errors import Image2ModelError
 from image2model_desktop.core.images import MAX_FILES_PER_BATCH
 from image2model_desktop.core.intake import BatchEntry, expand_paths
-from image2model_desktop.core.models import Job, JobParameters
+from image2model_desktop.core.models import Job, JobParameters, TextureQuality
+from image2model_desktop.core.parameters import EngineParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.core.settings import Settings
 from image2model_desktop.gui.background import in_thread, spawn
@@ -23,13 +24,15 @@ from image2model_desktop.gui.qt import (
     QLabel,
     QMimeData,
     QPushButton,
+    Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
 )
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 from image2model_desktop.gui.upload.dropzone import DropZone
-from image2model_desktop.gui.upload.model_choice import fal_name
+from image2model_desktop.gui.upload.model_choice import fal_name, table_price
 from image2model_desktop.gui.upload.parameters import ParametersPanel
 from image2model_desktop.gui.upload.photos import PhotoTray
 from image2model_desktop.gui.upload.views import ViewsPanel
@@ -50,8 +53,10 @@ class UploadPage(QWidget):
 
     def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._runtime = runtime
         self._service = service = runtime.service
         self._staging = runtime.paths.staging
+        self._asking_prices = False
         self._pasted = 0
         self._unsubscribe: Callable[[], None] | None = runtime.subscribe_settings(self._on_settings)
         layout = QVBoxLayout(self)
@@ -96,16 +101,60 @@ class UploadPage(QWidget):
         self.generate_button.setAccessibleName("Generate models")
         self.generate_button.setStyleSheet(PRIMARY_BUTTON)
         self.generate_button.clicked.connect(self.generate)
+        # Both lines wrap rather than widen the page (and the window) at 1024 px.
+        self.count_label.setWordWrap(True)
+        self.cost_label.setWordWrap(True)
+        self.cost_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         footer.addWidget(self.count_label)
-        footer.addStretch(1)
-        footer.addWidget(self.cost_label)
+        footer.addWidget(self.cost_label, 1)
         footer.addSpacing(12)
         footer.addWidget(self.clear_button)
         footer.addWidget(self.generate_button)
         layout.addLayout(footer)
         KEYMAP.bind_button("upload:clear", self.clear_button, self)
         KEYMAP.bind_button("upload:generate", self.generate_button, self)
+        self._relabel_models()
         self._refresh()
+        # FAL's own prices, read once the window is up (never awaited by it).
+        QTimer.singleShot(0, self, self.ask_prices)
+
+    # -- prices -------------------------------------------------------------------
+
+    def ask_prices(self) -> None:
+        """Read FAL's current prices in the background when a key is set, then show them."""
+        if self._asking_prices or self._service.resolve_engine("auto") != "fal":
+            return
+        self._asking_prices = True
+        spawn(self._ask_prices(), on_error=self._prices_failed)
+
+    async def _ask_prices(self) -> None:
+        try:
+            # Best effort, with its own timeout: the last known prices stay on failure.
+            await self._service.refresh_prices("fal")
+        finally:
+            self._asking_prices = False
+        self._relabel_models()
+        self._refresh()
+
+    def _relabel_models(self) -> None:
+        # Without a key the engine cannot be made (each try reads the keyring): the table.
+        has_key = self._service.resolve_engine("auto") == "fal"
+        self.parameters.relabel_models(self._price_of if has_key else table_price)
+
+    def _prices_failed(self, error: BaseException) -> None:
+        log.warning("FAL's prices were not read", exc_info=error)
+
+    def _price_of(
+        self, policy: EngineParameters, texture: TextureQuality
+    ) -> tuple[float | None, str]:
+        """One model's price as the job service knows it (FAL's own once read), else the table."""
+        parameters = JobParameters(engine="fal", model=policy.model or "", texture=texture)
+        try:
+            price = self._service.estimate_cost(parameters, 1)
+            source = self._service.price_source(parameters)
+        except Image2ModelError:  # no key: the engine cannot be made, the table can
+            return table_price(policy, texture)
+        return price, source or table_price(policy, texture)[1]
 
     # -- adding photos ----------------------------------------------------------
 
@@ -113,26 +162,33 @@ class UploadPage(QWidget):
         spawn(self.add_paths(paths), on_error=self._on_error)
 
     async def add_paths(self, paths: list[Path]) -> None:
-        """Expand folders, keep within the batch limit, then check each photo."""
+        """Expand folders, then check each photo, keeping within the batch limit.
+
+        Only accepted photos count against the limit: photos are let in as
+        places are free, and a refused one frees its place for the next.
+        """
         expansion = await in_thread(expand_paths, list(paths))
         files, problems = expansion.files, expansion.problems
-        fresh = [f for f in files if not self.tray.known(f)]
-        room = MAX_FILES_PER_BATCH - len(self.tray.photos)
-        left_out = fresh[max(room, 0) :]
-        fresh = fresh[: max(room, 0)]
-        if left_out:
-            names = ", ".join(p.name for p in left_out[:5])
-            more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
-            problems.insert(
-                0,
-                f"A batch holds at most {MAX_FILES_PER_BATCH} photos: {len(left_out)} were left "
-                f"out ({names}{more}). Generate these first, then add the rest.",
-            )
         if problems:
             self.notice.show_message(" ".join(problems), "warning")
         else:
             self.notice.clear_message()
-        await asyncio.gather(*(self.tray.add(f) for f in fresh))
+        waiting = [f for f in files if not self.tray.known(f)]
+        while waiting:
+            room = MAX_FILES_PER_BATCH - self.tray.taken_places()
+            if room <= 0:
+                break
+            now, waiting = waiting[:room], waiting[room:]
+            await asyncio.gather(*(self.tray.add(f) for f in now))
+        if waiting:
+            names = ", ".join(p.name for p in waiting[:5])
+            more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+            problems.insert(
+                0,
+                f"A batch holds at most {MAX_FILES_PER_BATCH} photos: {len(waiting)} were left "
+                f"out ({names}{more}). Generate these first, then add the rest.",
+            )
+            self.notice.show_message(" ".join(problems), "warning")
 
     def browse(self) -> None:
         paths = self.ask_photo_paths()
@@ -173,9 +229,13 @@ class UploadPage(QWidget):
         refused = sum(1 for p in photos if p.reason is not None)
         parts = [f"{len(photos)} of {MAX_FILES_PER_BATCH} photos"]
         if refused:
-            # Refused photos take a place in the list but not in the batch: say both.
-            parts = [f"{len(valid)} ready", f"{refused} refused (not in the batch)"]
-            parts.append(f"{len(photos)} of {MAX_FILES_PER_BATCH} places used")
+            # Refused photos stay listed with their reason but take no place of the batch.
+            parts = [
+                f"{len(valid)} ready",
+                f"{refused} refused (not in the batch)",
+                f"{self.tray.taken_places()} of {MAX_FILES_PER_BATCH} places used: "
+                "refused photos take none",
+            ]
         self.count_label.setText("  ·  ".join(parts) if photos else "No photos yet")
         label = (
             f"Generate {len(valid)} model{'s' if len(valid) != 1 else ''}" if valid else "Generate"
@@ -229,7 +289,9 @@ class UploadPage(QWidget):
         if cost is None:
             return True, "Estimated cost: free (offline engine)"
         free = f" ({reused} already made: reused for free)" if reused else ""
-        return True, f"Estimated cost: ${cost:.2f} for {count} with {name}{free}"
+        source = self._service.price_source(parameters)
+        origin = f" (price: {source})" if source else ""
+        return True, f"Estimated cost: ${cost:.2f} for {count} with {name}{origin}{free}"
 
     def refresh(self) -> None:
         """Re-read the engine state (after Settings changed the key or defaults)."""
@@ -240,11 +302,16 @@ class UploadPage(QWidget):
         if self.views.active:
             entry = self.views.entry()
             if entry is not None:
-                self._submit_soon([entry], self.parameters.parameters())
+                self._submit_soon([entry], self.batch_parameters())
             return
         if not self.tray.valid_photos() or self.tray.is_checking():
             return
-        self._submit_soon(self._entries(), self.parameters.parameters())
+        self._submit_soon(self._entries(), self.batch_parameters())
+
+    def batch_parameters(self) -> JobParameters:
+        """The form's choices, with how long FAL keeps the photos as Settings says."""
+        retention = self._runtime.settings.defaults.fal_retention
+        return self.parameters.parameters().model_copy(update={"fal_retention": retention})
 
     def _submit_soon(self, entries: Sequence[BatchEntry], parameters: JobParameters) -> None:
         spawn(self.submit(entries, parameters), on_error=self._submit_failed)
@@ -303,7 +370,9 @@ class UploadPage(QWidget):
         self.drop_zone.dropEvent(event)
 
     def _on_settings(self, old: Settings, new: Settings) -> None:
-        if new.job_defaults() != old.job_defaults():
+        # The retention is read at Generate: a change of it alone keeps the form's choices.
+        kept = {"fal_retention": "1d"}
+        if new.job_defaults().model_copy(update=kept) != old.job_defaults().model_copy(update=kept):
             self.set_parameters(new.job_defaults())
 
     def detach(self) -> None:

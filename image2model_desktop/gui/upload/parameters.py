@@ -23,11 +23,17 @@ from image2model_desktop.gui.qt import (
 from image2model_desktop.gui.upload.model_choice import (
     MODEL_ROLE,
     Choice,
+    PriceOf,
     add_engine_choices,
     choice_index,
     model_policy,
+    relabel_engine_choices,
     taken_only,
 )
+
+#: Why PBR is greyed on a model that textures only when asked (FAL's schemas:
+#: Tripo's ``pbr`` with ``texture: no`` would be textured anyway, and billed so).
+PBR_NEEDS_TEXTURE = "PBR materials need a texture: pick Standard or HD to use them"
 
 FACE_PRESETS: tuple[tuple[str, int | None], ...] = (
     ("Auto", None),
@@ -145,7 +151,12 @@ class ParametersPanel(QWidget):
         # Automatic, Offline, then one line per FAL generator (gui/model_choice.py).
         add_engine_choices(self.engine)
         self._default_model = DEFAULT_MODEL
+        #: What the caller last said the chosen engine takes (None: only the FAL
+        #: models' own policies are known, as in Settings).
+        self._resolved: EngineParameters | None = None
         self._policy: EngineParameters | None = None
+        #: What the form does not show, kept from ``set_parameters`` (FAL's retention).
+        self._base = JobParameters()
         self.face_limit = FaceLimitInput()
         self.texture = QComboBox()
         self.texture.setObjectName("textureInput")
@@ -176,8 +187,10 @@ class ParametersPanel(QWidget):
         form.addRow("Face limit", self.face_limit)
         form.addRow("Texture", self.texture)
         form.addRow("", extras)
+        self.engine.currentIndexChanged.connect(self._on_choice)
         self.engine.currentIndexChanged.connect(self.changed)
         self.face_limit.changed.connect(self.changed)
+        self.texture.currentIndexChanged.connect(self._sync_pbr)
         self.texture.currentIndexChanged.connect(self.changed)
         self.pbr.toggled.connect(self.changed)
         self.seed.valueChanged.connect(self.changed)
@@ -187,15 +200,50 @@ class ParametersPanel(QWidget):
 
         A FAL generator's policy (one model) also hides what that model does not take.
         """
+        self._resolved = policy
         policy = model_policy(self.choice(), policy)
         self._policy = policy
         if policy is None:
+            self._show_every_control()
             return
         self.face_limit.set_bounds(policy.face_limit.minimum, policy.face_limit.maximum)
         self.texture.setEnabled(bool(policy.textures))
-        self.pbr.setEnabled(policy.pbr)
         self.seed.setEnabled(policy.seed)
         self._show_only_taken(policy)
+        self._sync_pbr()
+
+    def _show_every_control(self) -> None:
+        """No declaration to go by (Settings' Automatic): every control, as it was."""
+        form = self.layout()
+        if isinstance(form, QFormLayout):
+            form.setRowVisible(self.face_limit, True)
+        for widget in (self.pbr, self.seed, self.seed_label, self.texture):
+            widget.setVisible(True)
+            widget.setEnabled(True)
+        self.pbr.setToolTip("")
+        model = self.texture.model()
+        if isinstance(model, QStandardItemModel):
+            for index in range(self.texture.count()):
+                item = model.item(index)
+                if item is not None:
+                    item.setEnabled(True)
+
+    def _on_choice(self) -> None:
+        # A FAL model's own policy is known without the caller (Settings has none).
+        self.apply_policy(self._resolved)
+
+    def _sync_pbr(self) -> None:
+        """PBR is offered where the model takes it, greyed while a needed texture is off."""
+        policy = self._policy
+        if policy is None:
+            return
+        needs = policy.pbr_needs_texture and self.texture.currentData() == "no"
+        self.pbr.setEnabled(policy.pbr and not needs)
+        self.pbr.setToolTip(PBR_NEEDS_TEXTURE if policy.pbr and needs else "")
+
+    def relabel_models(self, price_of: PriceOf) -> None:
+        """Show each FAL model's price from ``price_of`` (FAL's own, once read)."""
+        relabel_engine_choices(self.engine, price_of)
 
     def _show_only_taken(self, policy: EngineParameters) -> None:
         """Show the controls of what ``policy`` takes; texture choices it lacks are greyed."""
@@ -222,13 +270,15 @@ class ParametersPanel(QWidget):
         seed = self.seed.value()
         engine, model = self.choice()
         return taken_only(
-            JobParameters(
-                engine=engine,
-                face_limit=self.face_limit.value(),
-                texture=self.texture.currentData(),
-                pbr=self.pbr.isChecked(),
-                seed=None if seed < 0 else seed,
-                model=model or self._default_model,
+            self._base.model_copy(
+                update={
+                    "engine": engine,
+                    "face_limit": self.face_limit.value(),
+                    "texture": self.texture.currentData(),
+                    "pbr": self.pbr.isChecked(),
+                    "seed": None if seed < 0 else seed,
+                    "model": model or self._default_model,
+                }
             ),
             self._policy,
         )
@@ -243,6 +293,7 @@ class ParametersPanel(QWidget):
         return (self.engine.currentData(), self.engine.currentData(MODEL_ROLE))
 
     def set_parameters(self, parameters: JobParameters) -> None:
+        self._base = parameters
         self._default_model = parameters.model
         self.engine.setCurrentIndex(choice_index(self.engine, parameters))
         self.face_limit.set_value(parameters.face_limit)

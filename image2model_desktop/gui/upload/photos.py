@@ -7,7 +7,7 @@ from pathlib import Path
 
 from image2model_desktop.core.errors import InvalidImageError
 from image2model_desktop.core.images import ImageInfo, make_thumbnail, validate_image
-from image2model_desktop.gui.background import in_thread
+from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
     QHBoxLayout,
@@ -148,6 +148,10 @@ class PhotoTray(QListWidget):
     def valid_photos(self) -> list[StagedPhoto]:
         return [p for p in self._photos if p.valid]
 
+    def taken_places(self) -> int:
+        """Places of the batch's limit in use: accepted photos and those still being checked."""
+        return sum(1 for p in self._photos if p.reason is None)
+
     def is_checking(self) -> bool:
         return any(p.checking for p in self._photos)
 
@@ -156,7 +160,10 @@ class PhotoTray(QListWidget):
         return any(p.path.resolve() == resolved for p in self._photos)
 
     async def add(self, path: Path) -> None:
-        """Add a photo row at once, then fill in what checking it finds."""
+        """Add a photo row at once, then fill in what checking it finds.
+
+        Returns once the photo is checked; its hash (for the estimate) follows.
+        """
         photo = StagedPhoto(path=path, name=path.name)
         self._photos.append(photo)
         item = QListWidgetItem(self)
@@ -170,11 +177,14 @@ class PhotoTray(QListWidget):
             tile.show_photo(photo)
             self.changed.emit()
         if photo.info is not None and photo in self._photos:
-            from image2model_desktop.core.reuse import pixel_hash
+            spawn(self._hash(photo))
 
-            photo.pixel_hash = await in_thread(pixel_hash, path)
-            if photo in self._photos:
-                self.changed.emit()
+    async def _hash(self, photo: StagedPhoto) -> None:
+        from image2model_desktop.core.reuse import pixel_hash
+
+        photo.pixel_hash = await in_thread(pixel_hash, photo.path)
+        if photo in self._photos:
+            self.changed.emit()
 
     def remove(self, photo: StagedPhoto) -> None:
         if photo not in self._photos:
