@@ -198,15 +198,20 @@ _GIVEN_ONLY = frozenset({"fbx", "usdz", "blend"})
 
 def _library_model(args: argparse.Namespace) -> _LibraryModel | None:
     """The library model SRC names, or None when SRC is a plain model file to convert."""
-    src, dest = args.src, args.dest
-    plain = src.is_file() and not (args.list or args.as_given or args.version is not None)
-    if plain and (dest is None or dest.suffix.lower().lstrip(".") not in _GIVEN_ONLY):
-        return None
     from image2model_desktop.core.paths import LibraryPaths, data_dir
     from image2model_desktop.core.store import Store
     from image2model_desktop.core.versions import find_model, version_label
     from image2model_desktop.mesh.deliverables import save_choices
 
+    src, dest = args.src, args.dest
+    asked = args.list or args.as_given or args.version is not None
+    if src.is_file() and not asked:
+        # A model file is converted, unless DEST asks for a format only FAL writes
+        # and the file is a library model that FAL gave in that format.
+        given_only = dest is not None and dest.suffix.lower().lstrip(".") in _GIVEN_ONLY
+        jobs = (data_dir() / "jobs").resolve()
+        if not (given_only and src.resolve().is_relative_to(jobs)):
+            return None
     paths = LibraryPaths(data_dir())
     if not paths.database.is_file():
         raise SetupError(f"No such model file: {src} (and no library at {paths.root}).")
