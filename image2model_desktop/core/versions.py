@@ -178,9 +178,11 @@ def place_version_inputs(
         raise
 
 
-def version_label(item: FileItem) -> str:
-    """ "v2 · remeshed (meshy-remesh)": how a version is named in lists and menus."""
+def version_label(item: FileItem, *, short: bool = False) -> str:
+    """ "v2 · remeshed (meshy-remesh)" (``short``: "v2 · remeshed"): a version in lists."""
     if item.parent_file_id is None:
-        return f"v{item.version} · generated" + (f" ({item.model})" if item.model else "")
-    kind = "retextured" if (item.model or "").endswith("retexture") else "remeshed"
-    return f"v{item.version} · {kind} ({item.model})"
+        kind = "generated"
+    else:
+        kind = "retextured" if (item.model or "").endswith("retexture") else "remeshed"
+    maker = f" ({item.model})" if item.model and not short else ""
+    return f"v{item.version} · {kind}{maker}"
