@@ -23,6 +23,7 @@ pytestmark = pytest.mark.fal_fake(generation_seconds=0.3, patch=False)
 
 PHOTO = "https://example.invalid/photos/chair.png"
 VIEWS = [f"https://example.invalid/photos/{v}.png" for v in ("front", "left", "back", "right")]
+MODEL = "https://example.invalid/models/chair.glb"
 
 #: The smallest valid input of each endpoint, and the field that carries the photo.
 MINIMAL: dict[str, tuple[dict[str, Any], str]] = {
@@ -34,6 +35,11 @@ MINIMAL: dict[str, tuple[dict[str, Any], str]] = {
     "fal-ai/hunyuan3d-v3/image-to-3d": ({"input_image_url": PHOTO}, "input_image_url"),
     "fal-ai/trellis-2": ({"image_url": PHOTO}, "image_url"),
     "fal-ai/hyper3d/rodin/v2.5": ({"image_urls": [PHOTO]}, "image_urls"),
+    # The version services (issue 22) take a model where the others take a photo.
+    "fal-ai/meshy/v5/remesh": ({"model_url": MODEL}, "model_url"),
+    "fal-ai/hunyuan-3d/v3.1/smart-topology": ({"input_file_url": MODEL}, "input_file_url"),
+    "fal-ai/meshy/v5/retexture": ({"model_url": MODEL, "text_style_prompt": "oak"}, "model_url"),
+    "fal-ai/trellis-2/retexture": ({"mesh_url": MODEL, "image_url": PHOTO}, "mesh_url"),
 }
 #: Where each endpoint's result keeps the model file and the preview (None: no preview).
 OUTPUT_KEYS: dict[str, tuple[str, str | None]] = {
@@ -45,6 +51,10 @@ OUTPUT_KEYS: dict[str, tuple[str, str | None]] = {
     "fal-ai/hunyuan3d-v3/image-to-3d": ("model_glb", "thumbnail"),
     "fal-ai/trellis-2": ("model_glb", None),
     "fal-ai/hyper3d/rodin/v2.5": ("model_mesh", None),
+    "fal-ai/meshy/v5/remesh": ("model_glb", None),
+    "fal-ai/hunyuan-3d/v3.1/smart-topology": ("model_glb", None),
+    "fal-ai/meshy/v5/retexture": ("model_glb", "thumbnail"),
+    "fal-ai/trellis-2/retexture": ("model_glb", None),
 }
 
 
@@ -81,6 +91,10 @@ def test_every_generator_has_its_endpoints() -> None:
         "hunyuan3d-v3",
         "trellis-2",
         "rodin-v2.5",
+        "meshy-remesh",
+        "hunyuan-topology",
+        "meshy-retexture",
+        "trellis-retexture",
     }
 
 
@@ -109,7 +123,48 @@ def test_each_endpoint_answers_in_its_own_shape(
     assert record.image_field == image_field
     assert record.model == ENDPOINTS[endpoint].model
     assert record.fields == set(arguments)
-    assert record.image_urls[0] in (PHOTO, VIEWS[0])
+    assert record.image_urls[0] in (PHOTO, VIEWS[0], MODEL)
+
+
+def test_the_files_beside_the_model_follow_the_published_shapes(
+    http: httpx.Client, fake: FakeFal
+) -> None:
+    """Hunyuan3D v3's model_urls (SketchTo3DOutput), Rodin's geometry_file_format, Tripo's
+    quad as FBX, Meshy's target_formats (fal-js endpoints.ts @381105e1)."""
+
+    def result(endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        answer = submit(http, endpoint, arguments)
+        assert answer.status_code == 200, answer.text
+        rid = answer.json()["request_id"]
+        fake.wait_for(lambda: fake.request_state(rid) == "COMPLETED", timeout=5)
+        body: dict[str, Any] = http.get(
+            f"/{'/'.join(endpoint.split('/')[:2])}/requests/{rid}"
+        ).json()
+        return body
+
+    hunyuan = result("fal-ai/hunyuan3d-v3/image-to-3d", {"input_image_url": PHOTO})
+    assert set(hunyuan["model_urls"]) == {"glb", "fbx", "obj", "usdz"}
+    fbx = http.get(hunyuan["model_urls"]["fbx"]["url"]).content
+    assert fbx.startswith(b"Kaydara FBX Binary")
+    usdz = http.get(hunyuan["model_urls"]["usdz"]["url"]).content
+    assert usdz[:2] == b"PK"
+    rodin = result(
+        "fal-ai/hyper3d/rodin/v2.5", {"image_urls": [PHOTO], "geometry_file_format": "usdz"}
+    )
+    assert rodin["model_mesh"]["file_name"].endswith(".usdz")
+    quad = result("tripo3d/h3.1/image-to-3d", {"image_url": PHOTO, "quad": True})
+    assert quad["model_mesh"]["file_name"].endswith(".fbx")
+    assert set(quad["model_urls"]) == {"fbx"}
+    remesh = result(
+        "fal-ai/meshy/v5/remesh",
+        {"model_url": MODEL, "target_formats": ["glb", "fbx", "usdz"], "target_polycount": 5000},
+    )
+    assert set(remesh["model_urls"]) == {"glb", "fbx", "usdz"}
+    refused = submit(http, "fal-ai/meshy/v5/remesh", {"model_url": MODEL, "target_polycount": 50})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["type"] == "greater_than_equal"
+    no_style = submit(http, "fal-ai/meshy/v5/retexture", {"model_url": MODEL})
+    assert no_style.status_code == 422
 
 
 @pytest.mark.parametrize("endpoint", sorted(MINIMAL))

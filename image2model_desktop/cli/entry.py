@@ -10,6 +10,9 @@
     image2model turntable MODEL OUT.gif|mp4  render a model turning (--all: contact sheet)
     image2model watch DIR                    turn photos that appear in a folder into models
     image2model models                       list FAL's generators and their prices
+    image2model remesh MODEL [--quad] [--faces N]      a remeshed version, made on FAL
+    image2model retexture MODEL --prompt T|--style-image IMG   a retextured version
+    image2model versions MODEL               an entry's versions and their files
 
 Exit codes: 0 every file completed, 1 some file failed or was cancelled,
 2 usage or setup error. Each command is a module of this package with an
@@ -35,6 +38,7 @@ from . import (
     resume,
     serve,
     turntable,
+    versions,
     watch,
     window,
 )
@@ -57,6 +61,9 @@ COMMANDS: dict[
     "turntable": (turntable.add_turntable_parser, turntable.run_turntable),
     "watch": (watch.add_watch_parser, watch.run_watch),
     "models": (models.add_models_parser, models.run_models),
+    "remesh": (versions.add_remesh_parser, versions.run_remesh),
+    "retexture": (versions.add_retexture_parser, versions.run_retexture),
+    "versions": (versions.add_versions_parser, versions.run_versions),
 }
 
 #: What to do about an error, said the way a terminal user does it (core says what happened).

@@ -1,7 +1,10 @@
 """``image2model export SRC DEST``: write a model in another format, size and placement.
 
 ``--profile web`` writes a LOD chain of Draco-compressed GLBs instead
-(``mesh.web``), fitted to ``--budget``.
+(``mesh.web``), fitted to ``--budget``. SRC may name a library model (``JOB_ID/FILE_ID``,
+a file id; ``--version N`` picks a version of its entry): ``--list`` shows what Save as
+offers for it, and a DEST in a format FAL returned (``.fbx``, ``.usdz``…, or any with
+``--as-given``) is FAL's own file, copied byte for byte (``mesh.deliverables``).
 
 Runs in this process: with no window to keep responsive, the process pool the
 GUI uses for decimation (fast_simplification holds the GIL) would only add the
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +50,29 @@ def add_export_parser(commands: Any) -> None:
             "keep glTF's metres with Y up."
         ),
     )
-    export.add_argument("src", type=Path, metavar="SRC", help="a model (GLB from the library)")
-    export.add_argument("dest", type=Path, metavar="DEST", help="the file to write")
+    export.add_argument(
+        "src",
+        type=Path,
+        metavar="SRC",
+        help="a model file, or a library model: JOB_ID/FILE_ID or a file id",
+    )
+    export.add_argument(
+        "dest", type=Path, nargs="?", metavar="DEST", help="the file to write (not with --list)"
+    )
+    given = export.add_argument_group("files FAL returned (library models)")
+    given.add_argument(
+        "--list",
+        action="store_true",
+        help="list what SRC can be saved as, and where each comes from",
+    )
+    given.add_argument(
+        "--version", type=int, metavar="N", help="the entry's version N (`image2model versions`)"
+    )
+    given.add_argument(
+        "--as-given",
+        action="store_true",
+        help="write the file FAL returned in DEST's format, byte for byte (no conversion)",
+    )
     export.add_argument(
         "--faces", type=_face_budget, metavar="N", help="decimate to at most N faces"
     )
@@ -112,6 +137,18 @@ def run_export(args: argparse.Namespace) -> int:
 
     options = _options(args)
     src, dest = args.src, args.dest
+    library = _library_model(args)
+    if library is not None:
+        if args.list:
+            return _print_choices(library)
+        if dest is None:
+            raise SetupError("Name the file to write (DEST), or give --list.")
+        written = _given(library, dest, as_given=args.as_given)
+        if written is not None:
+            return written
+        src = library.model
+    if dest is None:
+        raise SetupError("Name the file to write (DEST).")
     _check_paths(src, dest)
     if args.profile == "web":
         return _run_web(src, dest, options, _web_profile(args))
@@ -148,6 +185,96 @@ def run_export(args: argparse.Namespace) -> int:
         f"Wrote {dest}: {report.faces:,} faces, {_number(width)} × {_number(depth)} × "
         f"{_number(height)} {report.unit} along X × Y × Z, {report.up.value.upper()} up."
     )
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class _LibraryModel:
+    """A library model version and what Save as offers for it."""
+
+    label: str
+    model: Path
+    choices: list[Any]
+
+
+#: Formats only FAL writes (no conversion reaches them): a DEST in one is FAL's file.
+_GIVEN_ONLY = frozenset({"fbx", "usdz", "blend"})
+
+
+def _library_model(args: argparse.Namespace) -> _LibraryModel | None:
+    """The library model SRC names, or None when SRC is a plain model file to convert."""
+    from image2model_desktop.core.paths import LibraryPaths, data_dir
+    from image2model_desktop.core.store import Store
+    from image2model_desktop.core.versions import find_model, version_label
+    from image2model_desktop.mesh.deliverables import save_choices
+
+    src, dest = args.src, args.dest
+    asked = args.list or args.as_given or args.version is not None
+    if src.is_file() and not asked:
+        # A model file is converted, unless DEST asks for a format only FAL writes
+        # and the file is a library model that FAL gave in that format.
+        given_only = dest is not None and dest.suffix.lower().lstrip(".") in _GIVEN_ONLY
+        jobs = (data_dir() / "jobs").resolve()
+        if not (given_only and src.resolve().is_relative_to(jobs)):
+            return None
+    paths = LibraryPaths(data_dir())
+    if not paths.database.is_file():
+        raise SetupError(f"No such model file: {src} (and no library at {paths.root}).")
+    # Read without the library's lock: an open window keeps it, and reading is safe (WAL).
+    store = Store.open(paths.database)
+    try:
+        _, item = find_model(store, paths, str(src))
+        if args.version is not None:
+            found = [v for v in store.versions(item.file_id) if v.version == args.version]
+            numbers = ", ".join(str(v.version) for v in store.versions(item.file_id))
+            if not found or found[0].output is None:
+                raise SetupError(
+                    f"{item.filename} has no finished version {args.version} ({numbers})."
+                )
+            item = found[0]
+    finally:
+        store.close()
+    assert item.output is not None  # find_model returns finished models
+    outputs = paths.outputs(item.job_id)
+    return _LibraryModel(
+        f"{item.filename} {version_label(item)}",
+        outputs / item.output.model_filename,
+        save_choices(outputs, item.output, item.engine),
+    )
+
+
+def _print_choices(library: _LibraryModel) -> int:
+    print(f"{library.label} can be saved as:")
+    for choice in library.choices:
+        where = f"  {choice.path}" if choice.path is not None else ""
+        print(f"  {choice.suffix:<10} {choice.label}{where}")
+    return EXIT_OK
+
+
+def _given(library: _LibraryModel, dest: Path, *, as_given: bool) -> int | None:
+    """Copy FAL's own file when DEST asks for it; None: convert as usual."""
+    from image2model_desktop.mesh.deliverables import given_choice, save_as_given
+
+    fmt = dest.suffix.lower().lstrip(".")
+    if not (as_given or fmt in _GIVEN_ONLY):
+        return None
+    choice = given_choice(library.choices, fmt)
+    if choice is None:
+        kept = ", ".join(c.format for c in library.choices if c.path is not None)
+        raise SetupError(
+            f"FAL returned no {fmt.upper()} for {library.label} (it gave {kept}); "
+            "drop --as-given to convert, or remesh it on FAL with --formats."
+        )
+    if not dest.parent.is_dir():
+        raise SetupError(f"The folder {dest.parent} does not exist; create it first.")
+    try:
+        written = save_as_given(choice, dest)
+    except OSError as error:
+        print(f"image2model: could not write {dest}: {error.strerror or error}.", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Wrote {dest}: {choice.label}, byte for byte.")
+    for companion in written[1:]:
+        print(f"Wrote {companion} (the {fmt.upper()} names it).")
     return EXIT_OK
 
 

@@ -52,6 +52,34 @@ def add_generate_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
     gen.add_argument("--concurrency", type=concurrency, default=None, metavar="N")
     gen.add_argument("--json", action="store_true", help="print the batch summary as JSON")
     add_model_arguments(gen)
+    options = gen.add_argument_group(
+        "model options (FAL; `image2model models` says which model takes which)"
+    )
+    options.add_argument(
+        "--quad",
+        action="store_true",
+        default=None,
+        help="quad faces (Tripo: answered as FBX; Rodin: 200K Quad; Hunyuan3D: LowPoly quads)",
+    )
+    options.add_argument(
+        "--real-size",
+        action="store_true",
+        default=None,
+        help="Tripo: scale the model to real-world metres (auto_size)",
+    )
+    options.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("glb", "usdz", "fbx", "obj", "stl"),
+        default=None,
+        help="Rodin: the model file's format (geometry_file_format)",
+    )
+    options.add_argument(
+        "--t-pose", action="store_true", default=None, help="Rodin: characters in T/A pose"
+    )
+    options.add_argument(
+        "--low-poly", action="store_true", default=None, help="Hunyuan3D v3: its LowPoly type"
+    )
     add_money_arguments(gen)
     gen.add_argument(
         "--no-reuse",
@@ -82,7 +110,18 @@ def _parameters(args: argparse.Namespace, service: JobService) -> JobParameters:
     """The options over the defaults, checked against the chosen engine (exit 2 if not)."""
     given = {
         name: getattr(args, name, None)
-        for name in ("engine", "texture", "pbr", "seed", "fal_retention")
+        for name in (
+            "engine",
+            "texture",
+            "pbr",
+            "seed",
+            "fal_retention",
+            "quad",
+            "real_size",
+            "output_format",
+            "t_pose",
+            "low_poly",
+        )
     }
     given["model"] = next(iter(requested_models(args)), None)
     if args.face_limit is not None:

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from image2model_desktop.core.errors import CostUnavailable
 
-from .models import EngineName, FileItem, JobParameters
+from .models import EngineName, FileItem, JobParameters, OutputFile, PostProcess
 from .parameters import EngineParameters
 from .states import FileState
 
@@ -45,6 +45,10 @@ class EngineOutput:
     stats: ModelStats | None = None
     #: A sentence for the person about a model made but doubtful (no subject found…).
     warning: str | None = None
+    #: Every file kept for this model, ``model_path`` first (FAL's FBX, USDZ…).
+    files: tuple[OutputFile, ...] = ()
+    #: The model is in real-world metres (``OutputInfo.real_size``).
+    real_size: bool = False
 
 
 class FileRun(Protocol):
@@ -122,6 +126,12 @@ class Engine(abc.ABC):
         Raise an ``EngineError`` subclass with a user sentence on failure.
         Cancellation arrives as ``asyncio.CancelledError``.
         """
+
+    def check_post(self, post: PostProcess, model_format: str) -> None:
+        """Refuse a remesh or retexture this engine cannot make (``ParameterError``)."""
+        from .errors import SetupError
+
+        raise SetupError(f"The {self.name} engine cannot remesh or retexture models; use FAL.")
 
     async def cancel_remote(self, item: FileItem) -> None:  # noqa: B027 - optional hook
         """Best effort: stop the engine's remote work for ``item`` (paid requests)."""

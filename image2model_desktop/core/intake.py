@@ -24,7 +24,20 @@ from .settings import Settings
 from .states import FileState
 
 #: The fields of ``JobParameters`` a front end may set for one batch.
-PARAMETER_FIELDS = ("engine", "face_limit", "texture", "pbr", "seed", "model", "fal_retention")
+PARAMETER_FIELDS = (
+    "engine",
+    "face_limit",
+    "texture",
+    "pbr",
+    "seed",
+    "model",
+    "fal_retention",
+    "quad",
+    "real_size",
+    "output_format",
+    "t_pose",
+    "low_poly",
+)
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,59 @@ TextureQuality = Literal["no", "standard", "HD"]
 FalRetention = Literal["1h", "1d", "7d", "account"]
 #: The model a batch gets when nobody chose one (FAL's Tripo v2.5, the original's).
 DEFAULT_MODEL = "tripo-v2.5"
+#: A model file's format as FAL names it (Rodin's ``geometry_file_format``,
+#: Meshy's ``target_formats``, the keys of FAL's ``model_urls``).
+ModelFormat = Literal["glb", "usdz", "fbx", "obj", "stl", "blend"]
+#: Where a file Save as offers comes from: FAL's own bytes, the offline engine's,
+#: or a conversion we make when saving.
+FileSource = Literal["fal", "offline", "converted"]
+#: The FAL services that make a new version of a finished model (issue 22).
+PostService = Literal["meshy-remesh", "hunyuan-topology", "meshy-retexture", "trellis-retexture"]
 
 
 def new_id() -> str:
     """Return a lowercase UUID4 string (the API promises that shape)."""
     return str(uuid.uuid4())
+
+
+class PostProcess(BaseModel):
+    """A remesh or retexture of a finished model: what a version job asks FAL for.
+
+    Every field but the source and the style image's stored name is part of the
+    request (``core.reuse``: the same model, by its bytes, with the same request
+    reuses the earlier version). Ranges are checked by the engine's policy.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service: PostService
+    #: The version this one is made from (display and lineage; not part of the request).
+    source_job_id: str
+    source_file_id: str
+    #: Quad faces instead of triangles (remesh).
+    quad: bool = False
+    #: The faces asked for (Meshy's ``target_polycount``).
+    faces: int | None = None
+    #: Hunyuan's ``face_level``.
+    face_level: Literal["high", "medium", "low"] | None = None
+    #: Further formats FAL should return beside the GLB (Meshy's ``target_formats``).
+    formats: tuple[ModelFormat, ...] = ()
+    #: Meshy's ``resize_height`` in metres (None: not resized).
+    resize_height: float | None = None
+    #: Meshy's ``origin_at``.
+    origin_at: Literal["bottom", "center"] | None = None
+    #: The texture described in words (Meshy's ``text_style_prompt``).
+    prompt: str | None = None
+    #: The style photo's stored name in the job's inputs, and its pixel hash
+    #: (``core.reuse.pixel_hash``: the hash is what the request compares).
+    style_image: str | None = None
+    style_image_hash: str | None = None
+    #: PBR maps with the new texture (Meshy's ``enable_pbr``).
+    pbr: bool = False
+
+    @property
+    def kind(self) -> Literal["remesh", "retexture"]:
+        return "retexture" if self.service.endswith("retexture") else "remesh"
 
 
 class JobParameters(BaseModel):
@@ -46,6 +94,20 @@ class JobParameters(BaseModel):
     #: anyone with the URL until then). Ignored offline; not part of what a
     #: model is made with (``core.reuse`` ignores it).
     fal_retention: FalRetention = "1d"
+    #: Quad faces (Tripo's ``quad``, answered as FBX; Rodin's quad
+    #: ``quality_mesh_option``; Hunyuan3D's LowPoly ``quadrilateral``).
+    quad: bool = False
+    #: Scaled to real-world metres (Tripo H3.1's ``auto_size``).
+    real_size: bool = False
+    #: The model file's format where the model lets us choose it (Rodin's
+    #: ``geometry_file_format``); None: the model's default (GLB).
+    output_format: ModelFormat | None = None
+    #: Characters in T/A pose, ready to rig (Rodin's ``TAPose``).
+    t_pose: bool = False
+    #: Hunyuan3D's LowPoly generation type (polygon reduction).
+    low_poly: bool = False
+    #: Set on a version job (remesh, retexture of a finished model); None for photos.
+    post: PostProcess | None = None
 
 
 class ReusedFrom(BaseModel):
@@ -59,6 +121,24 @@ class ReusedFrom(BaseModel):
     filename: str
     #: When that batch was created (seconds since the epoch).
     job_created: float
+
+
+class OutputFile(BaseModel):
+    """One file of a finished model kept in the job's outputs folder beside the model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: Its name in ``jobs/<job_id>/outputs``.
+    name: str
+    #: "glb", "fbx", "usdz", "obj", "mtl", "png"…: what the file is.
+    format: str
+    size: int
+    source: FileSource = "fal"
+    #: "model" (a whole model), "material" (an OBJ's .mtl) or "texture" (an image).
+    role: Literal["model", "material", "texture"] = "model"
+    #: The name FAL gave it (``file_name``): an OBJ names its .mtl, and the .mtl
+    #: its texture, by these names, so Save as writes companions under them.
+    fal_name: str | None = None
 
 
 class OutputInfo(BaseModel):
@@ -81,6 +161,13 @@ class OutputInfo(BaseModel):
     #: The engine's sentence about a doubtful model (the offline engine found no clear
     #: subject). The one place it is kept: every front end shows it from here.
     warning: str | None = None
+    #: Every file the engine returned for this model, the model file included
+    #: (FBX, USDZ, OBJ, textures…), each kept as it came. Empty for rows made
+    #: before issue 22 and for engines that return one file.
+    files: tuple[OutputFile, ...] = ()
+    #: The model is in real-world metres (Tripo's ``auto_size``): the preview's
+    #: dimensions are true sizes.
+    real_size: bool = False
 
 
 class FileItem(BaseModel):
@@ -132,10 +219,22 @@ class FileItem(BaseModel):
     pixel_hash: str | None = None
     #: False when the person asked for a new model even if one exists ("Generate again").
     reuse: bool = True
+    #: The version this file was made from (a remesh or retexture); None for a
+    #: model made from photos.
+    parent_file_id: str | None = None
+    #: The first version of the library entry this file belongs to (None: it is one).
+    entry_file_id: str | None = None
+    #: Its number among the entry's versions (1: the model made from photos).
+    version: int = 1
     created: float = Field(default_factory=time.time)
     updated: float = Field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+
+    @property
+    def entry_id(self) -> str:
+        """The library entry this file is a version of (its first version's file id)."""
+        return self.entry_file_id or self.file_id
 
 
 class JobStatus(StrEnum):

@@ -61,6 +61,15 @@ class EngineParameters:
     #: USD per model by texture quality; a None value is an unknown price; a
     #: None map is a free engine.
     price_usd: Mapping[TextureQuality, float | None] | None = None
+    #: The generator options the model honours (issue 22): "quad", "real_size",
+    #: "output_format", "t_pose", "low_poly" (``JobParameters``' fields of those names).
+    options: frozenset[str] = frozenset()
+    #: The model file formats ``output_format`` may name (empty: GLB only).
+    output_formats: tuple[str, ...] = ()
+    #: Options that need a texture (Hunyuan3D's LowPoly: its untextured type is Geometry).
+    options_need_texture: frozenset[str] = frozenset()
+    #: USD a quad mesh adds to a model's price (None: unknown; 0: nothing).
+    quad_usd: float | None = 0.0
     #: The engine's models, the default first (empty: the engine has one).
     models: tuple[EngineParameters, ...] = field(default=(), repr=False)
 
@@ -97,9 +106,12 @@ class EngineParameters:
         choose = f"; use {', '.join(able)}" if able else ""
         raise ParameterError("views", f"{sentence}{choose}.", {"choices": able})
 
-    def estimate_usd(self, texture: TextureQuality) -> float | None:
+    def estimate_usd(self, texture: TextureQuality, *, quad: bool = False) -> float | None:
         """Price of one model with this texture (None: free or unknown, see ``price_usd``)."""
-        return None if self.price_usd is None else self.price_usd.get(texture)
+        base = None if self.price_usd is None else self.price_usd.get(texture)
+        if base is None or not quad:
+            return base
+        return None if self.quad_usd is None else round(base + self.quad_usd, 4)
 
     def check(self, parameters: JobParameters) -> None:
         """Raise ``ParameterError`` naming the field and the valid range."""
@@ -114,6 +126,7 @@ class EngineParameters:
             )
         if self.model is not None:
             self._check_model_only(parameters)
+        self._check_options(parameters)
         if limit is not None and not bounds.minimum <= limit <= bounds.maximum:
             raise ParameterError(
                 "face_limit",
@@ -127,6 +140,29 @@ class EngineParameters:
                 "texture",
                 f"The texture must be one of {choices} for {self.label}.",
                 {"choices": list(self.textures)},
+            )
+
+    def _check_options(self, parameters: JobParameters) -> None:
+        """Refuse a generator option this engine or model cannot honour (issue 22)."""
+        asked = {
+            "quad": parameters.quad,
+            "real_size": parameters.real_size,
+            "output_format": parameters.output_format not in (None, "glb"),
+            "t_pose": parameters.t_pose,
+            "low_poly": parameters.low_poly,
+        }
+        for option, on in asked.items():
+            if on and option not in self.options:
+                raise ParameterError(option, option_refusal(self.label, option), {})
+            if on and option in self.options_need_texture and parameters.texture == "no":
+                raise ParameterError(option, low_poly_without_texture(self.label), {})
+        fmt = parameters.output_format
+        if fmt not in (None, "glb") and fmt not in self.output_formats:
+            choices = ", ".join(self.output_formats)
+            raise ParameterError(
+                "output_format",
+                f"{self.label} writes {choices}; choose one of those formats.",
+                {"choices": list(self.output_formats)},
             )
 
     def _check_model_only(self, parameters: JobParameters) -> None:
@@ -145,6 +181,29 @@ class EngineParameters:
                 f"The seed must be a whole number from 0 to {self.seed_max:,} for {self.label}.",
                 {"minimum": 0, "maximum": self.seed_max},
             )
+
+
+#: How each generator option is refused, after the engine's label.
+_OPTION_REFUSALS = {
+    "quad": "makes no quad meshes; turn Quad off",
+    "real_size": "cannot size models in real-world metres; turn Real size off",
+    "output_format": "returns GLB only; leave the format on GLB",
+    "t_pose": "has no T/A pose; turn T-pose off",
+    "low_poly": "has no low-poly mode; turn Low poly off",
+}
+
+
+def option_refusal(label: str, option: str) -> str:
+    """The sentence for a generator option a model cannot honour."""
+    return f"{label} {_OPTION_REFUSALS[option]}."
+
+
+def low_poly_without_texture(label: str) -> str:
+    """The sentence for a low-poly or quad model asked without a texture (Hunyuan3D)."""
+    return (
+        f"{label} makes low-poly and quad models only with a texture (its untextured type is "
+        "plain geometry); choose texture standard or turn Low poly and Quad off."
+    )
 
 
 def pbr_without_texture(label: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .models import FileItem, JobParameters, OutputInfo, ReusedFrom
 from .paths import LibraryPaths
@@ -33,14 +34,35 @@ def pixel_hash(path: Path) -> str:
     return f"{width}x{height}:{digest.hexdigest()}"
 
 
+#: What a model file (the source of a remesh or retexture) is known by in
+#: ``files.pixel_hash``: its bytes' SHA-256, told apart from a photo's hash.
+MODEL_HASH_PREFIX = "model:"
+
+
+def model_hash(path: Path) -> str:
+    """``"model:<sha256>"`` of a model file's bytes (blocking: reads the file)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return MODEL_HASH_PREFIX + digest.hexdigest()
+
+
 def same_request(
     engine: str, parameters: JobParameters, other_engine: str, other: JobParameters
 ) -> bool:
     """Would a model made for ``other`` answer a request for ``parameters``?"""
     if engine != other_engine:
         return False
-    # How long FAL keeps the photos says nothing of the model made from them.
-    ignored = {"engine", "seed", "fal_retention"}
+    # How long FAL keeps the photos says nothing of the model made from them; a
+    # version's source and its style photo's stored name are known by their
+    # hashes instead (the file's pixel_hash, ``PostProcess.style_image_hash``).
+    ignored: dict[str, Any] = {
+        "engine": True,
+        "seed": True,
+        "fal_retention": True,
+        "post": {"source_job_id", "source_file_id", "style_image"},
+    }
     if parameters.model_dump(exclude=ignored) != other.model_dump(exclude=ignored):
         return False
     return parameters.seed is None or parameters.seed == other.seed
@@ -94,8 +116,20 @@ def copy_source(paths: LibraryPaths, source: Source, job_id: str, stem: str) -> 
     if out.preview_filename and (origin / out.preview_filename).is_file():
         preview_name = stem + _suffix(out.preview_filename, old_stem)
         atomic_copy(origin / out.preview_filename, target / preview_name)
+    files = []
+    for kept in out.files:
+        # Every file FAL gave comes along (FBX, USDZ, textures), renamed as the model is.
+        name = (
+            model_name if kept.name == out.model_filename else stem + _suffix(kept.name, old_stem)
+        )
+        if name != model_name:
+            if not (origin / kept.name).is_file():
+                continue
+            atomic_copy(origin / kept.name, target / name)
+        files.append(kept.model_copy(update={"name": name}))
     return out.model_copy(
         update={
+            "files": tuple(files),
             "model_filename": model_name,
             "preview_filename": preview_name,
             "preview_size": out.preview_size if preview_name else None,

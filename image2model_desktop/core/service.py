@@ -24,6 +24,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from .costs import COST_READ_DELAYS, CostReader
 from .engine import AccountBalance
@@ -40,7 +41,16 @@ from .intake import (
     place_inputs,
 )
 from .ledger import Ledger
-from .models import EngineChoice, EngineName, FileItem, Job, JobParameters, new_id
+from .models import (
+    EngineChoice,
+    EngineName,
+    FalRetention,
+    FileItem,
+    Job,
+    JobParameters,
+    PostProcess,
+    new_id,
+)
 from .parameters import EngineParameters
 from .paths import LibraryPaths
 from .pool import NO_FAL_KEY, EngineFactory, EnginePool
@@ -49,6 +59,7 @@ from .runner import FileRunner, ModelInspector
 from .settings import Settings
 from .states import FileState
 from .store import Store
+from .versions import VersionPlan, find_model, new_version, place_version_inputs, plan_version
 
 __all__ = [
     "NO_FAL_KEY",
@@ -306,6 +317,11 @@ class JobService:
         item = job.file(file_id)
         if item.input_name is None:
             raise SetupError(f"{item.filename} has no stored photo to generate again.")
+        if item.parent_file_id is not None:
+            raise SetupError(
+                f"Version {item.version} of {item.filename} was made from a model, not a "
+                "photo; generate again from its first version."
+            )
         entry = StagedInput(
             source=self.paths.inputs(job_id) / item.input_name,
             display_name=item.filename,
@@ -383,6 +399,86 @@ class JobService:
             if isinstance(entry, StagedInput) and entry.views:
                 policy.check_views(entry.model or parameters.model, 1 + len(entry.views))
         return parameters.model
+
+    # -- versions (remesh, retexture) -------------------------------------------
+
+    def find_model(self, ref: str) -> tuple[Job, FileItem]:
+        """A finished model of the library by reference (``core.versions.find_model``)."""
+        return find_model(self._ledger.store, self.paths, ref)
+
+    def versions(self, file_id: str) -> list[FileItem]:
+        """Every version of the library entry ``file_id`` belongs to, oldest first."""
+        return self._ledger.store.versions(file_id)
+
+    async def plan_version(
+        self, job_id: str, file_id: str, post: PostProcess, style: Path | None = None
+    ) -> tuple[VersionPlan, PostProcess]:
+        """Hash the parent model and the style photo, and check the request against FAL's
+        service (``ParameterError``; ``NO_FAL_KEY`` without a key)."""
+        _, source = find_model(self._ledger.store, self.paths, f"{job_id}/{file_id}")
+        plan = await asyncio.get_running_loop().run_in_executor(
+            None, plan_version, self.paths, source, style
+        )
+        post = post.model_copy(
+            update={
+                "source_job_id": job_id,
+                "source_file_id": file_id,
+                "style_image_hash": plan.style_hash,
+            }
+        )
+        engine = self._pool.engine(self._pool.resolve("fal"))
+        engine.check_post(post, plan.source_model.suffix.lower().lstrip("."))
+        return plan, post
+
+    def estimate_version(
+        self, plan: VersionPlan, post: PostProcess, *, reuse: bool = True
+    ) -> float | None:
+        """What the version will cost: 0 when an earlier one answers it (``core.reuse``)."""
+        parameters = JobParameters(engine="fal", model=post.service, post=post)
+        if reuse and find_source(
+            self._ledger.store, self.paths, plan.model_hash, "fal", parameters
+        ):
+            return 0.0
+        return self._pool.engine("fal").estimate_cost(parameters, 1)
+
+    def price_source_of(self, post: PostProcess) -> str | None:
+        return self._pool.engine("fal").price_source(
+            JobParameters(engine="fal", model=post.service, post=post)
+        )
+
+    async def submit_version(
+        self,
+        plan: VersionPlan,
+        post: PostProcess,
+        *,
+        fal_retention: FalRetention | None = None,
+        reuse: bool = True,
+    ) -> Job:
+        """Start a remesh or retexture of ``plan.source``: a new version of its entry."""
+        if self._closed:
+            raise SetupError("Image2Model is shutting down; try again after it restarts.")
+        existing = self._ledger.store.versions(plan.source.file_id)
+        version = max((v.version for v in existing), default=1) + 1
+        retention = fal_retention or self._settings.job_defaults().fal_retention
+        parameters = JobParameters(engine="fal", fal_retention=retention)
+        job, placements = new_version(plan, post, parameters, version, time.time(), reuse=reuse)
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, place_version_inputs, self.paths, job.job_id, placements
+            )
+        except OSError as error:
+            log.error("Copying the model into the library failed: %s", error)
+            raise OutputError(
+                f"The model could not be copied for its new version ({error.strerror}). "
+                "Free some disk space and try again."
+            ) from error
+        try:
+            self._ledger.insert(job)
+        except StoreError:
+            shutil.rmtree(self.paths.job_dir(job.job_id), ignore_errors=True)
+            raise
+        self._runner.schedule(job.job_id, job.files[0].file_id)
+        return job
 
     def cancel_file(self, file_id: str) -> bool:
         """Cancel one file (and its paid request); return False if it had ended."""

@@ -59,6 +59,9 @@ _FILE_COLUMNS = (
     "view_names",
     "estimated_usd",
     "spent_usd",
+    "parent_file_id",
+    "entry_file_id",
+    "version",
 )
 
 
@@ -152,12 +155,28 @@ def _migrate_4(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_5(db: sqlite3.Connection) -> None:
+    # Versions (issue 22): a remesh or retexture is a new version of the same
+    # library entry, made from a parent version; the entry is its first
+    # version's file id, indexed to list an entry's versions.
+    _run_statements(
+        db,
+        """
+        ALTER TABLE files ADD COLUMN parent_file_id TEXT;
+        ALTER TABLE files ADD COLUMN entry_file_id TEXT;
+        ALTER TABLE files ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX files_entry ON files(entry_file_id)
+        """,
+    )
+
+
 #: Migration N brings a database from version N-1 to N. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_1,
     _migrate_2,
     _migrate_3,
     _migrate_4,
+    _migrate_5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -369,15 +388,39 @@ class Store:
         return [str(r[0]) for r in rows]
 
     def jobs_with_output(self, filename: str) -> list[str]:
-        """Job ids whose outputs include ``filename`` (model or preview)."""
+        """Job ids whose outputs include ``filename`` (model, preview or a file FAL gave)."""
         with self._mutex:
             rows = self._db.execute(
                 "SELECT DISTINCT job_id FROM files WHERE state = ? AND output IS NOT NULL "
                 "AND (json_extract(output, '$.model_filename') = ? "
-                "OR json_extract(output, '$.preview_filename') = ?)",
-                (FileState.COMPLETED.value, filename, filename),
+                "OR json_extract(output, '$.preview_filename') = ? "
+                "OR EXISTS (SELECT 1 FROM json_each(output, '$.files') "
+                "WHERE json_extract(value, '$.name') = ?))",
+                (FileState.COMPLETED.value, filename, filename, filename),
             ).fetchall()
         return [str(r[0]) for r in rows]
+
+    def versions(self, file_id: str) -> list[FileItem]:
+        """Every version of the library entry ``file_id`` belongs to, oldest first."""
+        with self._mutex:
+            row = self._db.execute(
+                "SELECT COALESCE(entry_file_id, file_id) FROM files WHERE file_id = ?", (file_id,)
+            ).fetchone()
+            if row is None:
+                return []
+            rows = self._db.execute(
+                f"SELECT {', '.join(_FILE_COLUMNS)} FROM files "
+                "WHERE file_id = ? OR entry_file_id = ? ORDER BY version, created",
+                (row[0], row[0]),
+            ).fetchall()
+        return [_file_from_row(r) for r in rows]
+
+    def find_file(self, file_id: str) -> FileItem | None:
+        with self._mutex:
+            row = self._db.execute(
+                f"SELECT {', '.join(_FILE_COLUMNS)} FROM files WHERE file_id = ?", (file_id,)
+            ).fetchone()
+        return _file_from_row(row) if row is not None else None
 
     def completed_with_pixels(
         self, pixel_hash: str

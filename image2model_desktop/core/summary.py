@@ -30,6 +30,11 @@ def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[s
         # for a reused model, null for a free engine.
         "estimated_usd": item.estimated_usd,
         "spent_usd": item.spent_usd,
+        # Versions (issue 22): 1 for a model made from photos; a remesh or
+        # retexture names the version it was made from and its library entry.
+        "version": item.version,
+        "parent_file_id": item.parent_file_id,
+        "entry_file_id": item.entry_id,
     }
     if item.state == FileState.COMPLETED and item.output is not None:
         out = item.output
@@ -55,6 +60,19 @@ def file_result(item: FileItem, job_id: str, link: Link | None = None) -> dict[s
             reused_from=out.reused_from.model_dump() if out.reused_from is not None else None,
             # The engine's doubt about the model (no clear subject in the photo), or null.
             warning=out.warning,
+            # Every file kept for the model (FBX, USDZ, OBJ… as FAL returned them).
+            files=[
+                {
+                    "filename": f.name,
+                    "format": f.format,
+                    "size": f.size,
+                    "source": f.source,
+                    "role": f.role,
+                    **({"url": link(job_id, f.name)} if link is not None else {}),
+                }
+                for f in out.files
+            ],
+            real_size=out.real_size,
         )
     elif item.state in (FileState.FAILED, FileState.CANCELLED, FileState.UNCONFIRMED):
         result.update(

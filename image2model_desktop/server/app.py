@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from image2model_desktop import __version__
 from image2model_desktop.core.settings import ApiServerSettings
 
-from . import downloads, health, jobs, printcheck, status, uploads
+from . import downloads, health, jobs, printcheck, status, uploads, versions
 from .context import API_PREFIX, ServerContext
 from .errors import install_error_handlers
 from .hub import TaskEventHub
@@ -64,6 +64,7 @@ def create_app(
         status.router,
         downloads.router,
         jobs.router,
+        versions.router,
         printcheck.router,
         health.router,
     ):

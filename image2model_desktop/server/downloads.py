@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from image2model_desktop.core.errors import ApiError
+from image2model_desktop.core.models import FileItem, OutputFile
 from image2model_desktop.core.states import FileState
 
 from .auth import check_key_or_query, require_key_or_query
@@ -48,10 +49,14 @@ MEDIA_TYPES = {
     ".stl": "model/stl",
     ".ply": "application/octet-stream",
     ".fbx": "application/octet-stream",
+    ".usdz": "model/vnd.usdz+zip",
+    ".blend": "application/octet-stream",
+    ".gltf": "model/gltf+json",
     ".zip": "application/zip",
     ".png": "image/png",
     ".webp": "image/webp",
     ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
 }
 _FORBIDDEN = ("..", "/", "\\", "\x00", "\r", "\n")
 SECURITY_HEADERS = {
@@ -172,10 +177,49 @@ async def list_results(
                 "model_url": url,
                 "rendered_image": preview,
                 "warning": out.warning,
+                "file_id": item.file_id,
+                "version": item.version,
+                # Every file kept for this model (FBX, USDZ, OBJ, textures FAL
+                # returned), each served as it came, and what Save as converts to.
+                "outputs": _kept_files(job_id, item, links),
+                "converted_formats": _converted(folder, item),
             }
         )
         urls.append(url)
     return {"job_id": job_id, "files": files, "download_urls": urls, "total_files": len(files)}
+
+
+def _kept_files(job_id: str, item: FileItem, links: Any) -> list[dict[str, Any]]:
+    out = item.output
+    assert out is not None
+    kept = out.files or (
+        OutputFile(
+            name=out.model_filename,
+            format=os.path.splitext(out.model_filename)[1].lower().lstrip("."),
+            size=out.model_size,
+            source="offline" if item.engine == "offline" else "fal",
+        ),
+    )
+    return [
+        {
+            "filename": f.name,
+            "format": f.format,
+            "size": f.size,
+            "source": f.source,
+            "role": f.role,
+            "url": links(job_id, f.name),
+        }
+        for f in kept
+    ]
+
+
+def _converted(folder: PathLib, item: FileItem) -> list[str]:
+    """The formats the window and CLI convert this model to (not served by the API)."""
+    from image2model_desktop.mesh.deliverables import save_choices
+
+    assert item.output is not None
+    choices = save_choices(folder, item.output, item.engine)
+    return [c.suffix for c in choices if c.source == "converted"]
 
 
 @router.get(

@@ -68,6 +68,19 @@ _OPTIONAL_FIELDS: dict[str, Any] = {
         "description": "How long FAL keeps the uploaded photos (FAL engine): an hour, a day "
         "(the app's default setting), a week, or the FAL account's own storage setting",
     },
+    "model": {"type": "string", "description": "FAL's generator (GET /health lists them)"},
+    "quad": {
+        "type": "boolean",
+        "description": "Quad faces: Tripo (answered as FBX), Rodin, Hunyuan3D v3 (LowPoly)",
+    },
+    "real_size": {"type": "boolean", "description": "Tripo: real-world metres (auto_size)"},
+    "output_format": {
+        "type": "string",
+        "enum": ["glb", "usdz", "fbx", "obj", "stl"],
+        "description": "Rodin: the model file's format (geometry_file_format)",
+    },
+    "t_pose": {"type": "boolean", "description": "Rodin: characters in T/A pose (TAPose)"},
+    "low_poly": {"type": "boolean", "description": "Hunyuan3D v3: its LowPoly type"},
 }
 
 
@@ -153,7 +166,19 @@ def _parameters(fields: dict[str, str], context: ServerContext) -> JobParameters
     given: dict[str, Any] = {
         name: fields.get(name, "").strip() or None
         # model: FAL's generator (issue 16); absent keeps the original's Tripo v2.5.
-        for name in ("texture", "pbr", "seed", "engine", "model", "fal_retention")
+        for name in (
+            "texture",
+            "pbr",
+            "seed",
+            "engine",
+            "model",
+            "fal_retention",
+            "quad",
+            "real_size",
+            "output_format",
+            "t_pose",
+            "low_poly",
+        )
     }
     face_limit = fields.get("face_limit", "").strip()
     if face_limit:

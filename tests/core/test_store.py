@@ -90,7 +90,7 @@ def test_a_version_3_library_gains_costs_and_keeps_its_files(tmp_path: Path) -> 
     )
     db.close()
     store = Store.open(path)
-    assert store.schema_version == SCHEMA_VERSION == 4
+    assert store.schema_version == SCHEMA_VERSION
     loaded = store.load_job(job.job_id)
     assert loaded is not None
     (found,) = loaded.files
@@ -178,4 +178,41 @@ def test_killed_writer_leaves_a_consistent_library(tmp_path: Path) -> None:
     raw.close()
     assert len(counts) >= 20 and {c[0] for c in counts} == {5}
     assert store.count_jobs() == len(counts)
+    store.close()
+
+
+def test_a_version_4_library_gains_versions_and_keeps_its_files(tmp_path: Path) -> None:
+    """Migration 5 (issue 22): every old file is the first version of its own entry."""
+    path = tmp_path / "lib.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for migrate in MIGRATIONS[:4]:
+        db.execute("BEGIN")
+        migrate(db)
+        db.execute("COMMIT")
+    db.execute("PRAGMA user_version = 4")
+    job = make_job(1)
+    db.execute(
+        "INSERT INTO jobs VALUES (?, ?, ?, ?, ?)",
+        (job.job_id, job.task_id, job.created, job.parameters.model_dump_json(), job.engine),
+    )
+    item = job.files[0]
+    db.execute(
+        "INSERT INTO files(file_id, job_id, position, filename, input_name, output_stem, state,"
+        " created, updated) VALUES (?, ?, 0, ?, ?, ?, 'completed', ?, ?)",
+        (item.file_id, job.job_id, item.filename, item.input_name, item.output_stem, 1.0, 1.0),
+    )
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version == SCHEMA_VERSION == 5
+    (found,) = store.versions(item.file_id)
+    assert (found.version, found.parent_file_id, found.entry_file_id) == (1, None, None)
+    assert found.entry_id == item.file_id
+    # A second version names its entry; both list together, oldest first.
+    version = make_job(1)
+    second = version.files[0].model_copy(
+        update={"parent_file_id": item.file_id, "entry_file_id": item.file_id, "version": 2}
+    )
+    store.insert_job(version.model_copy(update={"files": (second,)}))
+    assert [v.version for v in store.versions(second.file_id)] == [1, 2]
+    assert store.versions("no-such-file") == []
     store.close()

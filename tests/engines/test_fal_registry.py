@@ -237,12 +237,65 @@ def test_prices_are_estimates_or_unknown() -> None:
     assert registry.HUNYUAN3D_V3.estimate_usd("standard") is None
 
 
+def test_every_file_of_a_result_is_kept_the_glb_first() -> None:
+    def file(name: str) -> dict[str, object]:
+        return {"url": f"https://cdn/{name}", "file_name": name, "file_size": 9}
+
+    fbx, glb, usdz, png = file("m.fbx"), file("m.glb"), file("m.usdz"), file("t.png")
+    # Tripo's quad answers FBX as its model (H31ImageTo3dInput.quad); a GLB beside it wins.
+    tripo = {"model_mesh": fbx, "model_urls": {"fbx": fbx, "glb": glb}, "rendered_image": png}
+    out = extract_outputs(registry.TRIPO_H31, tripo)
+    assert out.model_url == glb["url"] and out.preview_url == png["url"]
+    assert [(f.format, f.role) for f in out.files] == [("glb", "model"), ("fbx", "model")]
+    hunyuan = {
+        "model_glb": glb,
+        "model_urls": {"glb": glb, "fbx": fbx, "usdz": usdz, "texture": file("tex.png")},
+        "thumbnail": png,
+    }
+    out = extract_outputs(registry.HUNYUAN3D_V3, hunyuan)
+    assert [(f.format, f.role, f.key) for f in out.files] == [
+        ("glb", "model", "model"),
+        ("fbx", "model", "model_urls.fbx"),
+        ("usdz", "model", "model_urls.usdz"),
+        ("png", "texture", "model_urls.texture"),
+    ]
+    only_fbx = extract_outputs(registry.TRIPO_H31, {"model_mesh": fbx, "model_urls": {"fbx": fbx}})
+    assert [f.format for f in only_fbx.files] == ["fbx"]
+
+
+def test_generator_options_reach_each_dialect() -> None:
+    def args(model: str, **options: Any) -> dict[str, Any]:
+        return request_arguments(registry.get(model), [PHOTO], params(model=model, **options))
+
+    tripo = args("tripo-h3.1", quad=True, real_size=True)
+    assert (tripo["quad"], tripo["auto_size"]) == (True, True)
+    rodin = args("rodin-v2.5", quad=True, output_format="fbx", t_pose=True)
+    assert rodin["quality_mesh_option"] == "200K Quad"
+    assert (rodin["geometry_file_format"], rodin["TAPose"]) == ("fbx", True)
+    hunyuan = args("hunyuan3d-v3", quad=True)
+    assert (hunyuan["generate_type"], hunyuan["polygon_type"]) == ("LowPoly", "quadrilateral")
+    low = args("hunyuan3d-v3", low_poly=True)
+    assert (low["generate_type"], low["polygon_type"]) == ("LowPoly", "triangle")
+    with pytest.raises(UnsupportedParameterError, match="only with a texture"):
+        args("hunyuan3d-v3", low_poly=True, texture="no")
+    with pytest.raises(UnsupportedParameterError, match="no T/A pose"):
+        args("tripo-v2.5", t_pose=True)
+    assert "quad" not in args("tripo-v2.5") and "auto_size" not in args("tripo-v2.5")
+
+
 def test_outputs_read_each_shape() -> None:
     mesh = {"url": "https://cdn/m.glb"}
     image = {"url": "https://cdn/p.webp"}
-    assert extract_outputs(
+    tripo = extract_outputs(
         registry.TRIPO_V25, {"task_id": "t", "model_mesh": mesh, "rendered_image": image}
-    ) == registry.Outputs("https://cdn/m.glb", "https://cdn/p.webp", mesh, image)
+    )
+    assert (tripo.model_url, tripo.preview_url, tripo.model_file, tripo.preview_file) == (
+        "https://cdn/m.glb",
+        "https://cdn/p.webp",
+        mesh,
+        image,
+    )
+    assert [(f.format, f.key) for f in tripo.files] == [("glb", "model")]
     only_pbr = {"task_id": "t", "pbr_model": mesh}
     assert extract_outputs(registry.TRIPO_V25, only_pbr).model_url == mesh["url"]
     hunyuan = {"model_glb": None, "model_urls": {"glb": mesh}, "thumbnail": image}

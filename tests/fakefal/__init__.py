@@ -24,6 +24,13 @@ Reproduced (as fal-client 1.0.3 exercises them):
   none, each `{url, content_type, file_name, file_size}`): a real textured GLB
   and a WebP. An endpoint it does not know answers 404. `submits()` records the
   endpoint, the field that carried the photo and every view URL.
+* Issue 22 (shapes from fal-js libs/client/src/types/endpoints.ts @381105e1, see
+  `models.FakeEndpoint`): Hunyuan3D v3's `model_urls` carry `fbx`, `obj`, `usdz`
+  beside `glb`; Rodin's `model_mesh` comes in `geometry_file_format`; Tripo's
+  `quad: true` answers an FBX `model_mesh`; the version endpoints
+  `fal-ai/meshy/v5/remesh`, `fal-ai/hunyuan-3d/v3.1/smart-topology`,
+  `fal-ai/meshy/v5/retexture` and `fal-ai/trellis-2/retexture` validate their
+  inputs and answer a remeshed sphere or a retextured cube with their extra files.
 * Status stream: `GET …/requests/<id>/status/stream[?logs=1]` answers
   `text/event-stream` (chunked): `data: <the /status JSON>` whenever it changes,
   a `: keep-alive` comment after `keepalive_seconds` of quiet, closed after

@@ -13,7 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["str", "int", "bool", "url_list"]
+Kind = Literal["str", "int", "bool", "url_list", "float", "str_list"]
+Output = Literal[
+    "tripo",
+    "tripo_family",
+    "hunyuan",
+    "trellis",
+    "rodin",
+    "meshy_remesh",
+    "smart_topology",
+    "meshy_retexture",
+    "trellis_retexture",
+]
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,9 @@ class Rule:
     gt: int | None = None
     min_items: int | None = None
     max_items: int | None = None
+    #: For "str_list": the strings each item may be.
+    item_choices: tuple[str, ...] = ()
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -36,15 +50,23 @@ class FakeEndpoint:
     the input the scenario is chosen from.
     output: "tripo" {task_id, model_mesh, rendered_image}; "tripo_family"
     {model_mesh, model_urls.glb, rendered_image}; "hunyuan" {model_glb,
-    model_urls.glb, thumbnail, seed}; "trellis" {model_glb}; "rodin"
-    {model_mesh, seed, textures[]}.
+    model_urls {glb, fbx, obj, usdz}, thumbnail, seed}; "trellis" {model_glb};
+    "rodin" {model_mesh in geometry_file_format, seed, textures[]}. With Tripo's
+    ``quad`` the model is FBX ("When Tripo emits FBX bytes for quad output, the
+    returned model file is FBX", H31ImageTo3dInput). The version services (issue
+    22): "meshy_remesh" {model_glb, model_urls: one per target_formats};
+    "smart_topology" {model_glb, model_urls.glb}; "meshy_retexture" {model_glb,
+    model_urls {glb, fbx, obj, usdz}, texture_urls[{base_color}], thumbnail,
+    text_style_prompt | image_style_url}; "trellis_retexture" {model_glb}. Shapes
+    from fal-js libs/client/src/types/endpoints.ts @381105e1: RemeshOutput,
+    SmartTopologyOutput, RetextureOutput, Trellis2Output, ModelUrls.
     """
 
     endpoint_id: str
     model: str
     rules: Mapping[str, Rule]
     image_fields: tuple[str, ...]
-    output: Literal["tripo", "tripo_family", "hunyuan", "trellis", "rodin"]
+    output: Output
     log_name: str = field(default="Tripo")
     #: What ``GET /v1/models/pricing`` answers for it: USD per ``unit`` (plausible
     #: figures; FAL's own per-endpoint answers were not captured). Tests change
@@ -58,13 +80,14 @@ def billed_units(endpoint: FakeEndpoint, arguments: dict[str, Any]) -> float:
     as the community price tables count them; the others: one generation)."""
     if endpoint.unit != "credits":
         return 1.0
+    quad = 5.0 if arguments.get("quad") is True else 0.0
     texture = arguments.get("texture", "standard" if endpoint.model == "tripo-v2.5" else True)
     if endpoint.model == "tripo-p1":
         return 50.0 if texture else 40.0
     if texture in ("no", False):
-        return 20.0
+        return 20.0 + quad
     detailed = texture == "HD" or arguments.get("texture_quality") == "detailed"
-    return 40.0 if detailed else 30.0
+    return (40.0 if detailed else 30.0) + quad
 
 
 _TRIPO_V25_COMMON = {
@@ -91,7 +114,27 @@ _TRIPO_H31_COMMON = {
     "geometry_quality": Rule("str", choices=("standard", "detailed")),
     "quad": Rule("bool"),
     "auto_size": Rule("bool"),
+    "orientation": Rule("str", choices=("default", "align_image")),
+    "texture_alignment": Rule("str", choices=("original_image", "geometry")),
 }
+# Hyper3dRodinV25Input.quality_mesh_option (fal-js endpoints.ts @381105e1).
+_RODIN_MESH_OPTIONS = (
+    "Auto",
+    "4K Quad",
+    "8K Quad",
+    "18K Quad",
+    "50K Quad",
+    "100K Quad",
+    "200K Quad",
+    "2K Triangle",
+    "20K Triangle",
+    "50K Triangle",
+    "150K Triangle",
+    "500K Triangle",
+    "1M Triangle",
+    "2M Triangle",
+)
+_MODEL_FORMATS = ("glb", "fbx", "obj", "usdz", "blend", "stl")
 
 ENDPOINTS: dict[str, FakeEndpoint] = {
     e.endpoint_id: e
@@ -188,11 +231,83 @@ ENDPOINTS: dict[str, FakeEndpoint] = {
                 "material": Rule("str", choices=("PBR", "Shaded", "All", "None")),
                 "geometry_file_format": Rule("str", choices=("glb", "usdz", "fbx", "obj", "stl")),
                 "TAPose": Rule("bool"),
+                "quality_mesh_option": Rule("str", choices=_RODIN_MESH_OPTIONS),
             },
             ("image_urls",),
             "rodin",
             "Rodin",
             unit_price=0.40,
+            unit="generations",
+        ),
+        # MeshyV5RemeshInput; price "$0.2 per generations"
+        # (https://fal.ai/models/fal-ai/meshy/v5/remesh/llms.txt, target_polycount 100..300000).
+        FakeEndpoint(
+            "fal-ai/meshy/v5/remesh",
+            "meshy-remesh",
+            {
+                "model_url": Rule("str", required=True),
+                "topology": Rule("str", choices=("quad", "triangle")),
+                "target_polycount": Rule("int", ge=100, le=300_000),
+                "target_formats": Rule("str_list", item_choices=_MODEL_FORMATS),
+                "resize_height": Rule("float", ge=0),
+                "origin_at": Rule("str", choices=("bottom", "center")),
+            },
+            ("model_url",),
+            "meshy_remesh",
+            "Meshy",
+            unit_price=0.20,
+            unit="generations",
+        ),
+        # SmartTopologyInput (no price on FAL's page: a plausible figure).
+        FakeEndpoint(
+            "fal-ai/hunyuan-3d/v3.1/smart-topology",
+            "hunyuan-topology",
+            {
+                "input_file_url": Rule("str", required=True),
+                "input_file_type": Rule("str", choices=("glb", "obj")),
+                "polygon_type": Rule("str", choices=("triangle", "quadrilateral")),
+                "face_level": Rule("str", choices=("high", "medium", "low")),
+            },
+            ("input_file_url",),
+            "smart_topology",
+            "Hunyuan3D",
+            unit_price=0.25,
+            unit="generations",
+        ),
+        # RetextureInput; price "$0.3 per generations"
+        # (https://fal.ai/models/fal-ai/meshy/v5/retexture/llms.txt).
+        FakeEndpoint(
+            "fal-ai/meshy/v5/retexture",
+            "meshy-retexture",
+            {
+                "model_url": Rule("str", required=True),
+                "text_style_prompt": Rule("str", max_length=600),
+                "image_style_url": Rule("str"),
+                "enable_pbr": Rule("bool"),
+                "enable_original_uv": Rule("bool"),
+                "enable_safety_checker": Rule("bool"),
+            },
+            ("model_url",),
+            "meshy_retexture",
+            "Meshy",
+            unit_price=0.30,
+            unit="generations",
+        ),
+        # Trellis2RetextureInput (no price on FAL's page: a plausible figure).
+        FakeEndpoint(
+            "fal-ai/trellis-2/retexture",
+            "trellis-retexture",
+            {
+                "mesh_url": Rule("str", required=True),
+                "image_url": Rule("str", required=True),
+                "resolution": Rule("int", choices=(512, 1024)),
+                "texture_size": Rule("int", choices=(1024, 2048, 4096)),
+                "seed": Rule("int"),
+            },
+            ("mesh_url",),
+            "trellis_retexture",
+            "TRELLIS.2",
+            unit_price=0.25,
             unit="generations",
         ),
     )
@@ -212,6 +327,12 @@ def validate(endpoint: FakeEndpoint, arguments: Any) -> list[dict[str, Any]]:
         problem = _check(name, rule, arguments[name])
         if problem is not None:
             problems.append(problem)
+    if endpoint.output == "meshy_retexture" and not (
+        arguments.get("text_style_prompt") or arguments.get("image_style_url")
+    ):
+        # RetextureInput: each is "Required if [the other] is not provided".
+        msg = "Either text_style_prompt or image_style_url must be provided"
+        problems.append({"loc": ["body"], "msg": msg, "type": "value_error"})
     return problems
 
 
@@ -242,6 +363,16 @@ def _check(name: str, rule: Rule, value: Any) -> dict[str, Any] | None:
         return _item(loc, "Input should be a valid boolean", "bool_type", value)
     if rule.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
         return _item(loc, "Input should be a valid integer", "int_type", value)
+    if rule.kind == "float" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return _item(loc, "Input should be a valid number", "float_type", value)
+    if rule.kind == "str_list":
+        if not isinstance(value, list) or not all(v in rule.item_choices for v in value):
+            expected = _choices_text(rule.item_choices)
+            return _item(loc, f"Input should be a list of {expected}", "literal_error", value)
+        return None
+    if rule.max_length is not None and isinstance(value, str) and len(value) > rule.max_length:
+        msg = f"String should have at most {rule.max_length} characters"
+        return _item(loc, msg, "string_too_long", value, {"max_length": rule.max_length})
     if rule.kind == "url_list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return _item(loc, "Input should be a valid list of strings", "list_type", value)

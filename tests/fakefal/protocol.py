@@ -42,7 +42,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from .assets import padded_glb, rendered_preview_webp, textured_cube_glb
+from .assets import (
+    cube_obj,
+    fbx_bytes,
+    padded_glb,
+    remeshed_glb,
+    rendered_preview_webp,
+    retextured_glb,
+    textured_cube_glb,
+    usdz_bytes,
+)
 from .models import ENDPOINTS, FakeEndpoint, billed_units, image_urls, validate
 from .scenarios import Scenario, StreamMode
 from .state import (
@@ -386,16 +395,27 @@ class FalProtocol:
     ) -> QueueRequest:
         rid = _uuid()
         task_id = _uuid()
-        model_data = padded_glb(scenario.model_size) if scenario.model_size else textured_cube_glb()
         prefix = spec.model.split("-")[0]
+        fmt, model_data = _model_bytes(spec, arguments, scenario, task_id)
         model = self.state.add_file(
             base_url=self.base_url,
-            name=f"{prefix}_model_{task_id}.glb",
-            content_type="model/gltf-binary",
+            name=f"{prefix}_model_{task_id}.{fmt}",
+            content_type=_CONTENT_TYPES.get(fmt, "application/octet-stream"),
             data=model_data,
             role="model",
             request_id=rid,
         )
+        extras = {
+            key: self.state.add_file(
+                base_url=self.base_url,
+                name=f"{prefix}_{key}_{task_id}.{extension}",
+                content_type=_CONTENT_TYPES.get(extension, "application/octet-stream"),
+                data=data,
+                role="extra",
+                request_id=rid,
+            )
+            for key, extension, data in _extra_files(spec, arguments, task_id)
+        }
         preview = self.state.add_file(
             base_url=self.base_url,
             name=f"{prefix}_render_{task_id}.webp",
@@ -428,6 +448,7 @@ class FalProtocol:
             log_name=spec.log_name,
             bill_units=billed_units(spec, arguments),
             bill_unit_price=self.state.prices.get(endpoint_id, (spec.unit_price, spec.unit))[0],
+            extras=extras,
         )
         record = SubmitRecord(
             now,
@@ -822,23 +843,109 @@ def _rejection(request: QueueRequest) -> list[dict[str, Any]]:
     ]
 
 
+_CONTENT_TYPES = {
+    "glb": "model/gltf-binary",
+    "usdz": "model/vnd.usdz+zip",
+    "obj": "text/plain",
+    "png": "image/png",
+    "webp": "image/webp",
+}
+
+
+def _model_bytes(
+    spec: FakeEndpoint, arguments: dict[str, Any], scenario: Scenario, task_id: str
+) -> tuple[str, bytes]:
+    """The model file's format and bytes, as the endpoint and its arguments ask."""
+    if spec.output in ("tripo", "tripo_family") and arguments.get("quad") is True:
+        return "fbx", fbx_bytes(task_id)
+    if spec.output == "rodin":
+        fmt = str(arguments.get("geometry_file_format") or "glb")
+        return fmt, _format_bytes(fmt, task_id)
+    if spec.output == "meshy_remesh":
+        return "glb", remeshed_glb(int(arguments.get("target_polycount") or 30_000))
+    if spec.output == "smart_topology":
+        faces = {"low": 1_000, "medium": 5_000, "high": 20_000}
+        return "glb", remeshed_glb(faces[str(arguments.get("face_level") or "medium")])
+    if spec.output in ("meshy_retexture", "trellis_retexture"):
+        return "glb", retextured_glb()
+    return "glb", padded_glb(scenario.model_size) if scenario.model_size else textured_cube_glb()
+
+
+def _format_bytes(fmt: str, task_id: str) -> bytes:
+    if fmt == "fbx":
+        return fbx_bytes(task_id)
+    if fmt == "usdz":
+        return usdz_bytes(task_id)
+    if fmt == "obj":
+        return cube_obj()
+    if fmt == "stl":
+        return b"solid fake\nendsolid fake\n"
+    return textured_cube_glb()
+
+
+def _extra_files(
+    spec: FakeEndpoint, arguments: dict[str, Any], task_id: str
+) -> list[tuple[str, str, bytes]]:
+    """(key, extension, bytes) of the files answered beside the model."""
+    if spec.output == "hunyuan":
+        return [(fmt, fmt, _format_bytes(fmt, task_id)) for fmt in ("fbx", "obj", "usdz")]
+    if spec.output == "meshy_remesh":
+        wanted = [f for f in arguments.get("target_formats") or ["glb"] if f != "glb"]
+        return [(fmt, fmt, _format_bytes(fmt, task_id)) for fmt in wanted]
+    if spec.output == "meshy_retexture":
+        files = [(fmt, fmt, _format_bytes(fmt, task_id)) for fmt in ("fbx", "obj", "usdz")]
+        return [*files, ("base_color", "png", _png())]
+    return []
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (150, 60, 170)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _output(base_url: str, request: QueueRequest) -> dict[str, Any]:
     """The result JSON in the shape of the request's model family (see models.FakeEndpoint)."""
     model = _file_json(base_url, request.model)
     preview = _file_json(base_url, request.preview)
+    extras = {key: _file_json(base_url, stored) for key, stored in request.extras.items()}
     seed = request.arguments.get("seed", request.arguments.get("model_seed", 42))
+    model_format = request.model.name.rsplit(".", 1)[-1]
     if request.output == "tripo":
         return {"task_id": request.task_id, "model_mesh": model, "rendered_image": preview}
     if request.output == "tripo_family":
-        return {"model_mesh": model, "model_urls": {"glb": model}, "rendered_image": preview}
+        urls = {model_format: model}
+        return {"model_mesh": model, "model_urls": urls, "rendered_image": preview}
     if request.output == "hunyuan":
         return {
             "model_glb": model,
-            "model_urls": {"glb": model},
+            "model_urls": {"glb": model, **extras},
             "thumbnail": preview,
             "seed": seed,
         }
     if request.output == "trellis":
+        return {"model_glb": model}
+    if request.output == "meshy_remesh":
+        return {"model_glb": model, "model_urls": {"glb": model, **extras}}
+    if request.output == "smart_topology":
+        return {"model_glb": model, "model_urls": {"glb": model}}
+    if request.output == "meshy_retexture":
+        texture = extras.pop("base_color")
+        answer: dict[str, Any] = {
+            "model_glb": model,
+            "model_urls": {"glb": model, **extras},
+            "texture_urls": [{"base_color": texture}],
+            "thumbnail": preview,
+        }
+        for field_name in ("text_style_prompt", "image_style_url"):
+            if request.arguments.get(field_name):
+                answer[field_name] = request.arguments[field_name]
+        return answer
+    if request.output == "trellis_retexture":
         return {"model_glb": model}
     texture = {**preview, "width": 64, "height": 64}
     return {"model_mesh": model, "seed": seed, "textures": [texture]}

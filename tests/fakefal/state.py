@@ -67,7 +67,7 @@ class StoredFile:
     content_type: str
     data: bytes
     sha256: str
-    role: Literal["input", "model", "preview"]
+    role: Literal["input", "model", "preview", "extra"]
     request_id: str | None = None
     #: The lifecycle the upload asked for: the JSON of ``X-Fal-Object-Lifecycle``
     #: (CDN) or ``X-Fal-Object-Lifecycle-Preference`` (storage), None when absent.
@@ -102,6 +102,9 @@ class QueueRequest:
     #: at submit time (``models.billed_units``).
     bill_units: float = 1.0
     bill_unit_price: float = 0.0
+    #: Files answered beside the model, by their key in the output (``fbx``,
+    #: ``usdz``, ``base_color``…).
+    extras: dict[str, StoredFile] = field(default_factory=dict)
 
     @property
     def queue_seconds(self) -> float:
@@ -407,7 +410,7 @@ class FakeState:
         name: str,
         content_type: str,
         data: bytes,
-        role: Literal["input", "model", "preview"],
+        role: Literal["input", "model", "preview", "extra"],
         request_id: str | None = None,
     ) -> StoredFile:
         file_id = secrets.token_hex(8)

@@ -57,6 +57,33 @@ def test_only_the_parameters_a_model_takes_are_shown(open_window, with_key) -> N
     assert not panel.seed.isHidden()
 
 
+def test_a_models_own_options_are_shown_and_priced(open_window, with_key) -> None:
+    """Issue 22: quad, real size, Rodin's format and pose, Hunyuan's low poly, by policy."""
+    upload = open_window(with_3d=False).window.upload
+    panel = upload.parameters
+    pick(upload, "trellis-2")
+    assert panel.options.isHidden()
+    pick(upload, "tripo-h3.1")
+    assert not panel.quad.isHidden() and not panel.real_size.isHidden()
+    assert panel.t_pose.isHidden() and panel.output_format.isHidden()
+    before = upload.cost_label.text()
+    panel.quad.setChecked(True)
+    panel.real_size.setChecked(True)
+    parameters = panel.parameters()
+    assert (parameters.quad, parameters.real_size) == (True, True)
+    assert "$0.35" in upload.cost_label.text() and before != upload.cost_label.text()
+    pick(upload, "rodin-v2.5")
+    assert not panel.output_format.isHidden() and not panel.t_pose.isHidden()
+    assert panel.real_size.isHidden()
+    panel.output_format.setCurrentIndex(panel.output_format.findData("usdz"))
+    parameters = panel.parameters()
+    # Real size was ticked for Tripo; Rodin does not take it, so it is not sent.
+    assert (parameters.output_format, parameters.real_size) == ("usdz", False)
+    pick(upload, "hunyuan3d-v3")
+    assert not panel.low_poly.isHidden() and panel.output_format.isHidden()
+    assert panel.parameters().output_format is None
+
+
 def test_views_mode_makes_one_entry_from_the_slots(
     open_window, run, photos: list[Path], with_key
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -117,3 +118,83 @@ def test_kill_9_then_resume_completes_every_file_once(
         assert_model_intact(model, expected)
     assert library_leftovers(isolated_environment) == []
     assert fake.key not in output
+
+
+def test_kill_9_mid_remesh_then_resume_finishes_it_without_a_second_submit(
+    fake: FakeFal, tmp_path: Path, isolated_environment: Path
+) -> None:
+    """Issue 22: a remesh is resumed by its saved request id like a generation."""
+    env = subprocess_env(**fake.env())
+    photo = make_photo(tmp_path / "duck.png", 96)
+    made = subprocess.run(
+        [*CLI, "generate", str(photo), "--engine", "fal"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    (model,) = isolated_environment.glob("jobs/*/outputs/duck.glb")
+    # The version's upload is named after it (duck.v2.glb): only the remesh is slow.
+    fake.plan(Scenario(generation_seconds=6.0), name_contains="duck.v2")
+    remesh = "fal-ai/meshy/v5/remesh"
+
+    def remeshing() -> bool:
+        submits = fake.submits_to(remesh)
+        return len(submits) == 1 and any(
+            "IN_PROGRESS" in c.states for c in fake.status_streams(submits[0].request_id)
+        )
+
+    log = tmp_path / "remesh.log"
+    with log.open("wb") as output:
+        child = subprocess.Popen(
+            [*CLI, "remesh", str(model), "--quad", "--faces", "5000"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        try:
+            fake.wait_for(lambda: remeshing() or child.poll() is not None, timeout=60)
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL, log.read_text()
+    database = isolated_environment / "library.sqlite3"
+    # Both versions carry the photo's name: read them by version.
+    (first, second) = _versions(database)
+    assert first[:2] == (1, "completed")
+    # Killed after FAL took it: its request id is saved (the state may lag the stream).
+    assert second[1] in ("queued", "generating") and second[2] is not None, second
+
+    result = subprocess.run(
+        [*CLI, "resume"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    (submit,) = fake.submits_to(remesh)
+    assert _versions(database) == [(1, "completed", None), (2, "completed", submit.request_id)]
+    (version,) = isolated_environment.glob("jobs/*/outputs/duck.v2.glb")
+    assert_model_intact(version)
+    assert "Spent on FAL: $0.20" in result.stdout
+    assert library_leftovers(isolated_environment) == []
+
+
+def _versions(database: Path) -> list[tuple[int, str, str | None]]:
+    """(version, state, request id of a version job) of every file, by version."""
+    db = sqlite3.connect(database)
+    try:
+        rows = db.execute(
+            "SELECT version, state, CASE WHEN parent_file_id IS NULL THEN NULL ELSE request_id END "
+            "FROM files ORDER BY version"
+        ).fetchall()
+    finally:
+        db.close()
+    return [(int(v), str(state), request) for v, state, request in rows]

@@ -47,6 +47,7 @@ from .client import Completed, FalClient, FalHosts, InProgress, Queued, Status
 from .errors import classify
 from .platform import FalPlatform
 from .polling import LogLines, PollClock, latest_log, learn
+from .postprocess import PostEndpoint
 from .pricing import PRICES_FILE, PriceBook, Quote
 from .registry import Generator, Texture
 from .retry import backoff, retrying, submit_not_taken
@@ -100,9 +101,20 @@ class PaidRequests:
 
     # -- priced before ----------------------------------------------------------
 
-    def quote(self, generator: Generator, texture: Texture, endpoint: str | None = None) -> Quote:
+    def quote(
+        self,
+        generator: Generator,
+        texture: Texture,
+        endpoint: str | None = None,
+        *,
+        quad: bool = False,
+    ) -> Quote:
         """One model's price at ``endpoint`` and where it comes from."""
-        return self.prices.quote(generator, texture, endpoint)
+        return self.prices.quote(generator, texture, endpoint, quad=quad)
+
+    def quote_post(self, service: PostEndpoint) -> Quote:
+        """One remesh or retexture request's price and where it comes from."""
+        return self.prices.quote_post(service)
 
     async def refresh_prices(self, *, force: bool = False) -> None:
         """Read FAL's prices when the kept ones are old (or ``force``); raises on failure."""

@@ -40,7 +40,20 @@ def model_policy(generator: Generator) -> EngineParameters:
         max_views=views,
         pbr_needs_texture=generator.pbr_style in ("pbr", "enable_pbr"),
         price_usd=price,
+        options=frozenset(generator.options),
+        output_formats=generator.formats,
+        options_need_texture=(
+            frozenset({"quad", "low_poly"}) if generator.quad_style == "hunyuan" else frozenset()
+        ),
+        quad_usd=_quad_usd(generator),
     )
+
+
+def _quad_usd(generator: Generator) -> float | None:
+    """What a quad mesh adds to one model's price (None when the model's price is unknown)."""
+    standard = generator.estimate_usd("standard")
+    quad = generator.estimate_usd("standard", quad=True)
+    return None if standard is None or quad is None else round(quad - standard, 4)
 
 
 _POLICIES = tuple(model_policy(g) for g in GENERATORS.values())

@@ -28,6 +28,7 @@ from image2model_desktop.core.fsutil import atomic_write_bytes
 
 from .client import FalHosts
 from .platform import FalPlatform, FalPrice
+from .postprocess import POST_ENDPOINTS, PostEndpoint
 from .registry import GENERATORS, TABLE_DATE, Generator, Texture
 from .timeouts import FalTimeouts
 
@@ -61,15 +62,32 @@ class PriceBook:
         """When FAL's prices were read (seconds since the epoch), None if never."""
         return self._fetched
 
-    def quote(self, generator: Generator, texture: Texture, endpoint: str | None = None) -> Quote:
+    def quote(
+        self,
+        generator: Generator,
+        texture: Texture,
+        endpoint: str | None = None,
+        *,
+        quad: bool = False,
+    ) -> Quote:
         """One model of ``generator`` at ``endpoint`` (default: the single-photo one)."""
         price = generator.price
         if price is None:
             return Quote(None, f"FAL publishes no price for {generator.label}")
         fal = self._fal.get(endpoint or generator.endpoint)
         if fal is not None and _unit(fal.unit) == price.unit and fal.currency.upper() == "USD":
-            return Quote(generator.estimate_usd(texture, fal.unit_price), self._fal_source())
-        return Quote(generator.estimate_usd(texture), f"table of {TABLE_DATE}")
+            usd = generator.estimate_usd(texture, fal.unit_price, quad=quad)
+            return Quote(usd, self._fal_source())
+        return Quote(generator.estimate_usd(texture, quad=quad), f"table of {TABLE_DATE}")
+
+    def quote_post(self, service: PostEndpoint) -> Quote:
+        """One remesh or retexture request: FAL's price per generation, else the table's."""
+        fal = self._fal.get(service.endpoint)
+        if fal is not None and _unit(fal.unit) == "generation" and fal.currency.upper() == "USD":
+            return Quote(round(fal.unit_price, 4), self._fal_source())
+        if service.unit_usd is None:
+            return Quote(None, f"FAL publishes no price for {service.label}")
+        return Quote(service.unit_usd, f"table of {TABLE_DATE}")
 
     def stale(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now
@@ -131,7 +149,8 @@ def _unit(text: str) -> str:
 
 
 def _every_endpoint() -> list[str]:
-    return [endpoint for g in GENERATORS.values() for endpoint in g.endpoints]
+    generators = [endpoint for g in GENERATORS.values() for endpoint in g.endpoints]
+    return generators + [service.endpoint for service in POST_ENDPOINTS.values()]
 
 
 async def current_price_book(

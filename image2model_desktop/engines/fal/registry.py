@@ -39,6 +39,18 @@ calls the endpoint, not FAL's own schema, and is marked so at each use):
               HighPack add-on +$0.80).
 [fal-trellis2] https://fal.ai/docs/model-api-reference/3d-api/trellis-2 (seed, resolution
               512|1024|1536, texture_size).
+[fal-js-ep]   fal-ai/fal-js libs/client/src/types/endpoints.ts @381105e1 (2026-08-02):
+              H31ImageTo3dInput (quad "When Tripo emits FBX bytes for quad output, the
+              returned model file is FBX"; auto_size "Auto-scale the model to real-world
+              dimensions (meters)"), P1TextTo3dOutput = H31ImageTo3dOutput (model_mesh "May
+              be GLB or FBX", model_urls: ModelUrls), ModelUrls {glb, fbx, obj, mtl, texture,
+              usdz}, SketchTo3DOutput = Hunyuan3dV3ImageTo3dOutput (model_glb, model_urls,
+              thumbnail, seed), Hunyuan3dV3ImageTo3dInput (generate_type Normal|LowPoly|
+              Geometry; polygon_type triangle|quadrilateral "Only takes effect when
+              GenerateType is LowPoly"), Hyper3dRodinV25Input (geometry_file_format glb|usdz|
+              fbx|obj|stl, TAPose, quality_mesh_option "Auto", "4K Quad" … "200K Quad",
+              "2K Triangle" … "2M Triangle"), Hyper3dRodinV2Output (model_mesh, model_meshes[]
+              "Additional generated 3D object files", textures[]).
 [comm-tripo]  community model classes for FAL's Tripo P1/H3.1 (image_url, model_seed,
               face_limit, texture, pbr, texture_quality, geometry_quality) and a community
               price table (P1 $0.40/$0.50; H3.1 $0.20/$0.30/$0.40, detailed geometry +$0.20;
@@ -58,7 +70,12 @@ from image2model_desktop.core.errors import (
     UnsupportedParameterError,
 )
 from image2model_desktop.core.models import DEFAULT_MODEL as CORE_DEFAULT_MODEL
-from image2model_desktop.core.parameters import pbr_without_texture
+from image2model_desktop.core.models import ModelFormat
+from image2model_desktop.core.parameters import (
+    low_poly_without_texture,
+    option_refusal,
+    pbr_without_texture,
+)
 
 Texture = Literal["no", "standard", "HD"]
 TextureStyle = Literal[
@@ -66,6 +83,11 @@ TextureStyle = Literal[
 ]
 PbrStyle = Literal["pbr", "enable_pbr", "rodin_material", "none"]
 Param = Literal["face_limit", "texture", "pbr", "seed"]
+#: Generator options beyond the neutral four (issue 22), each a JobParameters field.
+Option = Literal["quad", "real_size", "output_format", "t_pose", "low_poly"]
+#: How a model says "quad faces": Tripo's ``quad`` bool (answered as FBX), Rodin's
+#: quad ``quality_mesh_option``, Hunyuan3D's LowPoly with ``polygon_type``.
+QuadStyle = Literal["tripo", "rodin", "hunyuan", "none"]
 
 DEFAULT_MODEL = CORE_DEFAULT_MODEL
 #: The order multiview photos are given in (CLI --views, window slots).
@@ -85,6 +107,16 @@ class NeutralParameters(Protocol):
     def pbr(self) -> bool: ...
     @property
     def seed(self) -> int | None: ...
+    @property
+    def quad(self) -> bool: ...
+    @property
+    def real_size(self) -> bool: ...
+    @property
+    def output_format(self) -> ModelFormat | None: ...
+    @property
+    def t_pose(self) -> bool: ...
+    @property
+    def low_poly(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -125,9 +157,12 @@ class Price:
     units_hd: float | None
     official: bool
     note: str
+    #: Units a quad mesh adds (Tripo's quad: 5 credits, community [comm-tripo]).
+    units_quad: float = 0.0
 
-    def units(self, texture: Texture) -> float | None:
-        return {"no": self.units_no, "standard": self.units_standard, "HD": self.units_hd}[texture]
+    def units(self, texture: Texture, *, quad: bool = False) -> float | None:
+        base = {"no": self.units_no, "standard": self.units_standard, "HD": self.units_hd}[texture]
+        return None if base is None else base + (self.units_quad if quad else 0.0)
 
 
 @dataclass(frozen=True)
@@ -157,6 +192,32 @@ class Generator:
     multiview: Multiview | None
     price: Price | None
     sources: tuple[str, ...]
+    quad_style: QuadStyle = "none"
+    #: Tripo's ``auto_size`` (real-world metres); None: not offered.
+    real_size_field: str | None = None
+    #: Rodin's ``geometry_file_format`` and the formats it takes.
+    format_field: str | None = None
+    formats: tuple[ModelFormat, ...] = ()
+    #: Rodin's ``TAPose``.
+    pose_field: str | None = None
+    #: Hunyuan3D's ``generate_type: "LowPoly"``.
+    takes_low_poly: bool = False
+
+    @property
+    def options(self) -> frozenset[Option]:
+        """The generator options this model can honour (issue 22)."""
+        taken: set[Option] = set()
+        if self.quad_style != "none":
+            taken.add("quad")
+        if self.real_size_field:
+            taken.add("real_size")
+        if self.format_field:
+            taken.add("output_format")
+        if self.pose_field:
+            taken.add("t_pose")
+        if self.takes_low_poly:
+            taken.add("low_poly")
+        return frozenset(taken)
 
     @property
     def parameters(self) -> frozenset[Param]:
@@ -174,14 +235,17 @@ class Generator:
     def textures(self) -> tuple[Texture, ...]:
         return _TEXTURES[self.texture_style]
 
-    def estimate_usd(self, texture: Texture, unit_usd: float | None = None) -> float | None:
+    def estimate_usd(
+        self, texture: Texture, unit_usd: float | None = None, *, quad: bool = False
+    ) -> float | None:
         """Price of one generation with this texture choice, or None when unknown.
 
-        ``unit_usd`` is FAL's current price of one ``price.unit`` (else the table's).
+        ``unit_usd`` is FAL's current price of one ``price.unit`` (else the table's);
+        ``quad`` adds what a quad mesh costs on this model.
         """
         if self.price is None:
             return None
-        units = self.price.units(texture)
+        units = self.price.units(texture, quad=quad and self.quad_style == "tripo")
         if units is None:
             return None
         return round(units * (self.price.unit_usd if unit_usd is None else unit_usd), 4)
@@ -194,12 +258,28 @@ class Generator:
 
 
 @dataclass(frozen=True)
+class ResultFile:
+    """One file object of a result (``{url, content_type, file_name, file_size}``)."""
+
+    url: str
+    #: "glb", "fbx", "usdz", "obj", "mtl", "png"…: from its name, else its key.
+    format: str
+    role: Literal["model", "material", "texture"]
+    file_name: str | None
+    size: int | None
+    #: Where in the result it was ("model_urls.fbx", "textures.0").
+    key: str
+
+
+@dataclass(frozen=True)
 class Outputs:
     model_url: str
     preview_url: str | None
     #: The file objects themselves (``{url, content_type, file_name, file_size}``).
     model_file: Mapping[str, Any]
     preview_file: Mapping[str, Any] | None
+    #: Every file of the result but the preview, the model first, each URL once.
+    files: tuple[ResultFile, ...] = ()
 
 
 _TEXTURES: dict[TextureStyle, tuple[Texture, ...]] = {
@@ -237,12 +317,17 @@ TRIPO_V25 = Generator(
     ),
     # $0.20/$0.30/$0.40 [comm-tripo], counted in Tripo's credits at $0.01 as FAL
     # prices its Tripo P1 [fal-p1-txt] (that v2.5 is billed in credits is assumed).
-    price=Price("credit", 0.01, 20, 30, 40, official=False, note="quad +$0.05 [comm-tripo]"),
+    price=Price(
+        "credit", 0.01, 20, 30, 40, official=False, note="quad +$0.05 [comm-tripo]", units_quad=5
+    ),
     sources=(
         "[fal-js-3d] TripoV25ImageTo3dInput/Output",
         "[fal-schemas] TripoV25ImageTo3dInput",
         "[comm-tripo] price",
     ),
+    # [fal-schemas] TripoV25ImageTo3dInput: quad (forces FBX), auto_size.
+    quad_style="tripo",
+    real_size_field="auto_size",
 )
 
 TRIPO_H31 = Generator(
@@ -269,14 +354,25 @@ TRIPO_H31 = Generator(
     multiview=Multiview(
         style="list", fields=("image_urls",), endpoint="tripo3d/h3.1/multiview-to-3d"
     ),
+    # The quad's 5 credits are v2.5's community figure, assumed for H3.1 too.
     price=Price(
-        "credit", 0.01, 20, 30, 40, official=False, note="detailed geometry +$0.20 [comm-tripo]"
+        "credit",
+        0.01,
+        20,
+        30,
+        40,
+        official=False,
+        note="detailed geometry +$0.20, quad +$0.05 [comm-tripo]",
+        units_quad=5,
     ),
     sources=(
         "[fal-schemas] H31ImageTo3dInput/Output, H31MultiviewTo3dInput",
+        "[fal-js-ep] H31ImageTo3dInput quad, auto_size",
         "[fal-h31-mv]",
         "[comm-tripo] price",
     ),
+    quad_style="tripo",
+    real_size_field="auto_size",
 )
 
 TRIPO_P1 = Generator(
@@ -333,7 +429,10 @@ HUNYUAN3D_V3 = Generator(
     sources=(
         "[fal-js-3d] Hunyuan3dV3ImageTo3dInput/Output",
         "[fal-schemas] Hunyuan3dV3ImageTo3dInput",
+        "[fal-js-ep] generate_type LowPoly, polygon_type, model_urls",
     ),
+    quad_style="hunyuan",
+    takes_low_poly=True,
 )
 
 TRELLIS_2 = Generator(
@@ -402,7 +501,12 @@ RODIN_V25 = Generator(
         "[fal-rodin25] fields and price",
         "[fal-js-types] Hyper3dRodinV25Input/Output",
         "[fal-js-3d] Hyper3dRodinV2Output",
+        "[fal-js-ep] geometry_file_format, TAPose, quality_mesh_option",
     ),
+    quad_style="rodin",
+    format_field="geometry_file_format",
+    formats=("glb", "usdz", "fbx", "obj", "stl"),
+    pose_field="TAPose",
 )
 
 GENERATORS: Mapping[str, Generator] = {
@@ -451,7 +555,50 @@ def request_arguments(
         arguments.update(_face_arguments(generator, parameters.face_limit))
     if parameters.seed is not None:
         arguments.update(_seed_arguments(generator, parameters.seed))
+    arguments.update(_option_arguments(generator, parameters))
     return arguments
+
+
+#: Rodin's quad ``quality_mesh_option`` when quad is asked: the quad choice
+#: nearest the "Auto" default of the tier we use (Gen-2.5-High: 500K Triangle) [fal-js-ep].
+RODIN_QUAD = "200K Quad"
+
+
+def _option_arguments(generator: Generator, parameters: NeutralParameters) -> dict[str, Any]:
+    """The generator options (issue 22); a non-default one the model lacks is refused."""
+    asked: dict[Option, bool] = {
+        "quad": parameters.quad,
+        "real_size": parameters.real_size,
+        "output_format": parameters.output_format not in (None, "glb"),
+        "t_pose": parameters.t_pose,
+        "low_poly": parameters.low_poly,
+    }
+    for option, on in asked.items():
+        if on and option not in generator.options:
+            raise UnsupportedParameterError(option_refusal(generator.label, option))
+    out: dict[str, Any] = {}
+    if parameters.quad and generator.quad_style == "tripo":
+        out["quad"] = True
+    elif parameters.quad and generator.quad_style == "rodin":
+        out["quality_mesh_option"] = RODIN_QUAD
+    if generator.quad_style == "hunyuan" and (parameters.quad or parameters.low_poly):
+        if parameters.texture == "no":
+            raise UnsupportedParameterError(low_poly_without_texture(generator.label))
+        # polygon_type "Only takes effect when GenerateType is LowPoly" [fal-js-ep].
+        out["generate_type"] = "LowPoly"
+        out["polygon_type"] = "quadrilateral" if parameters.quad else "triangle"
+    if parameters.real_size and generator.real_size_field:
+        out[generator.real_size_field] = True
+    if parameters.output_format is not None and generator.format_field:
+        if parameters.output_format not in generator.formats:
+            choices = ", ".join(generator.formats)
+            raise UnsupportedParameterError(
+                f"{generator.label} writes {choices}; choose one of those formats."
+            )
+        out[generator.format_field] = parameters.output_format
+    if parameters.t_pose and generator.pose_field:
+        out[generator.pose_field] = True
+    return out
 
 
 def extract_outputs(generator: Generator, result: Mapping[str, Any]) -> Outputs:
@@ -475,7 +622,101 @@ def extract_outputs(generator: Generator, result: Mapping[str, Any]) -> Outputs:
             f"{generator.label} finished without a model file; retry the photo.", code=NO_MODEL
         )
     preview = _first_file(result, generator.preview_keys)
-    return Outputs(str(model["url"]), str(preview["url"]) if preview else None, model, preview)
+    return outputs_of(result, model, preview)
+
+
+def outputs_of(
+    result: Mapping[str, Any], model: Mapping[str, Any], preview: Mapping[str, Any] | None
+) -> Outputs:
+    """The model (a GLB when the result holds one), the preview, and every other file.
+
+    Every file object of the result is kept (``model_urls``' FBX, OBJ, USDZ,
+    Rodin's ``model_meshes`` and ``textures``…), found by walking the result, so
+    a field FAL adds later is kept too; the preview is saved as the preview.
+    """
+    preview_url = str(preview["url"]) if preview else None
+    found = [f for f in result_files(result) if f.url != preview_url]
+    chosen = _file_entry("model", model)
+    if chosen.format != "glb":
+        # Tripo's quad answers FBX as its model; a GLB beside it is what the preview shows.
+        chosen = next((f for f in found if f.format == "glb"), chosen)
+    files = (chosen, *(f for f in found if f.url != chosen.url))
+    main = (
+        model
+        if chosen.url == str(model["url"])
+        else {
+            "url": chosen.url,
+            "file_name": chosen.file_name,
+            "file_size": chosen.size,
+        }
+    )
+    return Outputs(chosen.url, preview_url, main, preview, files)
+
+
+#: What a file's format says of its role.
+_MATERIALS = frozenset({"mtl"})
+_IMAGE_FORMATS = frozenset({"png", "jpg", "jpeg", "webp"})
+
+
+def result_files(result: Mapping[str, Any]) -> list[ResultFile]:
+    """Every file object in a result, depth first in key order, each URL once."""
+    seen: set[str] = set()
+    out: list[ResultFile] = []
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, Mapping):
+            url = node.get("url")
+            if isinstance(url, str) and url:
+                if url not in seen:
+                    seen.add(url)
+                    out.append(_file_entry(key, node))
+                return
+            for name, value in node.items():
+                walk(value, f"{key}.{name}" if key else str(name))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{key}.{index}")
+
+    walk(result, "")
+    return out
+
+
+def _file_entry(key: str, node: Mapping[str, Any]) -> ResultFile:
+    name = node.get("file_name")
+    file_name = str(name) if isinstance(name, str) and name else None
+    # The name FAL gave, else the URL's last part ("…/model.glb").
+    named = file_name or str(node["url"]).split("?", 1)[0].rsplit("/", 1)[-1]
+    suffix = named.rsplit(".", 1)[-1].lower() if "." in named else ""
+    if not suffix.isalnum():
+        suffix = ""
+    if not suffix:
+        suffix = _format_from(str(node.get("content_type") or ""), key)
+    role: Literal["model", "material", "texture"] = (
+        "material" if suffix in _MATERIALS else "texture" if suffix in _IMAGE_FORMATS else "model"
+    )
+    size = node.get("file_size")
+    return ResultFile(
+        url=str(node["url"]),
+        format=suffix,
+        role=role,
+        file_name=file_name,
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        key=key,
+    )
+
+
+def _format_from(content_type: str, key: str) -> str:
+    known = {
+        "model/gltf-binary": "glb",
+        "image/png": "png",
+        "image/jpeg": "jpg",
+        "image/webp": "webp",
+        "model/vnd.usdz+zip": "usdz",
+    }
+    if content_type in known:
+        return known[content_type]
+    last = key.rsplit(".", 1)[-1].lower()
+    return last if last.isalpha() else "bin"
 
 
 def _image_arguments(generator: Generator, urls: Sequence[str]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from image2model_desktop.gui.results.export_dialog import ExportChoice, ExportDi
 from image2model_desktop.gui.results.grid import ICON, ResultsGrid
 from image2model_desktop.gui.results.media import contact_sheet, render_turntable
 from image2model_desktop.gui.results.saving import save_all_with_options, save_with_options
+from image2model_desktop.gui.results.versions import VersionsStrip
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 from image2model_desktop.gui.widgets import file_dialogs
 from image2model_desktop.gui.widgets.keymap import KEYMAP
@@ -107,6 +108,12 @@ class ResultsPage(QWidget):
         right.addWidget(self.stats)
         # The size in the stats line follows the preview's unit box.
         self.preview.unitChanged.connect(self._refresh_stats)
+        # Versions of the selected model (issue 22): show, compare, remesh, retexture.
+        self.versions = VersionsStrip(service, bridge)
+        self.versions.showRequested.connect(self._show_version)
+        self.versions.compareRequested.connect(self._compare_versions)
+        self.versions.said.connect(lambda level, text: self.notice.show_message(text, level))
+        right.addWidget(self.versions)
         buttons = QHBoxLayout()
         self.open_folder_button = QPushButton("Open folder")
         self.open_folder_button.setObjectName("openFolderButton")
@@ -227,6 +234,7 @@ class ResultsPage(QWidget):
 
     def _on_selected(self, current: QListWidgetItem | None, _previous: object) -> None:
         item = self.selected_item() if current is not None else None
+        self.versions.show_entry(item)
         self._sync_buttons()
         if len(self.grid.selectedItems()) == 2:
             return  # the selection handler shows the pair
@@ -259,6 +267,17 @@ class ResultsPage(QWidget):
         self.stats.setText("   |   ".join(label.replace("\n", " · ") for label in labels))
         spawn(self.preview.show_compare((paths[0], paths[1]), (labels[0], labels[1])))
 
+    def _show_version(self, item: FileItem) -> None:
+        self.stats.setText(stats_text(item, self.preview.unit))
+        spawn(self.preview.show_model(self.versions.model_path(item)))
+
+    def _compare_versions(self, first: FileItem, second: FileItem) -> None:
+        """Two versions of one entry side by side, under one camera."""
+        labels = (version_compare_label(first), version_compare_label(second))
+        self.stats.setText("   |   ".join(label.replace("\n", " · ") for label in labels))
+        paths = (self.versions.model_path(first), self.versions.model_path(second))
+        spawn(self.preview.show_compare(paths, labels))
+
     def _sync_buttons(self) -> None:
         has_any = bool(self.completed())
         self.save_button.setEnabled(self.selected_item() is not None)
@@ -275,10 +294,11 @@ class ResultsPage(QWidget):
 
     def save_selected(self) -> None:
         """Open the export dialog for the selected model; it asks for the file last."""
-        item = self.selected_item()
+        # The version chosen under the preview (the grid's model unless another is chosen).
+        item = self.versions.chosen() or self.selected_item()
         if item is None or item.output is None or self.outputs is None:
             return
-        src = self.outputs / item.output.model_filename
+        src = self._service.paths.outputs(item.job_id) / item.output.model_filename
 
         def ask(suggested: Path) -> Path | None:
             choice = self.ask_save_path(suggested)
@@ -463,6 +483,15 @@ def stats_text(item: FileItem, unit: str = "m") -> str:
     if out.reused_from is not None:
         line += f"  ·  {reused_sentence(out.reused_from)}"
     return line
+
+
+def version_compare_label(item: FileItem) -> str:
+    """``v2 · remeshed (meshy-remesh)`` over ``5,120 faces``: one version of a compare."""
+    from image2model_desktop.core.versions import version_label
+
+    out = item.output
+    faces = f"{out.face_count:,} faces" if out is not None else ""
+    return f"{version_label(item)}\n{faces}"
 
 
 def compare_label(item: FileItem, job: Job | None) -> str:

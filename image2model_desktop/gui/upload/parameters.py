@@ -180,6 +180,35 @@ class ParametersPanel(QWidget):
         extras.addSpacing(6)
         extras.addWidget(self.seed)
         extras.addStretch(1)
+        # The chosen FAL model's own options (issue 22); each shown only when its
+        # policy takes it (``EngineParameters.options``).
+        self.options = QWidget()
+        options = QHBoxLayout(self.options)
+        options.setContentsMargins(0, 0, 0, 0)
+        self.quad = QCheckBox("Quad faces")
+        self.quad.setToolTip("Quad faces instead of triangles (Tripo answers them as FBX)")
+        self.real_size = QCheckBox("Real size")
+        self.real_size.setToolTip("Tripo: the model in real-world metres")
+        self.t_pose = QCheckBox("T/A pose")
+        self.t_pose.setToolTip("Rodin: characters in T or A pose, ready to rig")
+        self.low_poly = QCheckBox("Low poly")
+        self.low_poly.setToolTip("Hunyuan3D v3: its LowPoly generation (needs a texture)")
+        self.output_format = QComboBox()
+        self.output_format.setAccessibleName("Model file format")
+        self.output_format.setToolTip("Rodin: the model file's format (GLB shows in the preview)")
+        self.output_format.addItem("GLB", None)
+        for fmt in ("usdz", "fbx", "obj", "stl"):
+            self.output_format.addItem(fmt.upper(), fmt)
+        self._option_widgets: dict[str, QWidget] = {
+            "quad": self.quad,
+            "real_size": self.real_size,
+            "t_pose": self.t_pose,
+            "low_poly": self.low_poly,
+            "output_format": self.output_format,
+        }
+        for widget in self._option_widgets.values():
+            options.addWidget(widget)
+        options.addStretch(1)
         # Combos sized to their text, not stretched across the card.
         for combo in (self.engine, self.texture):
             combo.setMaximumWidth(420)
@@ -187,6 +216,10 @@ class ParametersPanel(QWidget):
         form.addRow("Face limit", self.face_limit)
         form.addRow("Texture", self.texture)
         form.addRow("", extras)
+        form.addRow("Model options", self.options)
+        for box in (self.quad, self.real_size, self.t_pose, self.low_poly):
+            box.toggled.connect(self.changed)
+        self.output_format.currentIndexChanged.connect(self.changed)
         self.engine.currentIndexChanged.connect(self._on_choice)
         self.engine.currentIndexChanged.connect(self.changed)
         self.face_limit.changed.connect(self.changed)
@@ -254,6 +287,10 @@ class ParametersPanel(QWidget):
         self.pbr.setVisible(not model_only or policy.pbr)
         self.seed.setVisible(not model_only or policy.seed)
         self.seed_label.setVisible(not model_only or policy.seed)
+        for option, widget in self._option_widgets.items():
+            widget.setVisible(option in policy.options)
+        if isinstance(form, QFormLayout):
+            form.setRowVisible(self.options, bool(policy.options))
         model = self.texture.model()
         allowed = policy.textures or tuple(
             self.texture.itemData(i) for i in range(self.texture.count())
@@ -278,10 +315,22 @@ class ParametersPanel(QWidget):
                     "pbr": self.pbr.isChecked(),
                     "seed": None if seed < 0 else seed,
                     "model": model or self._default_model,
+                    **self._options(),
                 }
             ),
             self._policy,
         )
+
+    def _options(self) -> dict[str, object]:
+        """The shown options' values; a hidden one (the model lacks it) is off."""
+        taken = self._policy.options if self._policy is not None else frozenset()
+        return {
+            "quad": "quad" in taken and self.quad.isChecked(),
+            "real_size": "real_size" in taken and self.real_size.isChecked(),
+            "t_pose": "t_pose" in taken and self.t_pose.isChecked(),
+            "low_poly": "low_poly" in taken and self.low_poly.isChecked(),
+            "output_format": self.output_format.currentData() if "output_format" in taken else None,
+        }
 
     @property
     def policy(self) -> EngineParameters | None:
@@ -300,3 +349,9 @@ class ParametersPanel(QWidget):
         self.texture.setCurrentIndex(max(0, self.texture.findData(parameters.texture)))
         self.pbr.setChecked(parameters.pbr)
         self.seed.setValue(-1 if parameters.seed is None else parameters.seed)
+        self.quad.setChecked(parameters.quad)
+        self.real_size.setChecked(parameters.real_size)
+        self.t_pose.setChecked(parameters.t_pose)
+        self.low_poly.setChecked(parameters.low_poly)
+        index = self.output_format.findData(parameters.output_format)
+        self.output_format.setCurrentIndex(max(0, index))
