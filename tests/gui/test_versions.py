@@ -101,3 +101,32 @@ def test_remesh_makes_a_version_compared_with_the_original(open_window, run, fak
     strip.choose(1)
     run(until(lambda: not results.preview.comparing, timeout=30, what="one model again"))
     assert strip.chosen().version == 1
+
+
+def test_the_library_names_a_version_by_its_photo_and_what_made_it() -> None:
+    from image2model_desktop.core.models import FileItem, Job
+    from image2model_desktop.gui.shell.library import batch_title
+
+    def job(item: FileItem) -> Job:
+        return Job(
+            job_id="j",
+            task_id="t",
+            created=0.0,
+            parameters=JobParameters(),
+            engine="fal",
+            files=(item,),
+        )
+
+    original = FileItem(
+        file_id="a",
+        job_id="j",
+        position=0,
+        filename="duck.png",
+        input_name=None,
+        output_stem="duck",
+    )
+    remeshed = original.model_copy(
+        update={"file_id": "b", "parent_file_id": "a", "version": 2, "model": "meshy-remesh"}
+    )
+    assert batch_title(job(original)) == "duck.png"
+    assert batch_title(job(remeshed)) == "duck.png · v2 · remeshed"

@@ -7,6 +7,7 @@ import time
 from image2model_desktop.core.events import JobProgress
 from image2model_desktop.core.models import FileItem, Job, JobStatus
 from image2model_desktop.core.service import JobService
+from image2model_desktop.core.versions import version_label
 from image2model_desktop.gui.bridge import EngineBridge
 from image2model_desktop.gui.processing.file_row import money_words
 from image2model_desktop.gui.qt import (
@@ -147,11 +148,14 @@ class LibraryList(QListWidget):
 
 
 def batch_title(job: Job, longest: int = 26) -> str:
-    """``chair.jpg``, or ``chair.jpg and 2 more``: how the person knows a batch."""
+    """``chair.jpg``, ``chair.jpg and 2 more``, or ``chair.jpg · v2 · remeshed`` (a version
+    of an earlier model, made by remesh or retexture): how the person knows a batch."""
     names = [f.filename for f in job.files]
     first = names[0] if names else "Empty batch"
     if len(first) > longest:
         first = first[: longest - 2] + "…"
+    if len(job.files) == 1 and job.files[0].parent_file_id is not None:
+        return f"{first} · {version_label(job.files[0], short=True)}"
     return first if len(names) <= 1 else f"{first} and {len(names) - 1} more"
 
 
