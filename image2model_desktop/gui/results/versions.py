@@ -78,8 +78,8 @@ class VersionsStrip(QWidget):
         #: Versions started from this window, to show beside their parent when done.
         self._started: set[str] = set()
         bridge.jobFinished.connect(self._on_job_finished)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
         self.version = QComboBox()
         self.version.setObjectName("versionChoice")
         self.version.setAccessibleName("Version shown and saved")
@@ -88,6 +88,13 @@ class VersionsStrip(QWidget):
         self.compare.setObjectName("compareChoice")
         self.compare.setAccessibleName("Compare with version")
         self.compare.activated.connect(self._on_compare)
+        for combo in (self.version, self.compare):
+            # Sized to a few characters, not to the longest label ("v2 · retextured
+            # (trellis-2-retexture)"), so the strip never sets the window's width.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(6)
         self.remesh_button = QPushButton("Remesh…")
         self.remesh_button.setObjectName("remeshButton")
         self.remesh_button.setToolTip("A new version with a clean quad or triangle mesh, on FAL")
@@ -103,13 +110,20 @@ class VersionsStrip(QWidget):
         self.files_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.files_menu = QMenu(self.files_button)
         self.files_button.setMenu(self.files_menu)
-        row.addWidget(QLabel("Version"))
-        row.addWidget(self.version, 1)
-        row.addWidget(QLabel("Compare with"))
-        row.addWidget(self.compare, 1)
-        row.addWidget(self.files_button)
-        row.addWidget(self.remesh_button)
-        row.addWidget(self.retexture_button)
+        # Two lines: in one, the strip needed 610 px and widened a 1024-px window
+        # (its preview has about 480).
+        choices = QHBoxLayout()
+        choices.addWidget(QLabel("Version"))
+        choices.addWidget(self.version, 1)
+        choices.addWidget(QLabel("Compare with"))
+        choices.addWidget(self.compare, 1)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.files_button)
+        actions.addWidget(self.remesh_button)
+        actions.addWidget(self.retexture_button)
+        rows.addLayout(choices)
+        rows.addLayout(actions)
         self.dialog: RefineDialog | None = None
         self.show_entry(None)
 
