@@ -6,18 +6,28 @@
 # screen goes when the command has ended. (Under xvfb-run the Ctrl-C also
 # killed Xvfb, so the window lost its display mid-close and crashed.)
 set -euo pipefail
-n=99
-while [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; do n=$((n + 1)); done
 auth=$(mktemp)
-xauth -q -f "$auth" add ":$n" . "$(mcookie)"
-setsid Xvfb ":$n" -screen 0 "${SCREEN:-1600x1000x24}" -nolisten tcp -auth "$auth" >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null; rm -f "$auth"' EXIT
-for _ in $(seq 100); do
-  [ -e "/tmp/.X11-unix/X$n" ] && break
-  kill -0 "$xvfb" 2>/dev/null || { echo "Xvfb did not start." >&2; exit 2; }
-  sleep 0.1
+xvfb=
+trap '[ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null; wait 2>/dev/null; rm -f "$auth"' EXIT
+
+# A display number whose server starts: a free lock file is not enough, since a
+# server elsewhere (another container or chroot on this host) can hold the same
+# number in the abstract socket namespace; then Xvfb exits at once and the next is tried.
+for n in $(seq 99 199); do
+  if [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; then continue; fi
+  xauth -q -f "$auth" add ":$n" . "$(mcookie)"
+  setsid Xvfb ":$n" -screen 0 "${SCREEN:-1600x1000x24}" -nolisten tcp -auth "$auth" >/dev/null 2>&1 &
+  xvfb=$!
+  for _ in $(seq 100); do
+    kill -0 "$xvfb" 2>/dev/null || break
+    [ -e "/tmp/.X11-unix/X$n" ] && break 2
+    sleep 0.1
+  done
+  kill "$xvfb" 2>/dev/null || true
+  wait "$xvfb" 2>/dev/null || true
+  xvfb=
 done
+[ -n "$xvfb" ] || { echo "No virtual screen could be started (Xvfb)." >&2; exit 2; }
 rc=0
 DISPLAY=":$n" XAUTHORITY="$auth" "$@" || rc=$?
 exit "$rc"
