@@ -194,7 +194,7 @@ def test_the_closed_more_menu_leaves_nothing_on_the_3d_view(
     assert not (after == MAGENTA).all(axis=2).any(), "a piece of the menu stayed on the window"
     if close != "an entry":  # an entry (Dimensions) changes the picture on purpose
         # » itself may look focused or hovered now: compare all but its own square.
-        corner = more.mapTo(window, QPoint(0, 0))
+        x, y = more.mapTo(window, QPoint(0, 0)).toTuple()
         for picture in (before, after):
-            picture[corner.y() : corner.y() + more.height(), corner.x() : corner.x() + more.width()] = 0
+            picture[y : y + more.height(), x : x + more.width()] = 0
         assert differing(after, before) < 0.001

@@ -118,7 +118,7 @@ class ModelView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.setObjectName("previewView")
         self._uncover = UncoverRepaint(self.window())
-        QApplication.instance().installEventFilter(self._uncover)
+        _application().installEventFilter(self._uncover)
         theme = pv.themes.Theme()
         theme.anti_aliasing = None
         theme.multi_samples = 0
@@ -500,7 +500,7 @@ class ModelView(QWidget):
         if self.released:
             return
         self.released = True
-        QApplication.instance().removeEventFilter(self._uncover)
+        _application().removeEventFilter(self._uncover)
         self._uncover.deleteLater()
         self._wheel_timer.stop()
         self.plotter.removeEventFilter(self._filter)
@@ -510,6 +510,12 @@ class ModelView(QWidget):
             subject.RemoveObserver(tag)
         self._observers = []
         self.plotter.close()
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "the view lives in a QApplication"
+    return app
 
 
 def _renderer_name(capabilities: str, fallback: str) -> str:
