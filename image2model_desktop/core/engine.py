@@ -48,6 +48,8 @@ class EngineOutput:
     stats: ModelStats | None = None
     #: A sentence for the person about a model made but doubtful (no subject found…).
     warning: str | None = None
+    #: The model is in real-world metres (``OutputInfo.real_size``).
+    real_size: bool = False
 
 
 class FileRun(Protocol):

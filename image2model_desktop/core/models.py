@@ -81,6 +81,11 @@ class OutputInfo(BaseModel):
     #: The engine's sentence about a doubtful model (the offline engine found no clear
     #: subject). The one place it is kept: every front end shows it from here.
     warning: str | None = None
+    #: Whether the model's size is its real-world size. The offline engine makes every
+    #: model 1 m tall and most generators answer in arbitrary units, so front ends say
+    #: "size not known" and ask for a height before a print export; an engine sets it
+    #: only when it knows (e.g. Tripo's ``auto_size``).
+    real_size: bool = False
 
 
 class FileItem(BaseModel):

@@ -341,6 +341,7 @@ class FileRunner:
             preview_content_type=output.preview_content_type if preview else None,
             processing_time=elapsed,
             warning=output.warning,
+            real_size=output.real_size,
         )
         self._ledger.apply(
             run.job_id,
