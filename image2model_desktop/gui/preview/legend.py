@@ -1,8 +1,9 @@
-"""The legend of a colour map over the model: its title, the ramp, the values and the limit.
+"""The legend of a colour map over the model: its title and limit, then the ramp between its ends.
 
-A small Qt widget above the view rather than a VTK scalar bar: it is crisp at
-any size, follows the window's colours, takes no room in the 3D picture (where
-it covered the model in a narrow pane), and a screen reader can read it.
+A one-line Qt widget in the status line's row rather than a VTK scalar bar: it
+is crisp at any size, follows the window's colours, covers nothing of the 3D
+picture, never moves the view (a row of its own made the view jump 38 px when a
+map came on), and a screen reader can read it.
 """
 
 from __future__ import annotations
@@ -19,18 +20,16 @@ from image2model_desktop.gui.qt import (
 )
 from image2model_desktop.gui.style import current
 
-#: Height of the ramp and of the widget, px.
-RAMP_HEIGHT = 10
-LEGEND_HEIGHT = 34
+#: Height of the ramp, px (the legend shares the status line's row and height).
+RAMP_HEIGHT = 9
 
 
 class MapLegend(QWidget):
-    """Title and limit on the left, the ramp with its two ends on the right."""
+    """Title and limit, then ``low ▬▬▬ high``, on one line."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mapLegend")
-        self.setFixedHeight(LEGEND_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._title = ""
         self._low = self._high = ""
@@ -57,26 +56,33 @@ class MapLegend(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        text = QColor(current().text)
-        painter.setPen(text)
+        painter.setPen(QColor(current().text))
         metrics = self.fontMetrics()
-        title_width = min(metrics.horizontalAdvance(self._title) + 12, self.width() // 2)
+        middle = Qt.AlignmentFlag.AlignVCenter
+        low_width = metrics.horizontalAdvance(self._low) + 6
+        high_width = metrics.horizontalAdvance(self._high) + 6
+        # The ramp takes at most a third of the row; the title gets what is left.
+        ramp_width = max(min(self.width() // 3, 160), 40)
+        title_width = max(self.width() - low_width - ramp_width - high_width - 8, 0)
+        title = metrics.elidedText(self._title, Qt.TextElideMode.ElideRight, title_width)
         painter.drawText(
-            QRect(0, 0, title_width, self.height()),
-            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-            metrics.elidedText(self._title, Qt.TextElideMode.ElideRight, title_width - 6),
+            QRect(0, 0, title_width, self.height()), int(middle | Qt.AlignmentFlag.AlignLeft), title
         )
-        ramp = QRect(title_width, 2, max(self.width() - title_width - 2, 10), RAMP_HEIGHT)
+        x = title_width + 8
+        painter.drawText(
+            QRect(x, 0, low_width, self.height()),
+            int(middle | Qt.AlignmentFlag.AlignLeft),
+            self._low,
+        )
+        x += low_width
+        ramp = QRect(x, (self.height() - RAMP_HEIGHT) // 2, ramp_width, RAMP_HEIGHT)
         gradient = QLinearGradient(ramp.left(), 0, ramp.right(), 0)
         for position, (r, g, b) in self._stops:
             gradient.setColorAt(position, QColor(r, g, b))
         painter.fillRect(ramp, gradient)
-        labels = QRect(ramp.left(), ramp.bottom() + 2, ramp.width(), self.height() - RAMP_HEIGHT)
         painter.drawText(
-            labels, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), self._low
-        )
-        painter.drawText(
-            labels, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), self._high
+            QRect(ramp.right() + 6, 0, high_width, self.height()),
+            int(middle | Qt.AlignmentFlag.AlignLeft),
+            self._high,
         )
         painter.end()

@@ -108,10 +108,15 @@ class PreviewPane(QWidget):
         # move the view.
         self.status.setFixedHeight(self.status.fontMetrics().height() + 2)
         layout.addWidget(self.toolbar)
-        layout.addWidget(self.status)
-        layout.addWidget(self._build_section_bar())
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.addWidget(self.status, 1)
+        # A print map's legend shares the status line's row: the view never moves for it.
         self.legend = MapLegend()
-        layout.addWidget(self.legend)
+        self.legend.setFixedHeight(self.status.height())
+        status_row.addWidget(self.legend, 2)
+        layout.addLayout(status_row)
+        layout.addWidget(self._build_section_bar())
         #: The print check's maps (``FaceMap`` by name) of the file ``_maps_path``.
         self._maps: dict[str, Any] = {}
         self._maps_path: Path | None = None
