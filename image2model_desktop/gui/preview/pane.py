@@ -22,7 +22,6 @@ from image2model_desktop.gui.preview.legend import MapLegend
 from image2model_desktop.gui.preview.toolbar import PreviewToolbar
 from image2model_desktop.gui.qt import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QResizeEvent,
@@ -505,11 +504,15 @@ class PreviewPane(QWidget):
         self.status.setText(f"Saved {target.name}")
 
     def ask_screenshot_path(self, suggested: str) -> Path | None:
-        """Ask where to save the view (tests replace this method)."""
-        name, _ = QFileDialog.getSaveFileName(self, "Save view", suggested, "PNG image (*.png)")
-        if not name:
+        """Ask where to save the view, in the folder used last (tests replace the dialog)."""
+        from image2model_desktop.gui.widgets import file_dialogs
+
+        chosen = file_dialogs.save_file(
+            self, "Save view", "screenshot", suggested, "PNG image (*.png)"
+        )
+        if chosen is None:
             return None
-        path = Path(name)
+        path = chosen[0]
         return path if path.suffix.lower() == ".png" else path.with_suffix(".png")
 
     # -- colour maps: the print check's, and a colour 3MF's look --------------------------

@@ -557,16 +557,18 @@ class ResultsPage(QWidget):
 
     def ask_turntable_path(self, suggested: Path) -> Path | None:
         """Ask where to save the turntable, starting where the last one went (tests replace it)."""
-        start = Path(file_dialogs.last_folder("turntable")) / suggested.name
-        name, chosen = QFileDialog.getSaveFileName(
-            self, "Export turntable", str(start), "GIF animation (*.gif);;MP4 video (*.mp4)"
+        chosen = file_dialogs.save_file(
+            self,
+            "Export turntable",
+            "turntable",
+            suggested.name,
+            "GIF animation (*.gif);;MP4 video (*.mp4)",
         )
-        if not name:
+        if chosen is None:
             return None
-        path = Path(name)
-        file_dialogs.remember("turntable", path.parent)
+        path, kind = chosen
         if path.suffix.lower() not in (".gif", ".mp4"):
-            path = path.with_suffix(".mp4" if "mp4" in chosen else ".gif")
+            path = path.with_suffix(".mp4" if "mp4" in kind else ".gif")
         return path
 
     def _open_dialog(self, dialog: ExportDialog) -> None:
