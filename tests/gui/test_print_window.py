@@ -88,12 +88,12 @@ def test_print_check_says_red_for_a_hole_repairs_it_and_maps_the_walls(
     toolbar.action("thickness").trigger()
     run(until(lambda: view.frames > drawn, timeout=10, what="a new frame"))
     assert view.face_colours_shown
-    assert preview.legend.isVisible() and "Wall thickness" in preview.legend.title
+    assert preview.legend.isVisible() and "Walls" in preview.legend.title
     assert "0.8 mm" in preview.legend.title  # FDM's minimum wall
     assert changed(preview.screenshot(), plain) > 0.02
     toolbar.action("overhang").trigger()
     assert not toolbar.is_checked("thickness") and toolbar.is_checked("overhang")
-    assert "Overhang" in preview.legend.title
+    assert "Overhangs" in preview.legend.title
     toolbar.action("overhang").trigger()
     assert not view.face_colours_shown and not preview.legend.isVisible()
 

@@ -35,11 +35,7 @@ def finished(open_window, run, model: Path, photos: list[Path], size=(1320, 860)
     window = open_window(engine).window
     window.resize(*size)
     run(window.upload.add_paths(photos))
-    run(
-        until(
-            window.upload.generate_button.isEnabled, timeout=30, what="the photos to be checked"
-        )
-    )
+    run(until(window.upload.generate_button.isEnabled, timeout=30, what="the photos to be checked"))
     window.upload.generate_button.click()
     run(until(lambda: window.header.phase == Phase.RESULTS, timeout=30, what="the results page"))
     return window

@@ -61,8 +61,8 @@ class MapLegend(QWidget):
         middle = Qt.AlignmentFlag.AlignVCenter
         low_width = metrics.horizontalAdvance(self._low) + 6
         high_width = metrics.horizontalAdvance(self._high) + 6
-        # The ramp takes at most a third of the row; the title gets what is left.
-        ramp_width = max(min(self.width() // 3, 160), 40)
+        # The ramp takes at most a quarter of the row; the title gets what is left.
+        ramp_width = max(min(self.width() // 4, 120), 40)
         title_width = max(self.width() - low_width - ramp_width - high_width - 8, 0)
         title = metrics.elidedText(self._title, Qt.TextElideMode.ElideRight, title_width)
         painter.drawText(

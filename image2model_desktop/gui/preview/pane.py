@@ -42,6 +42,8 @@ NO_GL_MESSAGE = "The 3D preview could not start on this computer; models can sti
 FIRST_FRAME_TIMEOUT = 5.0
 _AXIS_INDEX = (1, 0, 2)
 SECTION_AXES = ("Height (Y)", "Width (X)", "Depth (Z)")
+#: The legend's short titles (a 1024 px window leaves the legend about 160 px for one).
+MAP_TITLES = {"thickness": "Walls", "overhang": "Overhangs"}
 #: The preview's dimensions of a model whose real-world size no engine gave.
 SIZE_NOT_KNOWN = "Size not known — set it on export (sides shown as shares of the height)"
 
@@ -113,7 +115,7 @@ class PreviewPane(QWidget):
         # A print map's legend shares the status line's row: the view never moves for it.
         self.legend = MapLegend()
         self.legend.setFixedHeight(self.status.height())
-        status_row.addWidget(self.legend, 2)
+        status_row.addWidget(self.legend, 4)
         layout.addLayout(status_row)
         layout.addWidget(self._build_section_bar())
         #: The print check's maps (``FaceMap`` by name) of the file ``_maps_path``.
@@ -569,8 +571,9 @@ class PreviewPane(QWidget):
             side = "under" if legend.bad_below else "over"
             unit = legend.unit
             space = "" if unit == "°" else " "
+            title = MAP_TITLES.get(name, legend.title)
             self.legend.show_map(
-                f"{legend.title}: red {side} {legend.threshold:g}{space}{unit}",
+                f"{title}: red {side} {legend.threshold:g}{space}{unit}",
                 map_stops(legend.low, legend.high, legend.threshold, legend.bad_below),
                 f"{legend.low:g}{space}{unit}",
                 f"{'≥ ' if legend.bad_below else ''}{legend.high:g}{space}{unit}",
