@@ -165,8 +165,10 @@ class OutputInfo(BaseModel):
     #: (FBX, USDZ, OBJ, textures…), each kept as it came. Empty for rows made
     #: before issue 22 and for engines that return one file.
     files: tuple[OutputFile, ...] = ()
-    #: The model is in real-world metres (Tripo's ``auto_size``): the preview's
-    #: dimensions are true sizes.
+    #: Whether the model's size is its real-world size. The offline engine makes every
+    #: model 1 m tall and most generators answer in arbitrary units, so front ends say
+    #: "size not known" and ask for a height before a print export; an engine sets it
+    #: only when it knows (e.g. Tripo's ``auto_size``).
     real_size: bool = False
 
 

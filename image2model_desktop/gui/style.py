@@ -169,11 +169,18 @@ QFrame#dropZone {{ background: {p.surface}; border: 2px dashed {p.drop_border};
     border-radius: 10px; }}
 QFrame#dropZone[hover="true"] {{ background: {p.drop_hover}; border-color: {p.accent}; }}
 QFrame#dropZone:focus {{ border: 2px solid {p.accent}; background: {p.drop_hover}; }}
-QLabel#notice {{ padding: 6px 10px; border-radius: 6px; }}
-QLabel#notice[kind="error"] {{ background: {p.error_bg}; color: {p.error}; }}
-QLabel#notice[kind="warning"] {{ background: {p.warning_bg}; color: {p.warning}; }}
-QLabel#notice[kind="info"] {{ background: {p.info_bg}; color: {p.accent_text}; }}
-QLabel#notice[kind="success"] {{ background: {p.success_bg}; color: {p.success}; }}
+QLabel#notice, QLabel#printVerdict {{ padding: 6px 10px; border-radius: 6px; }}
+QLabel#notice[kind="error"], QLabel#printVerdict[kind="error"] {{
+    background: {p.error_bg}; color: {p.error}; }}
+QLabel#notice[kind="warning"], QLabel#printVerdict[kind="warning"] {{
+    background: {p.warning_bg}; color: {p.warning}; }}
+QLabel#notice[kind="info"], QLabel#printVerdict[kind="info"] {{
+    background: {p.info_bg}; color: {p.accent_text}; }}
+QLabel#notice[kind="success"], QLabel#printVerdict[kind="success"] {{
+    background: {p.success_bg}; color: {p.success}; }}
+QLabel#printVerdict {{ font-weight: 600; }}
+QLabel#finding[severity="problem"] {{ color: {p.error}; }}
+QLabel#finding[severity="warning"] {{ color: {p.warning}; }}
 QPushButton {{ padding: 6px 14px; border: 1px solid {p.border_strong}; border-radius: 6px;
     background: {p.surface}; }}
 QPushButton:hover {{ background: {p.surface_hover}; }}

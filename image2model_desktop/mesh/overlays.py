@@ -18,8 +18,12 @@ from image2model_desktop.mesh.units import METRES_PER_UNIT, format_length
 MARKER_SIZE = 0.012
 
 
-def dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
-    """An outline of the bounding box and three rulers labelled in ``unit``."""
+def dimension_actors(renderer: Any, model: ViewModel, unit: str | None) -> list[Any]:
+    """An outline of the bounding box and three rulers labelled in ``unit``.
+
+    ``unit`` None: the model's real size is not known, so each side is labelled as a
+    share of the height ("W 92 %") instead of a made-up length.
+    """
     import pyvista as pv
 
     low, high = model.bounds
@@ -29,7 +33,8 @@ def dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
     outline.prop.line_width = 1.5
     outline.prop.lighting = False
     renderer.AddActor(outline)
-    scale = 1.0 / METRES_PER_UNIT[unit]
+    scale = 1.0 if unit is None else 1.0 / METRES_PER_UNIT[unit]
+    height = float(high[1] - low[1]) or 1.0
     camera = renderer.GetActiveCamera()
     # pyvista's add_ruler resets the camera to include the ruler: keep the user's view.
     kept = (camera.GetPosition(), camera.GetFocalPoint(), camera.GetViewUp())
@@ -44,7 +49,7 @@ def dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
         ruler = renderer.add_ruler(
             a,
             b,
-            title=f"{title} {format_length(length, unit)}",
+            title=f"{title} {_size_label(length, unit, height)}",
             number_labels=2,
             show_labels=False,
             font_size_factor=0.7,
@@ -58,6 +63,12 @@ def dimension_actors(renderer: Any, model: ViewModel, unit: str) -> list[Any]:
     camera.SetViewUp(*kept[2])
     camera.SetClippingRange(*kept_range)
     return [outline, *rulers]
+
+
+def _size_label(length: float, unit: str | None, height: float) -> str:
+    return (
+        f"{length / height:.0%}".replace("%", " %") if unit is None else format_length(length, unit)
+    )
 
 
 def measure_actors(renderer: Any, model: ViewModel, points: list[NDArray[np.float64]]) -> list[Any]:

@@ -422,3 +422,105 @@ def write_warmup_model(path: Path) -> Path:
     mesh.visual = visuals.TextureVisuals(uv=uv, material=material)
     mesh.export(path)
     return path
+
+
+# -- colour maps over the model (print check maps, a colour 3MF's look) ------------------------
+
+#: Cell array the preview colours faces from while a map is shown.
+FACE_COLOURS = "FaceRGB"
+MAP_BAD = (215, 48, 31)
+MAP_NEAR_BAD = (244, 140, 60)
+MAP_NEAR_GOOD = (200, 220, 90)
+MAP_GOOD = (26, 152, 80)
+#: Faces with nothing measured (a ray that found no wall) are grey.
+MAP_UNMEASURED = (160, 160, 160)
+
+
+def map_stops(
+    low: float, high: float, threshold: float, bad_below: bool
+) -> list[tuple[float, tuple[int, int, int]]]:
+    """A map's colour ramp as (position 0..1, RGB) stops, with a step at the threshold.
+
+    The bad side runs red to orange, the good side yellow-green to green: a step,
+    not a blend, so a face just past the threshold reads as bad at a glance.
+    """
+    span = max(high - low, 1e-12)
+    edge = min(max((threshold - low) / span, 0.0), 1.0)
+    step = 1e-4
+    if bad_below:
+        return [
+            (0.0, MAP_BAD),
+            (max(edge - step, 0.0), MAP_NEAR_BAD),
+            (edge, MAP_NEAR_GOOD),
+            (1.0, MAP_GOOD),
+        ]
+    return [
+        (0.0, MAP_GOOD),
+        (edge, MAP_NEAR_GOOD),
+        (min(edge + step, 1.0), MAP_NEAR_BAD),
+        (1.0, MAP_BAD),
+    ]
+
+
+def map_colours(
+    values: NDArray[np.float32], low: float, high: float, threshold: float, bad_below: bool
+) -> NDArray[np.uint8]:
+    """(n, 3) RGB per value along ``map_stops``; NaN (unmeasured) is grey."""
+    stops = map_stops(low, high, threshold, bad_below)
+    where = np.array([p for p, _ in stops])
+    colours = np.array([c for _, c in stops], dtype=np.float64)
+    span = max(high - low, 1e-12)
+    position = np.clip((np.nan_to_num(values, nan=low) - low) / span, 0.0, 1.0)
+    rgb = np.column_stack([np.interp(position, where, colours[:, k]) for k in range(3)])
+    rgb[np.isnan(values)] = MAP_UNMEASURED
+    return np.asarray(np.rint(rgb), dtype=np.uint8)
+
+
+def show_face_colours(
+    actors: Sequence[Any], model: ViewModel, per_part: Sequence[NDArray[np.uint8]]
+) -> None:
+    """Colour each face of ``model`` from ``per_part`` (one (f, 3) array per part), untextured.
+
+    Call after ``set_surface_style``: it takes the texture off, the shading stays.
+    """
+    for actor, part, rgb in zip(actors, model.parts, per_part, strict=True):
+        part.mesh.cell_data[FACE_COLOURS] = np.asarray(rgb, dtype=np.uint8)
+        mapper = actor.mapper
+        mapper.SetScalarModeToUseCellFieldData()
+        mapper.SelectColorArray(FACE_COLOURS)
+        mapper.SetColorModeToDirectScalars()
+        mapper.ScalarVisibilityOn()
+        actor.texture = None
+        prop = actor.prop
+        prop.interpolation = "phong"
+        prop.RemoveTexture("albedoTex")
+        prop.RemoveTexture("materialTex")
+        for key, value in _PLAIN_LOOK.items():
+            setattr(prop, key, value)
+
+
+def hide_face_colours(actors: Sequence[Any], model: ViewModel) -> None:
+    """Back to the model's own colours (``set_surface_style`` brings the texture back)."""
+    for actor, part in zip(actors, model.parts, strict=True):
+        if FACE_COLOURS not in part.mesh.cell_data:
+            continue
+        del part.mesh.cell_data[FACE_COLOURS]
+        mapper = actor.mapper
+        if "RGBA" in part.mesh.point_data:
+            mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray("RGBA")
+            mapper.SetColorModeToDirectScalars()
+            mapper.ScalarVisibilityOn()
+        else:
+            mapper.ScalarVisibilityOff()
+
+
+def split_per_part(model: ViewModel, values: NDArray[Any]) -> list[NDArray[Any]]:
+    """One slice of ``values`` (one row per face of the file) per part, in part order.
+
+    Raises ``ValueError`` when the counts differ (a map of another file).
+    """
+    counts = [int(part.mesh.n_cells) for part in model.parts]
+    if sum(counts) != len(values):
+        raise ValueError("the map has another number of faces than the model shown")
+    return list(np.split(values, np.cumsum(counts)[:-1]))

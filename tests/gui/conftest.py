@@ -53,8 +53,11 @@ class GatedEngine(Engine):
     name: EngineName = "offline"
     expected_seconds = 1.0
 
-    def __init__(self, model: Path) -> None:
+    def __init__(self, model: Path, *, real_size: bool = False, warning: str | None = None) -> None:
         self.model = model
+        #: What the engine says of its models (``EngineOutput.real_size`` and ``warning``).
+        self.real_size = real_size
+        self.warning = warning
         self.gate = asyncio.Event()
         self.started: list[str] = []
 
@@ -64,7 +67,7 @@ class GatedEngine(Engine):
         await self.gate.wait()
         out = run.output_path(".glb")
         shutil.copyfile(self.model, out)
-        return EngineOutput(model_path=out)
+        return EngineOutput(model_path=out, real_size=self.real_size, warning=self.warning)
 
 
 def gated_runtime(root: Path, engine: GatedEngine) -> Runtime:

@@ -56,7 +56,7 @@ def test_generate_shows_progress_then_results_with_a_textured_preview(open_windo
     assert preview.model.textured
     pixels = preview.screenshot()
     assert model_pixel_share(pixels) > 0.02
-    assert "faces" in results.stats.text() and "W × D × H" in results.stats.text()
+    assert "faces" in results.stats.text() and "size: not known" in results.stats.text()
     # Texture off changes the picture.
     preview.toolbar.action("texture").trigger()
     untextured = preview.screenshot()

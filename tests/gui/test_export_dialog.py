@@ -18,8 +18,8 @@ from image2model_desktop.resources import sample_photos
 from .conftest import GatedEngine
 
 
-def _results(open_window, run, model_glb):
-    engine = GatedEngine(model_glb)
+def _results(open_window, run, model_glb, **engine_says):
+    engine = GatedEngine(model_glb, **engine_says)
     engine.gate.set()
     window = open_window(engine).window
     run(window.upload.add_paths([sample_photos()[0]]))
@@ -72,11 +72,13 @@ def test_export_dialog_previews_then_writes_what_it_said(
     # GLB keeps everything: no warning; the preview shows the model's own faces.
     assert f"{item.output.face_count:,} faces" in dialog.preview_label.text()
     assert dialog.warning_label.text() == ""
-    assert not dialog.fill_holes.isEnabled()
+    assert not dialog.fill_holes.isVisibleTo(dialog)
 
     _pick(dialog.format_box, "3MF (.3mf)")
-    assert dialog.fill_holes.isEnabled()
-    assert "3MF keeps the shape only" in dialog.warning_label.text()
+    assert dialog.fill_holes.isVisibleTo(dialog)
+    # The offline-like engine gave no real size: a print needs its height first.
+    assert "Type the printed height" in dialog.preview_label.text()
+    assert not dialog.save_button.isEnabled()
     _type(dialog.faces_box, "500")
     _type(dialog.height_edit, "100 furlongs")
     assert "Unknown unit" in dialog.preview_label.text()
@@ -84,8 +86,10 @@ def test_export_dialog_previews_then_writes_what_it_said(
     _type(dialog.height_edit, "100mm")
     _pick(dialog.pivot_box, "Base at zero, centred")
     QTest.mouseClick(dialog.fill_holes, Qt.MouseButton.LeftButton)
+    assert "3MF keeps the shape only" in dialog.warning_label.text()
     said = dialog.preview_label.text()
-    assert "500 faces" in said and "100.0 mm tall, Z up" in said, said
+    # Sizes in the preview's unit (cm, as the status line), the file's own unit named.
+    assert "500 faces" in said and "10.0 cm tall, Z up" in said and "written in mm" in said, said
     assert dialog.save_button.isEnabled()
     assert not asked  # nothing asked, nothing written before Save…
 
@@ -124,6 +128,8 @@ def test_cancel_writes_nothing_and_save_all_asks_the_format(
     dialog = results.export_dialog
     assert dialog.windowTitle() == "Save all 1 models"
     _pick(dialog.format_box, "STL (.stl)")
+    assert not dialog.save_button.isEnabled()  # no height, no print
+    _type(dialog.height_edit, "8cm")
     assert "STL keeps the shape only" in dialog.warning_label.text()
     QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     run(
@@ -140,7 +146,7 @@ def test_cancel_writes_nothing_and_save_all_asks_the_format(
 def test_stats_line_shows_the_size_in_the_chosen_unit(open_window, run, model_glb) -> None:
     from image2model_desktop.mesh.units import format_length
 
-    window, _ = _results(open_window, run, model_glb)
+    window, _ = _results(open_window, run, model_glb, real_size=True)
     results = window.results
     item = results.selected_item()
     assert item is not None and item.output is not None

@@ -18,10 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from image2model_desktop.gui.background import in_thread, spawn
+from image2model_desktop.gui.preview.legend import MapLegend
 from image2model_desktop.gui.preview.toolbar import PreviewToolbar
 from image2model_desktop.gui.qt import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QResizeEvent,
@@ -42,6 +42,10 @@ NO_GL_MESSAGE = "The 3D preview could not start on this computer; models can sti
 FIRST_FRAME_TIMEOUT = 5.0
 _AXIS_INDEX = (1, 0, 2)
 SECTION_AXES = ("Height (Y)", "Width (X)", "Depth (Z)")
+#: The legend's short titles (a 1024 px window leaves the legend about 160 px for one).
+MAP_TITLES = {"thickness": "Walls", "overhang": "Overhangs"}
+#: The preview's dimensions of a model whose real-world size no engine gave.
+SIZE_NOT_KNOWN = "Size not known — set it on export (sides shown as shares of the height)"
 
 
 class StatusLabel(QLabel):
@@ -90,6 +94,8 @@ class PreviewPane(QWidget):
         self._load_seq = 0
         self._unavailable = False
         self._picked: list[NDArray[np.float64]] = []
+        #: Whether the shown model's size is its real size (else no length is made up).
+        self._real_size = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -103,8 +109,20 @@ class PreviewPane(QWidget):
         # move the view.
         self.status.setFixedHeight(self.status.fontMetrics().height() + 2)
         layout.addWidget(self.toolbar)
-        layout.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.addWidget(self.status, 1)
+        # A print map's legend shares the status line's row: the view never moves for it.
+        self.legend = MapLegend()
+        self.legend.setFixedHeight(self.status.height())
+        status_row.addWidget(self.legend, 4)
+        layout.addLayout(status_row)
         layout.addWidget(self._build_section_bar())
+        #: The print check's maps (``FaceMap`` by name) of the file ``_maps_path``.
+        self._maps: dict[str, Any] = {}
+        self._maps_path: Path | None = None
+        #: A colour 3MF's look (per face of the file) for one file, from the export dialog.
+        self._colours: tuple[Path, NDArray[np.uint8]] | None = None
         self._stack = QStackedWidget()
         self._placeholder = QLabel("Preparing the 3D viewer…")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -140,6 +158,7 @@ class PreviewPane(QWidget):
         bar.sectionToggled.connect(self._on_section)
         bar.screenshotRequested.connect(self.save_screenshot)
         bar.turntableRequested.connect(self._on_turntable)
+        bar.mapChosen.connect(lambda _name: self._apply_map())
 
     def _build_section_bar(self) -> QWidget:
         """The row of the section tool: which way to cut, and where."""
@@ -247,6 +266,7 @@ class PreviewPane(QWidget):
         self._stack.setCurrentWidget(view)
         view.show_model(model, actors)
         self._restore_overlays()
+        self._apply_map()
         if not await self._shown(view, seq, path):
             return False
         if model.faces > STANDIN_FACES:
@@ -388,9 +408,23 @@ class PreviewPane(QWidget):
         if self.view is not None:
             self.view.set_dark(dark)
 
+    def set_real_size(self, known: bool) -> None:
+        """Say whether the next model's size is real; unknown sizes are never shown as lengths."""
+        self._real_size = known
+
+    @property
+    def real_size(self) -> bool:
+        return self._real_size
+
+    @property
+    def _length_unit(self) -> str | None:
+        return self.unit if self._real_size else None
+
     def _on_dimensions(self, on: bool) -> None:
         if self.view is not None:
-            self.view.show_dimensions(self.unit if on else None)
+            self.view.show_dimensions(self.unit if on else None, real_size=self._real_size)
+        if not self._real_size:
+            self.status.setText(SIZE_NOT_KNOWN if on else "")
 
     def _on_unit(self, unit: str) -> None:
         self._restore_overlays()
@@ -399,14 +433,14 @@ class PreviewPane(QWidget):
     def _on_measure(self, on: bool) -> None:
         self._picked = []
         if self.view is not None:
-            self.view.measure_points([], self.unit)
+            self.view.measure_points([], self._length_unit)
         self.status.setText("Click two points on the model" if on else "")
 
     def _on_point_picked(self, point: NDArray[np.float64]) -> None:
         if not self.toolbar.is_checked("measure") or self.view is None:
             return
         self._picked = [*self._picked, point][-2:] if len(self._picked) < 2 else [point]
-        distance = self.view.measure_points(self._picked, self.unit)
+        distance = self.view.measure_points(self._picked, self._length_unit)
         self.status.setText(f"Distance: {distance}" if distance else "Click a second point")
 
     @property
@@ -431,9 +465,11 @@ class PreviewPane(QWidget):
         if self.view is None:
             return
         dimensions = self.toolbar.is_checked("dimensions")
-        self.view.show_dimensions(self.unit if dimensions else None)
+        self.view.show_dimensions(self.unit if dimensions else None, real_size=self._real_size)
+        if dimensions and not self._real_size and not self.toolbar.is_checked("measure"):
+            self.status.setText(SIZE_NOT_KNOWN)
         if self.toolbar.is_checked("measure"):
-            distance = self.view.measure_points(self._picked, self.unit)
+            distance = self.view.measure_points(self._picked, self._length_unit)
             if distance:
                 self.status.setText(f"Distance: {distance}")
 
@@ -470,12 +506,79 @@ class PreviewPane(QWidget):
         self.status.setText(f"Saved {target.name}")
 
     def ask_screenshot_path(self, suggested: str) -> Path | None:
-        """Ask where to save the view (tests replace this method)."""
-        name, _ = QFileDialog.getSaveFileName(self, "Save view", suggested, "PNG image (*.png)")
-        if not name:
+        """Ask where to save the view, in the folder used last (tests replace the dialog)."""
+        from image2model_desktop.gui.widgets import file_dialogs
+
+        chosen = file_dialogs.save_file(
+            self, "Save view", "screenshot", suggested, "PNG image (*.png)"
+        )
+        if chosen is None:
             return None
-        path = Path(name)
+        path = chosen[0]
         return path if path.suffix.lower() == ".png" else path.with_suffix(".png")
+
+    # -- colour maps: the print check's, and a colour 3MF's look --------------------------
+
+    def set_print_maps(self, path: Path, maps: tuple[Any, ...]) -> None:
+        """Offer ``maps`` (``report.preview_maps``: ``FaceMap``s) for ``path`` in the toolbar."""
+        self._maps = {face_map.name: face_map for face_map in maps}
+        self._maps_path = path
+        self._sync_tools()
+        self._apply_map()
+
+    def clear_print_maps(self) -> None:
+        self._maps, self._maps_path = {}, None
+        self._sync_tools()
+        self._apply_map()
+
+    def _available_maps(self) -> tuple[str, ...]:
+        model = self.model
+        if model is None or self.comparing or self._maps_path != model.path:
+            return ()
+        return tuple(self._maps)
+
+    def show_face_colours(self, path: Path, rgb: NDArray[np.uint8]) -> None:
+        """Show ``path`` in the colours of a colour 3MF (one RGB per face of the file)."""
+        self._colours = (path, rgb)
+        self._apply_map()
+
+    def clear_face_colours(self) -> None:
+        if self._colours is not None:
+            self._colours = None
+            self._apply_map()
+
+    def _apply_map(self) -> None:
+        """Draw the colour 3MF's look, else the chosen print map, else the model's own look."""
+        from image2model_desktop.mesh.stage import map_colours, map_stops, split_per_part
+
+        view, model = self.view, self.model
+        per_part = None
+        self.legend.hide()
+        name = self.toolbar.map_shown
+        if view is None or model is None or self.comparing:
+            return
+        if self._colours is not None and self._colours[0] == model.path:
+            per_part = split_per_part(model, self._colours[1])
+            self.status.setText("The colours of the colour 3MF, one filament per colour")
+        elif name and name in self._available_maps():
+            face_map = self._maps[name]
+            legend = face_map.legend
+            counts = [int(part.mesh.n_cells) for part in model.parts]
+            per_part = [
+                map_colours(values, legend.low, legend.high, legend.threshold, legend.bad_below)
+                for values in face_map.per_part(counts)
+            ]
+            side = "under" if legend.bad_below else "over"
+            unit = legend.unit
+            space = "" if unit == "°" else " "
+            title = MAP_TITLES.get(name, legend.title)
+            self.legend.show_map(
+                f"{title}: red {side} {legend.threshold:g}{space}{unit}",
+                map_stops(legend.low, legend.high, legend.threshold, legend.bad_below),
+                f"{legend.low:g}{space}{unit}",
+                f"{'≥ ' if legend.bad_below else ''}{legend.high:g}{space}{unit}",
+            )
+        view.set_face_colours(per_part)
 
     def _sync_tools(self) -> None:
         model = self.model
@@ -485,6 +588,7 @@ class PreviewPane(QWidget):
             textured=model is not None and model.textured,
             has_pbr=model is not None and model.has_pbr,
             comparing=comparing,
+            maps=self._available_maps(),
         )
         if comparing:
             self.section_bar.setVisible(False)

@@ -47,6 +47,8 @@ TOOLS = (
     ("pbr", "PBR", True),
     ("lighting", "Lighting", False),
     ("dimensions", "Dimensions", True),
+    ("thickness", "Thickness", True),
+    ("overhang", "Overhangs", True),
     ("measure", "Measure", True),
     ("section", "Section", True),
     ("screenshot", "Screenshot", False),
@@ -58,7 +60,9 @@ ACCESSIBLE_NAMES = {"units": "Units for dimensions and measurements"}
 #: Tools that change what a click on the model does or show controls of their own.
 MODES = ("measure", "section")
 #: Tools that work on one model: off and disabled while two are compared.
-SINGLE_MODEL = ("pbr", "dimensions", "measure", "section", "turntable")
+SINGLE_MODEL = ("pbr", "dimensions", "thickness", "overhang", "measure", "section", "turntable")
+#: The print check's colour maps: one at a time.
+MAPS = ("thickness", "overhang")
 
 
 class _WideExtension(QProxyStyle):
@@ -84,6 +88,7 @@ class PreviewToolbar(QToolBar):
     screenshotRequested = Signal(bool)  # with a transparent background
     turntableRequested = Signal()
     unitChosen = Signal(str)  # one of UNITS
+    mapChosen = Signal(str)  # one of MAPS, or "" for the model's own look
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -152,6 +157,8 @@ class PreviewToolbar(QToolBar):
         actions["measure"].triggered.connect(self.measureToggled)
         actions["section"].triggered.connect(self.sectionToggled)
         actions["turntable"].triggered.connect(self.turntableRequested)
+        for name in MAPS:
+            actions[name].triggered.connect(lambda on, n=name: self._choose_map(n, on))
         # A key cannot open a tool's menu: it moves to the next choice instead.
         actions["lighting"].triggered.connect(lambda: self._next_choice("lighting"))
         actions["units"].triggered.connect(lambda: self._next_choice("units"))
@@ -244,12 +251,25 @@ class PreviewToolbar(QToolBar):
         self._turntable_busy = busy
         self._actions["turntable"].setEnabled(not busy and self._actions["reset"].isEnabled())
 
-    def sync(self, *, model: bool, textured: bool, has_pbr: bool, comparing: bool) -> None:
-        """Enable what applies to the shown model (none without one)."""
+    def sync(
+        self,
+        *,
+        model: bool,
+        textured: bool,
+        has_pbr: bool,
+        comparing: bool,
+        maps: tuple[str, ...] = (),
+    ) -> None:
+        """Enable what applies to the shown model (none without one); ``maps``: checked ones."""
         for action in self._actions.values():
             action.setEnabled(model)
         self._actions["texture"].setEnabled(model and textured)
         self._actions["pbr"].setEnabled(model and has_pbr)
+        for name in MAPS:
+            action = self._actions[name]
+            action.setEnabled(model and name in maps)
+            if name not in maps:
+                action.setChecked(False)
         self._actions["turntable"].setEnabled(model and not self._turntable_busy)
         if comparing:
             # These work on one model; side by side, the two would disagree.
@@ -262,6 +282,17 @@ class PreviewToolbar(QToolBar):
     def _choose_lighting(self, key: str) -> None:
         self.set_lighting(key)
         self.lightingChosen.emit(key)
+
+    def _choose_map(self, name: str, on: bool) -> None:
+        for other in MAPS:
+            if other != name:
+                self._actions[other].setChecked(False)
+        self.mapChosen.emit(name if on else "")
+
+    @property
+    def map_shown(self) -> str:
+        """The map switched on, or ""."""
+        return next((n for n in MAPS if self._actions[n].isChecked()), "")
 
     def _choose_unit(self, unit: str) -> None:
         self._show_unit(unit)

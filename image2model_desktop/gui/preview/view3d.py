@@ -41,7 +41,17 @@ from numpy.typing import NDArray
 from image2model_desktop.core.errors import GLUnavailableError
 from image2model_desktop.gui.preview.glcheck import opengl_renderer
 from image2model_desktop.gui.preview.view_input import ViewInput
-from image2model_desktop.gui.qt import Qt, QTimer, QVBoxLayout, QWidget, Signal
+from image2model_desktop.gui.qt import (
+    QApplication,
+    QEvent,
+    QObject,
+    QRect,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
 from image2model_desktop.mesh import overlays, stage
 from image2model_desktop.mesh.stage import Lighting, ViewModel
 from image2model_desktop.mesh.units import format_length
@@ -52,6 +62,38 @@ log = logging.getLogger(__name__)
 
 #: After the last wheel step, full detail comes back this much later.
 WHEEL_SETTLE_MS = 250
+
+
+class UncoverRepaint(QObject):
+    """Redraw the part of ``window`` that a popup, tooltip or dialog covered, once it hides.
+
+    The view makes its ancestors native windows, and Qt makes their siblings native
+    too. With no compositor (Xvfb alone or under openbox, on a 24-bit display), a
+    menu hanging over the window's right edge (the preview toolbar's », any menu
+    there) stayed painted over the card's and the page's margins after it closed:
+    each native window got its Expose and Qt flushed, but the pixels came back only
+    at the next repaint (tests/gui/test_repaint.py). A repaint of the covered
+    rectangle brings them back. An application-wide filter sees every event; it
+    compares the type and returns (about 1.3 µs per event, measured).
+    """
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Hide
+            and isinstance(watched, QWidget)
+            and watched.isWindow()
+            and watched is not self._window
+        ):
+            frame = watched.frameGeometry()
+            covered = QRect(self._window.mapFromGlobal(frame.topLeft()), frame.size())
+            covered &= self._window.rect()
+            if not covered.isEmpty():
+                self._window.update(covered)
+        return False
 
 
 class ModelView(QWidget):
@@ -76,6 +118,8 @@ class ModelView(QWidget):
         # when no compositor keeps a copy (Xvfb, openbox, VNC): tests/gui/test_repaint.py.
         self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.setObjectName("previewView")
+        self._uncover = UncoverRepaint(self.window())
+        _application().installEventFilter(self._uncover)
         theme = pv.themes.Theme()
         theme.anti_aliasing = None
         theme.multi_samples = 0
@@ -118,6 +162,8 @@ class ModelView(QWidget):
         self.lighting = Lighting.SOFT
         self.dark = False
         self._standin_shown = False
+        #: Per-part face colours drawn instead of the texture (a print map), or None.
+        self._face_colours: list[NDArray[np.uint8]] | None = None
         self.framed = False
         self._wheel_timer = QTimer(self)
         self._wheel_timer.setSingleShot(True)
@@ -239,6 +285,9 @@ class ModelView(QWidget):
             self._remove_model()
 
     def _remove_model(self) -> None:
+        if self.model is not None and self._face_colours is not None:
+            stage.hide_face_colours(self.actors, self.model)
+        self._face_colours = None
         for name in list(self._overlays):
             self._drop_overlay(name)
         for actor in self.actors:
@@ -292,7 +341,8 @@ class ModelView(QWidget):
     def show_standin(self) -> None:
         """Draw the lighter copy while the camera moves (when the model has one)."""
         model = self.model
-        if self._standin_shown or model is None or not model.standins:
+        # A stand-in has no colour map of its own: a mapped model turns in full detail.
+        if self._standin_shown or model is None or not model.standins or self._face_colours:
             return
         for actor, standin in zip(self.actors, model.standins, strict=True):
             actor.mapper.SetInputData(standin)
@@ -359,6 +409,23 @@ class ModelView(QWidget):
             stage.set_surface_style(
                 actors, model, textured=self.textured, wireframe=self.wireframe, pbr=self.pbr
             )
+        if self.model is not None and self._face_colours is not None:
+            stage.show_face_colours(self.actors, self.model, self._face_colours)
+
+    def set_face_colours(self, per_part: list[NDArray[np.uint8]] | None) -> None:
+        """Colour every face from ``per_part`` (one (f, 3) array per part); None: own look."""
+        if self.model is None:
+            return
+        with self._editing():
+            if per_part is None and self._face_colours is not None:
+                stage.hide_face_colours(self.actors, self.model)
+            self._face_colours = per_part
+            self._apply_surface()
+            self._apply_lighting()
+
+    @property
+    def face_colours_shown(self) -> bool:
+        return self._face_colours is not None
 
     def _apply_lighting(self) -> None:
         for _model, actors in self._sides():
@@ -372,18 +439,24 @@ class ModelView(QWidget):
         for actor in self._overlays.pop(name, []):
             self.renderer.RemoveActor(actor)
 
-    def show_dimensions(self, unit: str | None) -> None:
-        """Outline the model's box with a ruler per side in ``unit`` (None: hide)."""
+    def show_dimensions(self, unit: str | None, *, real_size: bool = True) -> None:
+        """Outline the model's box with a ruler per side in ``unit`` (None: hide).
+
+        Without a known ``real_size`` the sides read as shares of the height.
+        """
         with self._editing():
             self._drop_overlay("dimensions")
             if unit is None or self.model is None:
                 return
             self._overlays["dimensions"] = overlays.dimension_actors(
-                self.renderer, self.model, unit
+                self.renderer, self.model, unit if real_size else None
             )
 
-    def measure_points(self, points: list[NDArray[np.float64]], unit: str) -> str:
-        """Mark up to two picked points and the line between them; return the distance text."""
+    def measure_points(self, points: list[NDArray[np.float64]], unit: str | None) -> str:
+        """Mark up to two picked points and the line between them; return the distance text.
+
+        ``unit`` None: the real size is not known; the distance is a share of the height.
+        """
         with self._editing():
             self._drop_overlay("measure")
             if self.model is None or not points:
@@ -391,7 +464,11 @@ class ModelView(QWidget):
             self._overlays["measure"] = overlays.measure_actors(self.renderer, self.model, points)
         if len(points) < 2:
             return ""
-        return format_length(float(np.linalg.norm(points[1] - points[0])), unit)
+        distance = float(np.linalg.norm(points[1] - points[0]))
+        if unit is None:
+            height = float(self.model.size[1]) or 1.0
+            return f"{distance / height:.0%} of the height".replace("%", " %")
+        return format_length(distance, unit)
 
     def pick(self, x: int, y: int) -> NDArray[np.float64] | None:
         """The surface point under widget pixel (x, y), or None when it is background."""
@@ -457,6 +534,8 @@ class ModelView(QWidget):
         if self.released:
             return
         self.released = True
+        _application().removeEventFilter(self._uncover)
+        self._uncover.deleteLater()
         self._wheel_timer.stop()
         self.plotter.removeEventFilter(self._filter)
         self.plotter.suppress_rendering = True
@@ -465,6 +544,12 @@ class ModelView(QWidget):
             subject.RemoveObserver(tag)
         self._observers = []
         self.plotter.close()
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "the view lives in a QApplication"
+    return app
 
 
 def _renderer_name(capabilities: str, fallback: str) -> str:

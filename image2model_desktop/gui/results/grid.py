@@ -15,6 +15,7 @@ from image2model_desktop.core.workers import run_in_process
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.qt import (
     QAbstractItemView,
+    QColor,
     QIcon,
     QImage,
     QListWidget,
@@ -26,11 +27,15 @@ from image2model_desktop.gui.qt import (
     QTimer,
     QWidget,
 )
+from image2model_desktop.gui.style import current
 
 log = logging.getLogger(__name__)
+WARNING_ROLE = Qt.ItemDataRole.UserRole + 1
 
 ICON = 132
 RENDER_SIZE = 320
+#: A tile's second line when its model carries a warning (the tooltip has the sentence).
+WARNED = "⚠ doubtful model"
 
 
 def cached_render_path(outputs: Path, item: FileItem) -> Path | None:
@@ -84,10 +89,26 @@ class ResultsGrid(QListWidget):
         for item in items:
             entry = QListWidgetItem(_caption(item))
             entry.setData(Qt.ItemDataRole.UserRole, item.file_id)
-            entry.setToolTip(item.filename)
+            warning = item.output.warning if item.output else None
+            entry.setData(WARNING_ROLE, warning)
+            entry.setToolTip(f"{item.filename}\n⚠ {warning}" if warning else item.filename)
             entry.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             self.addItem(entry)
             spawn(self._load_picture(entry, outputs, item))
+        self.recolour()
+
+    def recolour(self) -> None:
+        """Draw warned tiles' text in the theme's amber (call again when the theme changes)."""
+        amber = QColor(current().warning)
+        for row in range(self.count()):
+            entry = self.item(row)
+            if entry.data(WARNING_ROLE):
+                entry.setForeground(amber)
+
+    def warning(self, entry: QListWidgetItem) -> str | None:
+        """The tile's model's warning sentence, if it has one."""
+        value = entry.data(WARNING_ROLE)
+        return str(value) if value else None
 
     def file_id(self, entry: QListWidgetItem) -> str:
         return str(entry.data(Qt.ItemDataRole.UserRole))
@@ -134,6 +155,8 @@ def _scaled_image(path: Path) -> QImage:
 
 def _caption(item: FileItem) -> str:
     faces = f"{item.output.face_count:,} faces" if item.output else ""
+    if item.output is not None and item.output.warning:
+        faces = WARNED
     name = item.filename if len(item.filename) <= 22 else item.filename[:20] + "…"
     return f"{name}\n{faces}"
 

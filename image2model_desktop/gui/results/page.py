@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from image2model_desktop.core.errors import TurntableError
 from image2model_desktop.core.models import FileItem, Job
 from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
-from image2model_desktop.gui.background import spawn
+from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.bridge import EngineBridge
-from image2model_desktop.gui.preview.pane import PreviewPane
+from image2model_desktop.gui.preview.pane import PreviewPane, StatusLabel
 from image2model_desktop.gui.qt import (
     QFileDialog,
     QFrame,
@@ -34,7 +35,12 @@ from image2model_desktop.gui.results.versions import VersionsStrip
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 from image2model_desktop.gui.widgets import file_dialogs
 from image2model_desktop.gui.widgets.keymap import KEYMAP
-from image2model_desktop.gui.widgets.notice import Notice
+from image2model_desktop.gui.widgets.notice import Notice, NoticeKind
+from image2model_desktop.mesh.options import ExportOptions
+
+if TYPE_CHECKING:
+    from image2model_desktop.gui.results.print_check import PrintCheckDialog
+    from image2model_desktop.mesh.export import ExportReport
 
 log = logging.getLogger(__name__)
 #: A one-line notice's height beyond its text (the stylesheet's padding, both sides).
@@ -54,6 +60,13 @@ class ResultsPage(QWidget):
         bridge.jobFinished.connect(self._on_job_finished)
         self.job: Job | None = None
         self._last_folder: Path | None = None
+        #: The open print check (one at a time).
+        self.print_check: PrintCheckDialog | None = None
+        #: The height typed for the last print export (the print check starts from it).
+        self._print_height = ""
+        #: The batch's own notice (photos that failed), shown when no warning is.
+        self._job_notice: tuple[str, NoticeKind] | None = None
+        self._warning_shown = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 18)
         layout.setSpacing(10)
@@ -102,7 +115,9 @@ class ResultsPage(QWidget):
         self.preview.loadFailed.connect(lambda text: self.notice.show_message(text, "error"))
         self.preview.turntableRequested.connect(self.export_turntable)
         right.addWidget(self.preview, 1)
-        self.stats = QLabel()
+        # Cut short, never wider than the card: a long line ("Reused from batch …") made
+        # the page, then the window, wider than the screen and squeezed the library.
+        self.stats = StatusLabel()
         self.stats.setObjectName("modelStats")
         self.stats.setAccessibleName("Model statistics")
         right.addWidget(self.stats)
@@ -118,6 +133,10 @@ class ResultsPage(QWidget):
         self.open_folder_button = QPushButton("Open folder")
         self.open_folder_button.setObjectName("openFolderButton")
         self.open_folder_button.clicked.connect(self.open_folder)
+        self.print_check_button = QPushButton("Print check…")
+        self.print_check_button.setObjectName("printCheckButton")
+        self.print_check_button.setAccessibleName("Check the selected model for 3D printing")
+        self.print_check_button.clicked.connect(self.open_print_check)
         self.save_all_button = QPushButton("Save all…")
         self.save_all_button.setObjectName("saveAllButton")
         self.save_all_button.setAccessibleName("Save all models")
@@ -129,6 +148,7 @@ class ResultsPage(QWidget):
         self.save_button.clicked.connect(self.save_selected)
         buttons.addWidget(self.open_folder_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.print_check_button)
         buttons.addWidget(self.save_all_button)
         buttons.addWidget(self.save_button)
         right.addLayout(buttons)
@@ -136,6 +156,7 @@ class ResultsPage(QWidget):
             ("results:details", self.details_button),
             ("results:open-folder", self.open_folder_button),
             ("results:save-all", self.save_all_button),
+            ("results:print-check", self.print_check_button),
             ("results:save", self.save_button),
         ):
             KEYMAP.bind_button(command, button, self)
@@ -174,7 +195,7 @@ class ResultsPage(QWidget):
         self.grid.blockSignals(True)
         done = self.completed()
         self.title.setText(f"{len(done)} model{'s' if len(done) != 1 else ''}")
-        self.summary.setText(job.summary_message())
+        self.summary.setText(results_summary(job, done))
         self.grid.show_items(done, self._service.paths.outputs(job.job_id))
         self.grid.blockSignals(False)
         if done:
@@ -189,13 +210,30 @@ class ResultsPage(QWidget):
             self.preview.clear("No model finished in this batch.")
             self.stats.setText("")
         failed = len(job.files) - len(done)
+        self._job_notice = None
         if failed and job.is_finished:
-            self.notice.show_message(
+            sentence = (
                 f"{failed} photo{'s' if failed != 1 else ''} did not become a model; "
-                "open Processing details to see why or retry.",
-                "warning",
+                "open Processing details to see why or retry."
             )
+            self._job_notice = (sentence, "warning")
+            self.notice.show_message(sentence, "warning")
+        self._show_warning(self.selected_item())
         self._sync_buttons()
+
+    def _show_warning(self, item: FileItem | None) -> None:
+        """The selected model's warning, whole, in the notice (else the batch's own notice)."""
+        warning = item.output.warning if item is not None and item.output is not None else None
+        if warning:
+            assert item is not None
+            self.notice.show_message(f"⚠ {item.filename}: {warning}", "warning")
+            self._warning_shown = True
+        elif self._warning_shown:
+            self._warning_shown = False
+            if self._job_notice is not None:
+                self.notice.show_message(self._job_notice[0], self._job_notice[1])
+            else:
+                self.notice.clear_message()
 
     def _on_job_finished(self, job: Job) -> None:
         # The shown batch ended while on screen (a retry, the last file): show it all.
@@ -228,6 +266,7 @@ class ResultsPage(QWidget):
 
     def set_dark(self, dark: bool) -> None:
         self.preview.set_dark(dark)
+        self.grid.recolour()
 
     def close_preview(self) -> None:
         self.preview.close_view()
@@ -236,12 +275,14 @@ class ResultsPage(QWidget):
         item = self.selected_item() if current is not None else None
         self.versions.show_entry(item)
         self._sync_buttons()
+        self._show_warning(item)
         if len(self.grid.selectedItems()) == 2:
             return  # the selection handler shows the pair
         if item is None or item.output is None or self.outputs is None:
             self.stats.setText("")
             return
         self.stats.setText(stats_text(item, self.preview.unit))
+        self.preview.set_real_size(item.output.real_size)
         spawn(self.preview.show_model(self.outputs / item.output.model_filename))
 
     def compared_items(self) -> list[FileItem]:
@@ -260,11 +301,13 @@ class ResultsPage(QWidget):
             single = self.selected_item()
             if self.preview.comparing and single is not None and single.output is not None:
                 self.stats.setText(stats_text(single, self.preview.unit))
+                self.preview.set_real_size(single.output.real_size)
                 spawn(self.preview.show_model(self.outputs / single.output.model_filename))
             return
         paths = tuple(self.outputs / item.output.model_filename for item in pair if item.output)
         labels = tuple(compare_label(item, self.job) for item in pair)
         self.stats.setText("   |   ".join(label.replace("\n", " · ") for label in labels))
+        self.preview.set_real_size(all(item.output.real_size for item in pair if item.output))
         spawn(self.preview.show_compare((paths[0], paths[1]), (labels[0], labels[1])))
 
     def _show_version(self, item: FileItem) -> None:
@@ -281,6 +324,7 @@ class ResultsPage(QWidget):
     def _sync_buttons(self) -> None:
         has_any = bool(self.completed())
         self.save_button.setEnabled(self.selected_item() is not None)
+        self.print_check_button.setEnabled(self.selected_item() is not None)
         self.save_all_button.setEnabled(has_any)
         self.open_folder_button.setEnabled(self.job is not None)
         self.details_button.setEnabled(self.job is not None)
@@ -304,28 +348,145 @@ class ResultsPage(QWidget):
             choice = self.ask_save_path(suggested)
             return choice[0] if choice is not None else None
 
-        dialog = ExportDialog(item.output, item.output_stem, self._start_folder(), ask, parent=self)
+        dialog = ExportDialog(
+            item.output,
+            item.output_stem,
+            self._start_folder(),
+            ask,
+            unit=self.preview.unit,
+            height=self._print_height,
+            source=src,
+            parent=self,
+        )
+        colours = dialog.print_box
+        colours.coloursPreviewRequested.connect(
+            lambda count, palette: spawn(self._preview_colours(src, count, palette, dialog))
+        )
+        colours.coloursPreviewCleared.connect(self.preview.clear_face_colours)
+        dialog.finished.connect(lambda _result: self.preview.clear_face_colours())
         dialog.accepted.connect(lambda: self._export_chosen(dialog.choice, src))
         self._open_dialog(dialog)
 
+    async def _preview_colours(
+        self, src: Path, count: int, palette: tuple[tuple[int, int, int], ...] | None, dialog: Any
+    ) -> None:
+        """Show the colour 3MF's look on the model (quantised in the process pool)."""
+        from image2model_desktop.core.workers import run_in_process
+        from image2model_desktop.mesh.printing.colour3mf import preview_colours
+
+        self.preview.status.setText(f"Finding {count} colours in the texture…")
+        colours = await run_in_process(preview_colours, src, count, palette)
+        if self.export_dialog is not dialog or not dialog.isVisible():
+            return
+        dialog.print_box.set_palette([tuple(c) for c in colours.palette.tolist()])
+        if dialog.print_box.colour_count == count and dialog.print_box.show_colours.isChecked():
+            self.preview.show_face_colours(src, colours.rgb)
+
     def _export_chosen(self, choice: ExportChoice | None, src: Path) -> None:
-        if choice is not None:
+        if choice is None:
+            return
+        if choice.format.for_printing and choice.options.height is not None:
+            self._print_height = str(choice.options.height).replace(" ", "")
+        if choice.web_plan is not None:
+            spawn(self._save_web(choice), on_error=self._save_failed)
+        else:
             spawn(self._save(src, choice), on_error=self._save_failed)
+
+    async def _save_web(self, choice: ExportChoice) -> None:
+        """Write the planned web export's files (bytes already made) in a thread."""
+        from image2model_desktop.mesh.web import format_size, write_web_export
+
+        plan = choice.web_plan
+        assert plan is not None
+        self.notice.show_message(f"Writing {choice.dest.name} and its levels of detail…", "info")
+        await in_thread(write_web_export, plan)
+        self._last_folder = choice.dest.parent
+        files = len(plan.files)
+        said = (
+            f"Saved {choice.dest.name} for the web ({files} file{'s' if files != 1 else ''}, "
+            f"{format_size(plan.total_bytes)}) in {choice.dest.parent}."
+        )
+        self.notice.show_message(
+            " ".join([said, *plan.warnings]), "warning" if plan.warnings else "success"
+        )
 
     async def _save(self, src: Path, choice: ExportChoice) -> None:
         dest = choice.dest
         self.notice.show_message(f"Saving {dest.name} as {choice.format.label}…", "info")
         report = await save_with_options(src, dest, choice.options)
         self._last_folder = report.path.parent
-        x, y, z = report.size
         said = (
-            f"Saved {report.path.name} ({report.faces:,} faces, "
-            f"{x:.4g} × {y:.4g} × {z:.4g} {report.unit}) in {report.path.parent}."
+            f"Saved {report.path.name} ({report.faces:,} faces, {self._size_words(report)}) "
+            f"in {report.path.parent}."
         )
-        if report.warnings:
-            self.notice.show_message(f"{said} {' '.join(report.warnings)}", "warning")
-        else:
-            self.notice.show_message(said, "success")
+        sentences = [said, *report.notes, *report.warnings]
+        if choice.open_in is not None:
+            from image2model_desktop.gui.results.slicer import open_in
+
+            sentences.append(open_in(choice.open_in, report.path))
+        self.notice.show_message(" ".join(sentences), "warning" if report.warnings else "success")
+
+    def _size_words(self, report: ExportReport) -> str:
+        """``8.00 × 6.00 × 8.00 cm``: the written size in the unit the preview shows."""
+        from image2model_desktop.mesh.units import METRES_PER_UNIT, format_length
+
+        metres = METRES_PER_UNIT[report.unit]
+        return " × ".join(format_length(v * metres, self.preview.unit) for v in report.size)
+
+    # -- the print check ----------------------------------------------------------------
+
+    def open_print_check(self) -> None:
+        """Open the print check of the selected model, at the last print height typed."""
+        from image2model_desktop.gui.results.print_check import PrintCheckDialog
+
+        item = self.selected_item()
+        if item is None or item.output is None or self.outputs is None:
+            return
+        src = self.outputs / item.output.model_filename
+        if self.print_check is not None:
+            self.print_check.close()
+        dialog = PrintCheckDialog(
+            src,
+            item.filename,
+            height=self._print_height,
+            real_size=item.output.real_size,
+            parent=self,
+        )
+        dialog.checked.connect(lambda report: self._on_checked(dialog, src, report))
+        dialog.fixRequested.connect(
+            lambda options, word: self._save_fixed(src, item.output_stem, options, word)
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self._print_check_closed(dialog))
+        self.print_check = dialog
+        dialog.show()
+
+    def _print_check_closed(self, dialog: PrintCheckDialog) -> None:
+        if self.print_check is dialog:
+            self.print_check = None
+
+    def _on_checked(self, dialog: Any, src: Path, report: Any) -> None:
+        from image2model_desktop.mesh.printing.report import preview_maps
+
+        height = dialog.height_edit.text().strip()
+        if height:
+            self._print_height = height
+        self.preview.set_print_maps(src, preview_maps(report))
+
+    def _save_fixed(self, src: Path, stem: str, options: ExportOptions, word: str) -> None:
+        """Write a fixed copy as a 3MF, asking where (the library's model stays as it is)."""
+        from image2model_desktop.mesh.formats import ExportFormat
+
+        chosen = self.ask_save_path(self._start_folder() / f"{stem}.{word}.3mf")
+        if chosen is None:
+            return
+        dest = (
+            chosen[0]
+            if chosen[0].suffix.lower() in (".3mf", ".stl")
+            else chosen[0].with_suffix(".3mf")
+        )
+        fmt = ExportFormat.STL if dest.suffix.lower() == ".stl" else ExportFormat.THREEMF
+        spawn(self._save(src, ExportChoice(dest, fmt, options)), on_error=self._save_failed)
 
     def save_all(self) -> None:
         """Open the export dialog for every model (format first, then the folder)."""
@@ -340,6 +501,8 @@ class ResultsPage(QWidget):
             self._start_folder(),
             self.ask_folder,
             count=len(done),
+            unit=self.preview.unit,
+            height=self._print_height,
             parent=self,
         )
         dialog.accepted.connect(lambda: self._export_all_chosen(dialog.choice))
@@ -414,16 +577,18 @@ class ResultsPage(QWidget):
 
     def ask_turntable_path(self, suggested: Path) -> Path | None:
         """Ask where to save the turntable, starting where the last one went (tests replace it)."""
-        start = Path(file_dialogs.last_folder("turntable")) / suggested.name
-        name, chosen = QFileDialog.getSaveFileName(
-            self, "Export turntable", str(start), "GIF animation (*.gif);;MP4 video (*.mp4)"
+        chosen = file_dialogs.save_file(
+            self,
+            "Export turntable",
+            "turntable",
+            suggested.name,
+            "GIF animation (*.gif);;MP4 video (*.mp4)",
         )
-        if not name:
+        if chosen is None:
             return None
-        path = Path(name)
-        file_dialogs.remember("turntable", path.parent)
+        path, kind = chosen
         if path.suffix.lower() not in (".gif", ".mp4"):
-            path = path.with_suffix(".mp4" if "mp4" in chosen else ".gif")
+            path = path.with_suffix(".mp4" if "mp4" in kind else ".gif")
         return path
 
     def _open_dialog(self, dialog: ExportDialog) -> None:
@@ -466,6 +631,17 @@ class ResultsPage(QWidget):
         return Path(name) if name else None
 
 
+def results_summary(job: Job, done: list[FileItem]) -> str:
+    """ "2 successful, 1 failed, 1 with a warning": the batch's summary and its doubtful models."""
+    warned = sum(1 for item in done if item.output is not None and item.output.warning)
+    summary = job.summary_message()
+    return f"{summary}, {warned} with a warning" if warned else summary
+
+
+#: What the size reads as when the model's real-world size is not known.
+SIZE_NOT_KNOWN = "size: not known — set it on export"
+
+
 def stats_text(item: FileItem, unit: str = "m") -> str:
     """Faces, vertices and real size in ``unit`` as one line (``extents``: width, depth, height)."""
     from image2model_desktop.core.reuse import reused_sentence
@@ -474,12 +650,13 @@ def stats_text(item: FileItem, unit: str = "m") -> str:
     out = item.output
     if out is None:
         return ""
-    width, depth, height = (format_length(v, unit) for v in out.extents)
+    if out.real_size:
+        width, depth, height = (format_length(v, unit) for v in out.extents)
+        size = f"{width} × {depth} × {height} (W × D × H)"
+    else:
+        size = SIZE_NOT_KNOWN
     texture = "textured" if out.textured else "no texture"
-    line = (
-        f"{out.face_count:,} faces  ·  {out.vertex_count:,} vertices  ·  "
-        f"{width} × {depth} × {height} (W × D × H)  ·  {texture}"
-    )
+    line = f"{out.face_count:,} faces  ·  {out.vertex_count:,} vertices  ·  {size}  ·  {texture}"
     if out.reused_from is not None:
         line += f"  ·  {reused_sentence(out.reused_from)}"
     return line

@@ -51,6 +51,22 @@ def open_photos(parent: QWidget | None) -> list[Path]:
     return paths
 
 
+def save_file(
+    parent: QWidget | None, title: str, purpose: str, name: str, filters: str
+) -> tuple[Path, str] | None:
+    """Ask where to save ``name``, starting in the folder last used for ``purpose``.
+
+    Returns the path and the filter chosen; remembers the folder.
+    """
+    start = Path(last_folder(purpose)) / Path(name).name
+    chosen, kind = QFileDialog.getSaveFileName(parent, title, str(start), filters)
+    if not chosen:
+        return None
+    path = Path(chosen)
+    remember(purpose, path.parent)
+    return path, kind
+
+
 def choose_folder(parent: QWidget | None, title: str, purpose: str, current: str = "") -> str:
     """Ask for a folder, starting at ``current`` or the last one chosen for ``purpose``."""
     start = current if current and Path(current).is_dir() else last_folder(purpose)

@@ -116,6 +116,12 @@ KEYMAP = Keymap(
         Command("results:open-folder", "Show the models in the file manager"),
         Command("results:save-all", "Save every model, in one format", "Ctrl+Shift+S"),
         Command("results:save", "Save the selected model", QKeySequence.StandardKey.Save),
+        Command(
+            "results:print-check",
+            "Check the selected model for 3D printing: walls, holes, overhangs, size",
+            "Ctrl+Shift+P",
+        ),
+        Command("results:slicer", "Open the last print file saved in a slicer"),
         # preview/: single keys, active while the results page (and so the toolbar) shows.
         Command("preview:reset", "Frame the whole model again", "R"),
         Command("preview:wireframe", "Show the mesh's edges", "W"),
@@ -127,6 +133,16 @@ KEYMAP = Keymap(
         ),
         Command("preview:lighting", "Choose how the model is lit; the key tries the next", "L"),
         Command("preview:dimensions", "Show the model's size along each side", "D"),
+        Command(
+            "preview:thickness",
+            "Colour the walls by thickness (after a print check); thin walls in red",
+            "K",
+        ),
+        Command(
+            "preview:overhang",
+            "Colour the surfaces that need support (after a print check) in red",
+            "O",
+        ),
         Command("preview:measure", "Click two points on the model to measure between them", "M"),
         Command("preview:section", "Cut the model open with a plane", "S"),
         Command("preview:screenshot", "Save this view as a PNG", "F12"),
