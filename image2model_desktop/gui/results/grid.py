@@ -82,6 +82,9 @@ class ResultsGrid(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setToolTip("Ctrl+click a second model to compare the two side by side")
         self.setMinimumWidth(ICON + 60)
+        blank = QPixmap(ICON, ICON)
+        blank.fill(Qt.GlobalColor.transparent)
+        self._placeholder = QIcon(blank)
 
     def show_items(self, items: list[FileItem], outputs: Path) -> None:
         """One tile per item, in order; pictures arrive as they are found or drawn."""
@@ -93,6 +96,9 @@ class ResultsGrid(QListWidget):
             entry.setData(WARNING_ROLE, warning)
             entry.setToolTip(f"{item.filename}\n⚠ {warning}" if warning else item.filename)
             entry.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+            # An empty picture until the real one arrives: a tile without an icon was
+            # 36 px tall, so tiles changed size (and the grid its rows) as pictures came.
+            entry.setIcon(self._placeholder)
             self.addItem(entry)
             spawn(self._load_picture(entry, outputs, item))
         self.recolour()
