@@ -121,7 +121,6 @@ KEYMAP = Keymap(
             "Check the selected model for 3D printing: walls, holes, overhangs, size",
             "Ctrl+Shift+P",
         ),
-        Command("results:slicer", "Open the last print file saved in a slicer"),
         # preview/: single keys, active while the results page (and so the toolbar) shows.
         Command("preview:reset", "Frame the whole model again", "R"),
         Command("preview:wireframe", "Show the mesh's edges", "W"),
