@@ -5,7 +5,6 @@ prices say where they come from, and Settings shows the balance and the photos' 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,7 @@ from image2model_desktop.gui.upload.model_choice import MODEL_ROLE
 from image2model_desktop.runtime import Runtime
 from tests.fakefal import TRIPO_ENDPOINT, FakeFal
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.4) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.4)
 
 
 def fal_runtime(root: Path, fake: FakeFal) -> Runtime:

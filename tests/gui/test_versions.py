@@ -20,16 +20,10 @@ from image2model_desktop.core.models import JobParameters
 from image2model_desktop.core.service import StagedInput
 from image2model_desktop.gui.qt import QApplication
 from image2model_desktop.gui.shell.header import Phase
-from tests.fakefal import FakeFal
+
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.3)
 
 WAIT = 60.0
-
-
-@pytest.fixture
-def fake():
-    with FakeFal(generation_seconds=0.3) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
 
 
 def test_remesh_makes_a_version_compared_with_the_original(open_window, run, fake, tmp_path):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,9 @@ from testkit import make_photo, subprocess_env
 
 from tests.fakefal import FakeFal
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.5, patch=False)
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.5) as server:
-        yield server
-        assert server.server_errors() == []
 
 
 def test_a_25_photo_window_batch_on_fal_writes_nothing_to_stderr(

@@ -9,9 +9,16 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from image2model_desktop.server import EmbeddedApiServer, close_app
+from image2model_desktop.core.paths import LibraryPaths
+from image2model_desktop.core.service import JobService
+from image2model_desktop.core.settings import ApiServerSettings, Settings
+from image2model_desktop.core.store import Store
+from image2model_desktop.engines.fal.engine import FalEngine
+from image2model_desktop.engines.stats import model_stats
+from image2model_desktop.server import EmbeddedApiServer, close_app, create_app
+from tests.fakefal import FakeFal
 
-from .api_helpers import GatedEngine, Library, in_process_client, start_live
+from .api_helpers import API_KEY, GatedEngine, Library, in_process_client, start_live
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -85,3 +92,27 @@ async def live_client(live: EmbeddedApiServer) -> AsyncIterator[httpx.AsyncClien
 async def live_gated_client(live_gated: EmbeddedApiServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_gated.url, timeout=30) as c:
         yield c
+
+
+@pytest_asyncio.fixture
+async def fal_api(
+    tmp_path: Path, fake: FakeFal
+) -> AsyncIterator[tuple[JobService, httpx.AsyncClient]]:
+    """A FAL-engine service on a fresh library and an in-process API client for it."""
+    paths = LibraryPaths(tmp_path / "lib")
+    paths.root.mkdir(parents=True)
+    store = Store.open(paths.database)
+    service = JobService(
+        store,
+        paths,
+        Settings(engine="fal"),
+        lambda name: FalEngine(key=fake.key),
+        has_fal_key=lambda: True,
+        inspect_model=model_stats,
+    )
+    app = create_app(service, api_key=API_KEY, settings=ApiServerSettings(), bound_host="127.0.0.1")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
+    yield service, client
+    await client.aclose()
+    await service.aclose()
+    store.close()

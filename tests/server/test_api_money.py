@@ -6,48 +6,16 @@ upload's ``fal_retention`` field reaches FAL's CDN."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from image2model_desktop.core.paths import LibraryPaths
 from image2model_desktop.core.service import JobService
-from image2model_desktop.core.settings import ApiServerSettings, Settings
-from image2model_desktop.core.store import Store
-from image2model_desktop.engines.fal.engine import FalEngine
-from image2model_desktop.engines.stats import model_stats
-from image2model_desktop.server import create_app
 from tests.fakefal import FakeFal
 
-from .api_helpers import API_KEY, AUTH, WAIT, upload_files
+from .api_helpers import AUTH, WAIT, upload_files
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=0.3)]
-
-
-@pytest_asyncio.fixture
-async def fal_api(
-    tmp_path: Path, fake: FakeFal
-) -> AsyncIterator[tuple[JobService, httpx.AsyncClient]]:
-    paths = LibraryPaths(tmp_path / "lib")
-    paths.root.mkdir(parents=True)
-    store = Store.open(paths.database)
-    service = JobService(
-        store,
-        paths,
-        Settings(engine="fal"),
-        lambda name: FalEngine(key=fake.key),
-        has_fal_key=lambda: True,
-        inspect_model=model_stats,
-    )
-    app = create_app(service, api_key=API_KEY, settings=ApiServerSettings(), bound_host="127.0.0.1")
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
-    yield service, client
-    await client.aclose()
-    await service.aclose()
-    store.close()
 
 
 async def test_results_show_the_estimate_and_what_fal_billed(

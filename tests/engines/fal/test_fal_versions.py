@@ -5,7 +5,7 @@ fal-client against the fake (issue 22)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +21,8 @@ from image2model_desktop.mesh.deliverables import given_choice, save_as_given, s
 from image2model_desktop.runtime import Runtime
 from tests.fakefal import FakeFal
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.fal_fake(generation_seconds=0.3)]
 WAIT = 60.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.3) as server, server.patch_fal_client(max_attempts=2):
-        yield server
-        assert server.server_errors() == []
 
 
 @pytest_asyncio.fixture

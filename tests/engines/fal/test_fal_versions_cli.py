@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,10 @@ from testkit import make_photo, subprocess_env
 
 from tests.fakefal import FakeFal
 
+pytestmark = pytest.mark.fal_fake(generation_seconds=0.3, patch=False)
+
 CLI = [sys.executable, "-m", "image2model_desktop"]
 REMESH = "fal-ai/meshy/v5/remesh"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFal]:
-    with FakeFal(generation_seconds=0.3) as server:
-        yield server
-        assert server.server_errors() == []
 
 
 def run_cli(fake: FakeFal, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
