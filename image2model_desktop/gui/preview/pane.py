@@ -24,8 +24,6 @@ from image2model_desktop.gui.qt import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QResizeEvent,
-    QSizePolicy,
     QSlider,
     QStackedWidget,
     Qt,
@@ -33,6 +31,7 @@ from image2model_desktop.gui.qt import (
     QWidget,
     Signal,
 )
+from image2model_desktop.gui.widgets.elided import ElidedLabel
 
 log = logging.getLogger(__name__)
 
@@ -46,36 +45,6 @@ SECTION_AXES = ("Height (Y)", "Width (X)", "Depth (Z)")
 MAP_TITLES = {"thickness": "Walls", "overhang": "Overhangs"}
 #: The preview's dimensions of a model whose real-world size no engine gave.
 SIZE_NOT_KNOWN = "Size not known — set it on export (sides shown as shares of the height)"
-
-
-class StatusLabel(QLabel):
-    """A one-line status, cut short with "…" (the tooltip has it all).
-
-    Its width is ignored by the layout (``QSizePolicy.Ignored``): a long line such as
-    "Loading a-very-long-name.glb…" never widens the pane or the window.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def setText(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def text(self) -> str:
-        """The whole line, however much of it fits."""
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width())
-        super().setText(shown)
 
 
 class PreviewPane(QWidget):
@@ -101,7 +70,7 @@ class PreviewPane(QWidget):
         layout.setSpacing(4)
         self.toolbar = PreviewToolbar()
         self._connect_toolbar()
-        self.status = StatusLabel()
+        self.status = ElidedLabel(minimum=0)
         self.status.setObjectName("muted")
         self.status.setAccessibleName("Preview status")
         # A line of its own, kept while empty: beside the tools, a long status pushed

@@ -12,7 +12,7 @@ from image2model_desktop.core.service import JobService
 from image2model_desktop.core.states import FileState
 from image2model_desktop.gui.background import in_thread, spawn
 from image2model_desktop.gui.bridge import EngineBridge
-from image2model_desktop.gui.preview.pane import PreviewPane, StatusLabel
+from image2model_desktop.gui.preview.pane import PreviewPane
 from image2model_desktop.gui.qt import (
     QFileDialog,
     QFrame,
@@ -34,6 +34,7 @@ from image2model_desktop.gui.results.saving import save_all_with_options, save_w
 from image2model_desktop.gui.results.versions import VersionsStrip
 from image2model_desktop.gui.style import PRIMARY_BUTTON
 from image2model_desktop.gui.widgets import file_dialogs
+from image2model_desktop.gui.widgets.elided import ElidedLabel
 from image2model_desktop.gui.widgets.keymap import KEYMAP
 from image2model_desktop.gui.widgets.notice import Notice, NoticeKind
 from image2model_desktop.mesh.options import ExportOptions
@@ -117,7 +118,7 @@ class ResultsPage(QWidget):
         right.addWidget(self.preview, 1)
         # Cut short, never wider than the card: a long line ("Reused from batch …") made
         # the page, then the window, wider than the screen and squeezed the library.
-        self.stats = StatusLabel()
+        self.stats = ElidedLabel(minimum=0)
         self.stats.setObjectName("modelStats")
         self.stats.setAccessibleName("Model statistics")
         right.addWidget(self.stats)
